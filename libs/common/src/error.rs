@@ -1,0 +1,211 @@
+//! The platform's one error model. Services return it as a `tonic::Status` (with the public error code and
+//! field details in metadata); the gateway turns any `tonic::Status` back into it with [`Error::from_status`]
+//! and renders the REST envelope from [`Error::http_status`], [`Error::code`] and [`Error::details`].
+
+use serde::Serialize;
+
+/// Metadata key carrying the public error code (`ACTOR_NOT_FOUND`, ...) on a `tonic::Status`.
+pub const CODE_METADATA: &str = "x-error-code";
+
+/// One invalid input field and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FieldViolation {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input failed validation: 400 `VALIDATION_ERROR`, gRPC `InvalidArgument`, every failing field listed.
+    #[error("{message}")]
+    Validation { message: String, violations: Vec<FieldViolation> },
+    /// A thing does not exist: 404 with a specific code (`ACTOR_NOT_FOUND`), gRPC `NotFound`.
+    #[error("{message}")]
+    NotFound { code: String, message: String },
+    /// A unique thing already exists: 409, gRPC `AlreadyExists`.
+    #[error("{message}")]
+    Conflict { code: String, message: String },
+    /// Not authenticated: 401, gRPC `Unauthenticated`.
+    #[error("{message}")]
+    Unauthenticated { code: String, message: String },
+    /// Authenticated but not allowed: 403, gRPC `PermissionDenied`.
+    #[error("{message}")]
+    Forbidden { code: String, message: String },
+    /// Too many requests: 429 `RATE_LIMIT_EXCEEDED`, gRPC `ResourceExhausted`.
+    #[error("{message}")]
+    RateLimited { message: String },
+    /// A dependency is down or too slow: 503 `SERVICE_UNAVAILABLE`, gRPC `Unavailable`.
+    #[error("{message}")]
+    Unavailable { message: String },
+    /// Anything else: 500 `INTERNAL_ERROR`. The detail is logged where it happens and never sent.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl Error {
+    pub fn validation(violations: Vec<FieldViolation>) -> Self {
+        let message = if violations.len() == 1 {
+            format!("Invalid {}: {}", violations[0].field, violations[0].message)
+        } else {
+            format!("{} fields are invalid", violations.len())
+        };
+        Self::Validation { message, violations }
+    }
+
+    pub fn field(field: &str, message: &str) -> Self {
+        Self::validation(vec![FieldViolation::new(field, message)])
+    }
+
+    pub fn not_found(code: &str, message: impl Into<String>) -> Self {
+        Self::NotFound { code: code.into(), message: message.into() }
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable { message: message.into() }
+    }
+
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(e.into())
+    }
+
+    /// The HTTP status of the REST envelope.
+    pub fn http_status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            Self::Validation { .. } => S::BAD_REQUEST,
+            Self::NotFound { .. } => S::NOT_FOUND,
+            Self::Conflict { .. } => S::CONFLICT,
+            Self::Unauthenticated { .. } => S::UNAUTHORIZED,
+            Self::Forbidden { .. } => S::FORBIDDEN,
+            Self::RateLimited { .. } => S::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } => S::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The public error code of the REST envelope.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Validation { .. } => "VALIDATION_ERROR",
+            Self::NotFound { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Unauthenticated { code, .. }
+            | Self::Forbidden { code, .. } => code,
+            Self::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
+            Self::Unavailable { .. } => "SERVICE_UNAVAILABLE",
+            Self::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    /// The message a client may see (never the detail of an internal error).
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => "An internal error occurred".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Field details for the envelope's `details`, when there are any.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            Self::Validation { violations, .. } => Some(serde_json::json!({ "fields": violations })),
+            _ => None,
+        }
+    }
+
+    /// The inverse of `From<Error> for tonic::Status`: the one place a gRPC failure becomes a public error.
+    pub fn from_status(status: &tonic::Status) -> Self {
+        use tonic::Code;
+        let code = status.metadata().get(CODE_METADATA).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let message = status.message().to_owned();
+        let with = |default: &str| code.clone().unwrap_or_else(|| default.to_owned());
+        match status.code() {
+            Code::InvalidArgument => {
+                let violations = serde_json::from_slice::<Vec<FieldViolation>>(status.details()).unwrap_or_default();
+                Self::Validation { message, violations }
+            }
+            Code::NotFound => Self::NotFound { code: with("NOT_FOUND"), message },
+            Code::AlreadyExists => Self::Conflict { code: with("CONFLICT"), message },
+            Code::Unauthenticated => Self::Unauthenticated { code: with("UNAUTHORIZED"), message },
+            Code::PermissionDenied => Self::Forbidden { code: with("FORBIDDEN"), message },
+            Code::ResourceExhausted => Self::RateLimited { message },
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
+                Self::Unavailable { message: "A required service is unavailable, try again shortly".into() }
+            }
+            _ => Self::Internal(anyhow::anyhow!("downstream {:?}: {}", status.code(), message)),
+        }
+    }
+}
+
+impl From<Error> for tonic::Status {
+    fn from(e: Error) -> Self {
+        use tonic::Code;
+        let (code, bytes) = match &e {
+            Error::Validation { violations, .. } => {
+                (Code::InvalidArgument, serde_json::to_vec(violations).unwrap_or_default())
+            }
+            Error::NotFound { .. } => (Code::NotFound, vec![]),
+            Error::Conflict { .. } => (Code::AlreadyExists, vec![]),
+            Error::Unauthenticated { .. } => (Code::Unauthenticated, vec![]),
+            Error::Forbidden { .. } => (Code::PermissionDenied, vec![]),
+            Error::RateLimited { .. } => (Code::ResourceExhausted, vec![]),
+            Error::Unavailable { .. } => (Code::Unavailable, vec![]),
+            Error::Internal(inner) => {
+                tracing::error!(error = ?inner, "internal error");
+                (Code::Internal, vec![])
+            }
+        };
+        let mut status = tonic::Status::with_details(code, e.public_message(), bytes.into());
+        if let Ok(v) = e.code().parse() {
+            status.metadata_mut().insert(CODE_METADATA, v);
+        }
+        status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_status() {
+        let cases = vec![
+            Error::field("limit", "must be between 1 and 100"),
+            Error::not_found("ACTOR_NOT_FOUND", "Actor not found"),
+            Error::Conflict { code: "DUPLICATE_EMAIL".into(), message: "taken".into() },
+            Error::unavailable("down"),
+        ];
+        for e in cases {
+            let (code, http, details) = (e.code().to_owned(), e.http_status(), e.details());
+            let back = Error::from_status(&tonic::Status::from(e));
+            assert_eq!(back.code(), code);
+            assert_eq!(back.http_status(), http);
+            assert_eq!(back.details(), details);
+        }
+    }
+
+    #[test]
+    fn internal_detail_is_never_public() {
+        let e = Error::internal(anyhow::anyhow!("password=hunter2 in SQL"));
+        let s = tonic::Status::from(e);
+        assert!(!s.message().contains("hunter2"));
+        let back = Error::from_status(&s);
+        assert_eq!(back.code(), "INTERNAL_ERROR");
+        assert!(!back.public_message().contains("hunter2"));
+    }
+
+    #[test]
+    fn transport_failures_become_service_unavailable() {
+        let e = Error::from_status(&tonic::Status::unavailable("tcp connect error"));
+        assert_eq!(e.http_status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.code(), "SERVICE_UNAVAILABLE");
+        let e = Error::from_status(&tonic::Status::deadline_exceeded("timeout"));
+        assert_eq!(e.code(), "SERVICE_UNAVAILABLE");
+    }
+}

@@ -1,0 +1,65 @@
+//! Request ids: made or kept at the gateway, carried to services as `x-request-id` gRPC metadata by
+//! [`Propagate`], and recorded on every service span by [`grpc_span`] so each log line names its request.
+
+use tonic::service::Interceptor;
+
+/// Header and metadata key.
+pub const HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    /// The id of the request the current task serves (set by the gateway around each handler).
+    pub static CURRENT: String;
+}
+
+/// The current task's request id, if it serves one.
+pub fn current() -> Option<String> {
+    CURRENT.try_with(Clone::clone).ok()
+}
+
+/// gRPC client interceptor that forwards the current request id.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Propagate;
+
+impl Interceptor for Propagate {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(id) = current()
+            && let Ok(v) = id.parse()
+        {
+            req.metadata_mut().insert(HEADER, v);
+        }
+        Ok(req)
+    }
+}
+
+/// Span for one incoming gRPC call, carrying the caller's request id.
+pub fn grpc_span<B>(req: &http::Request<B>) -> tracing::Span {
+    let id = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("grpc", method = %req.uri().path(), request_id = %id)
+}
+
+/// Whether a client-supplied id is safe to keep (printable, bounded); otherwise the gateway makes one.
+pub fn is_acceptable(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn interceptor_forwards_the_task_request_id() {
+        let req =
+            CURRENT.scope("abc-123".to_string(), async { Propagate.call(tonic::Request::new(())).unwrap() }).await;
+        assert_eq!(req.metadata().get(HEADER).unwrap(), "abc-123");
+        let outside = Propagate.call(tonic::Request::new(())).unwrap();
+        assert!(outside.metadata().get(HEADER).is_none());
+    }
+
+    #[test]
+    fn rejects_unsafe_ids() {
+        assert!(is_acceptable("0191-abc"));
+        assert!(!is_acceptable(""));
+        assert!(!is_acceptable("a b"));
+        assert!(!is_acceptable(&"x".repeat(200)));
+    }
+}

@@ -1,0 +1,11 @@
+//! Generated gRPC types and clients/servers for every service, one module per protobuf package.
+
+/// `iknow.catalog.v1`: the actor-catalog service.
+pub mod catalog {
+    pub mod v1 {
+        tonic::include_proto!("iknow.catalog.v1");
+    }
+}
+
+/// Encoded file descriptor set of every package, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("iknow_descriptor");

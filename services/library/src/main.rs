@@ -1,0 +1,11 @@
+//! Binary of the library service: load configuration, start telemetry, serve until SIGTERM/ctrl-c.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = iknow_common::config::Settings::load(None)?;
+    iknow_common::telemetry::init("library", &settings.section("telemetry")?);
+    let app = library::build(&settings.section("library")?).await?;
+    app.run_until_stopped().await?;
+    iknow_common::telemetry::shutdown();
+    Ok(())
+}
