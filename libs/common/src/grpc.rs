@@ -33,17 +33,18 @@ pub fn reflection(
         .build_v1()?)
 }
 
+/// Span maker of every incoming call.
+pub type MakeSpan = fn(&http::Request<tonic::body::Body>) -> tracing::Span;
+
+/// The tracing layer every service's server carries.
+pub type TraceLayer = tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::GrpcErrorsAsFailures>,
+    MakeSpan,
+>;
+
 /// The base server: a span per call with the caller's request id.
-pub fn server() -> tonic::transport::Server<
-    tower::layer::util::Stack<
-        tower_http::trace::TraceLayer<
-            tower_http::classify::SharedClassifier<tower_http::classify::GrpcErrorsAsFailures>,
-            fn(&http::Request<tonic::body::Body>) -> tracing::Span,
-        >,
-        tower::layer::util::Identity,
-    >,
-> {
-    let make_span: fn(&http::Request<tonic::body::Body>) -> tracing::Span = crate::request_id::grpc_span;
+pub fn server() -> tonic::transport::Server<tower::layer::util::Stack<TraceLayer, tower::layer::util::Identity>> {
+    let make_span: MakeSpan = crate::request_id::grpc_span;
     tonic::transport::Server::builder().layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(make_span))
 }
 
