@@ -1,1 +1,114 @@
-//! placeholder
+//! The actor-catalog service: actors, titles (movies, series, episodes) and the credits between them, with
+//! typo-tolerant search over in-memory indexes and a two-tier (in-process + Redis) read cache.
+#![forbid(unsafe_code)]
+
+pub mod cache;
+pub mod config;
+pub mod grpc;
+pub mod index;
+pub mod prepare;
+pub mod store;
+pub mod upsert;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use iknow_common::grpc as g;
+use iknow_proto::catalog::v1::actor_catalog_server::ActorCatalogServer;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+/// The gRPC service name health reports on.
+pub const SERVICE_NAME: &str = "iknow.catalog.v1.ActorCatalog";
+
+/// A configuration for tests: port 0, the given database and Redis, a small pool.
+pub fn config_for_tests(database_url: &str, redis_url: &str, redis_prefix: &str) -> Config {
+    Config::for_tests(database_url, redis_url, redis_prefix)
+}
+
+/// A built service: database migrated, indexes loaded, listener bound; serve it with `run_until*`.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    pool: PgPool,
+    service: grpc::CatalogService,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        ensure_database(&config.database_url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(config.database_max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(&config.database_url)
+            .await
+            .context("cannot connect to the catalogue database")?;
+        sqlx::migrate!("../../migrations/actor-catalog").run(&pool).await.context("catalogue migrations")?;
+        let indexes = index::Indexes::build(&pool).await.context("building the search indexes")?;
+        let cache = cache::Cache::new(&config);
+        cache.probe().await;
+        let (listener, addr) = g::bind(&config.grpc_addr).await?;
+        let service = grpc::CatalogService::new(pool.clone(), cache, indexes);
+        Ok(Application { listener, addr, pool, service })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The database pool (tests inspect rows with it).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves until ctrl-c or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(iknow_common::shutdown::signal()).await
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight calls and closes the pool.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let (reporter, health) = g::health();
+        reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+        reporter.set_service_status(SERVICE_NAME, tonic_health::ServingStatus::Serving).await;
+        let router = g::server()
+            .add_service(health)
+            .add_service(g::reflection(iknow_proto::FILE_DESCRIPTOR_SET)?)
+            .add_service(ActorCatalogServer::new(self.service).max_decoding_message_size(64 * 1024 * 1024));
+        tracing::info!(addr = %self.addr, "actor-catalog gRPC listening");
+        router.serve_with_incoming_shutdown(g::incoming(self.listener), shutdown).await?;
+        self.pool.close().await;
+        Ok(())
+    }
+}
+
+/// Creates the database named in `url` when it does not exist (connecting to the server's `postgres` db).
+async fn ensure_database(url: &str) -> anyhow::Result<()> {
+    let options = PgConnectOptions::from_str(url).context("invalid catalog database_url")?;
+    let name = options.get_database().unwrap_or("postgres").to_owned();
+    let mut conn = options.clone().database("postgres").connect().await.context("cannot reach PostgreSQL")?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut conn)
+        .await?;
+    if !exists {
+        let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+        match sqlx::query(&sql).execute(&mut conn).await {
+            Ok(_) => tracing::info!(database = %name, "database created"),
+            // Another instance created it meanwhile.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            Err(e) => return Err(e).context("cannot create the catalogue database"),
+        }
+    }
+    Ok(())
+}

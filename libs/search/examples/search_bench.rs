@@ -1,0 +1,114 @@
+//! Micro benchmark: builds an index of N synthetic actor names (first/last names from the bundled IMDb sample)
+//! and times bulk upserts and typical queries. `cargo run -p iknow-search --example search_bench -- 1000000`
+//! (use a release build for meaningful figures).
+#![forbid(unsafe_code)]
+
+use std::time::{Duration, Instant};
+
+use iknow_search::{Doc, Kind, NameIndex, Query, Uuid};
+
+fn main() {
+    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/imdb/name.basics.tsv");
+    let text = std::fs::read_to_string(sample).expect("sample name.basics.tsv");
+    let (mut firsts, mut lasts) = (Vec::new(), Vec::new());
+    for line in text.lines().skip(1) {
+        let name = line.split('\t').nth(1).unwrap_or_default();
+        let mut parts = name.split_whitespace();
+        if let (Some(f), Some(l)) = (parts.next(), parts.next_back()) {
+            firsts.push(f.to_string());
+            lasts.push(l.to_string());
+        }
+    }
+    firsts.sort();
+    firsts.dedup();
+    lasts.sort();
+    lasts.dedup();
+    println!("{} first names, {} last names", firsts.len(), lasts.len());
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut names = Vec::with_capacity(n);
+    let index = NameIndex::new().unwrap();
+    let start = Instant::now();
+    let mut chunk = Vec::with_capacity(50_000);
+    for i in 0..n {
+        // Zipf-ish: low indexes (common names) far more often.
+        let pick = |r: u64, len: usize| ((r % 1000) as f64 / 1000.0).powi(2).mul_add(len as f64, 0.0) as usize % len;
+        let name = format!("{} {}", firsts[pick(rnd(), firsts.len())], lasts[pick(rnd(), lasts.len())]);
+        names.push(name.clone());
+        chunk.push(Doc {
+            id: Uuid::from_u128(i as u128 + 1),
+            name,
+            alt_names: vec![],
+            popularity: (rnd() % 10_000) as f64 / 100.0,
+            year: Some(1920 + (rnd() % 107) as i32),
+            kinds: vec![Kind::Movie],
+            years: vec![1920 + (rnd() % 107) as i32],
+        });
+        if chunk.len() == 50_000 {
+            index.upsert(std::mem::take(&mut chunk)).unwrap();
+        }
+    }
+    index.upsert(chunk).unwrap();
+    println!("indexed {} docs in {:?}, {} segments", index.len(), start.elapsed(), index.segment_count());
+    // Background merges: wait until the segment count is stable for 3 s.
+    let (mut last, mut since) = (index.segment_count(), Instant::now());
+    while since.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = index.segment_count();
+        if now != last {
+            (last, since) = (now, Instant::now());
+        }
+    }
+    println!("merged to {last} segments after {:?}", start.elapsed() - Duration::from_secs(3));
+
+    let typo = |s: &str, r: u64| {
+        let mut c: Vec<char> = s.chars().collect();
+        let i = 1 + (r as usize % (c.len() - 2));
+        c.swap(i, i + 1);
+        c.into_iter().collect::<String>()
+    };
+    let mut queries: Vec<(String, String)> = Vec::new();
+    for k in 0..200 {
+        let name = &names[(rnd() % n as u64) as usize];
+        let q = match k % 4 {
+            0 => name.clone(),
+            1 => typo(name, rnd()),
+            2 => name.chars().take(name.chars().count() * 2 / 3).collect(),
+            _ => name.split_whitespace().last().unwrap_or("a").to_string(),
+        };
+        queries.push((["exact", "typo", "prefix", "surname"][k % 4].to_string(), q));
+    }
+    let rounds: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(1);
+    for _ in 1..rounds {
+        for (_, q) in &queries {
+            index.search(&Query { text: q.clone(), limit: 20, ..Default::default() }).unwrap();
+        }
+    }
+    for kind in ["exact", "typo", "prefix", "surname"] {
+        let mut lat: Vec<Duration> = Vec::new();
+        let mut total = 0;
+        for (_, q) in queries.iter().filter(|(k, _)| k == kind) {
+            let t = Instant::now();
+            let hits = index.search(&Query { text: q.clone(), limit: 20, ..Default::default() }).unwrap();
+            lat.push(t.elapsed());
+            total += hits.total;
+        }
+        lat.sort();
+        let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
+        println!(
+            "{kind:8} n={} p50={:?} p95={:?} p99={:?} max={:?} avg_total={}",
+            lat.len(),
+            p(0.5),
+            p(0.95),
+            p(0.99),
+            lat[lat.len() - 1],
+            total / lat.len() as u64
+        );
+    }
+}

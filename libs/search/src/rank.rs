@@ -1,0 +1,99 @@
+//! Turns a text-relevance score into the sort key of the requested order, reading the fast fields
+//! (popularity, year, name key, id) of each matching document.
+
+use tantivy::columnar::Column;
+use tantivy::collector::{ScoreSegmentTweaker, ScoreTweaker};
+use tantivy::index::SegmentReader;
+use tantivy::{DocId, Score};
+use uuid::Uuid;
+
+use crate::{SortBy, SortOrder};
+
+/// Fast-field names shared with the schema.
+pub(crate) const POPULARITY: &str = "popularity";
+pub(crate) const YEAR: &str = "year";
+pub(crate) const NAME_HI: &str = "name_hi";
+pub(crate) const NAME_LO: &str = "name_lo";
+pub(crate) const ID_HI: &str = "id_hi";
+pub(crate) const ID_LO: &str = "id_lo";
+
+/// Weight of popularity (0..=100) added to the text score: enough to order equally relevant documents,
+/// too little to lift a fuzzy match above an exact one (a typo costs at least 0.2 points).
+const POPULARITY_WEIGHT: f64 = 0.1 / 100.0;
+
+/// Higher ranks first; `keys` compare lexicographically, then the id keeps the order total and stable.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub(crate) struct Rank {
+    keys: [u64; 3],
+    id: u128,
+}
+
+impl Rank {
+    pub(crate) fn id(&self) -> Uuid {
+        Uuid::from_u128(self.id)
+    }
+}
+
+/// Builds [`Rank`]s for one query order.
+pub(crate) struct Ranker {
+    pub(crate) sort_by: SortBy,
+    pub(crate) order: SortOrder,
+}
+
+pub(crate) struct SegmentRanker {
+    sort_by: SortBy,
+    asc: bool,
+    popularity: Column<f64>,
+    year: Column<i64>,
+    name_hi: Column<u64>,
+    name_lo: Column<u64>,
+    id_hi: Column<u64>,
+    id_lo: Column<u64>,
+}
+
+impl ScoreTweaker<Rank> for Ranker {
+    type Child = SegmentRanker;
+
+    fn segment_tweaker(&self, segment: &SegmentReader) -> tantivy::Result<SegmentRanker> {
+        let ff = segment.fast_fields();
+        Ok(SegmentRanker {
+            sort_by: self.sort_by,
+            asc: self.order == SortOrder::Asc,
+            popularity: ff.f64(POPULARITY)?,
+            year: ff.i64(YEAR)?,
+            name_hi: ff.u64(NAME_HI)?,
+            name_lo: ff.u64(NAME_LO)?,
+            id_hi: ff.u64(ID_HI)?,
+            id_lo: ff.u64(ID_LO)?,
+        })
+    }
+}
+
+/// Maps a non-negative float to a u64 with the same order.
+fn ordered(value: f64) -> u64 {
+    tantivy::f64_to_u64(value)
+}
+
+impl ScoreSegmentTweaker<Rank> for SegmentRanker {
+    fn score(&mut self, doc: DocId, score: Score) -> Rank {
+        let popularity = self.popularity.first(doc).unwrap_or(0.0);
+        let relevance = ordered(f64::from(score) + popularity * POPULARITY_WEIGHT);
+        let flip = |k: u64| if self.asc { !k } else { k };
+        let keys = match self.sort_by {
+            SortBy::Relevance => [relevance, 0, 0],
+            SortBy::Popularity => [flip(ordered(popularity)), relevance, 0],
+            SortBy::Name => [
+                flip(self.name_hi.first(doc).unwrap_or(0)),
+                flip(self.name_lo.first(doc).unwrap_or(0)),
+                relevance,
+            ],
+            // Documents without a year come last in both orders.
+            SortBy::Year => match self.year.first(doc) {
+                Some(y) => [1, flip(tantivy::i64_to_u64(y)), relevance],
+                None => [0, 0, relevance],
+            },
+        };
+        let id = (u128::from(self.id_hi.first(doc).unwrap_or(0)) << 64) | u128::from(self.id_lo.first(doc).unwrap_or(0));
+        Rank { keys, id }
+    }
+}

@@ -1,0 +1,51 @@
+//! The `[catalog]` configuration section.
+
+use serde::Deserialize;
+
+/// Settings of the actor-catalog service (section `[catalog]` of config/default.toml).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// Address the gRPC server listens on; port 0 picks a free port.
+    pub grpc_addr: String,
+    /// PostgreSQL URL of the catalogue database; the database is created when missing.
+    pub database_url: String,
+    /// Upper bound of the connection pool.
+    pub database_max_connections: u32,
+    /// Redis URL of the shared cache tier; Redis being down only costs cache hits.
+    pub redis_url: String,
+    /// Prefix of every Redis key this service writes.
+    pub redis_prefix: String,
+    /// Seconds an entry lives in Redis.
+    pub cache_ttl_seconds: u64,
+    /// Entries kept in the in-process cache.
+    pub local_cache_capacity: u64,
+    /// Seconds an entry lives in the in-process cache.
+    pub local_cache_ttl_seconds: u64,
+}
+
+impl Config {
+    /// A configuration for tests: any free port, a small pool, the given database and Redis.
+    pub fn for_tests(database_url: &str, redis_url: &str, redis_prefix: &str) -> Self {
+        Self {
+            grpc_addr: "127.0.0.1:0".into(),
+            database_url: database_url.into(),
+            database_max_connections: 5,
+            redis_url: redis_url.into(),
+            redis_prefix: redis_prefix.into(),
+            cache_ttl_seconds: 3600,
+            local_cache_capacity: 10_000,
+            local_cache_ttl_seconds: 300,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn default_section_deserialises() {
+        let settings = iknow_common::config::Settings::load_with(None, []).unwrap();
+        let c: super::Config = settings.section("catalog").unwrap();
+        assert_eq!(c.redis_prefix, "iknow:catalog:");
+        assert!(c.local_cache_capacity > 0);
+    }
+}

@@ -1,0 +1,289 @@
+//! The `ActorCatalog` gRPC service: validates requests, translates proto ↔ search/store types, and goes
+//! through the two-tier cache to PostgreSQL.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use iknow_common::{Error, FieldViolation};
+use iknow_proto::catalog::v1::{
+    Actor, Content, ContentType, GetActorRequest, GetActorsResponse, GetContentRequest, GetContentsResponse,
+    GetManyRequest, SearchActorsResponse, SearchContentResponse, SearchRequest, UpsertBatchRequest,
+    UpsertBatchResponse, actor_catalog_server::ActorCatalog,
+};
+use iknow_search::{Kind, NameIndex, Query, SortBy, SortOrder};
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::cache::Cache;
+use crate::index::Indexes;
+use crate::{store, upsert};
+
+/// Most ids one `GetActors`/`GetContents` call may ask for.
+const MAX_BATCH_IDS: usize = 1000;
+
+#[derive(Clone)]
+pub struct CatalogService {
+    pool: PgPool,
+    cache: Cache,
+    indexes: Indexes,
+}
+
+fn internal(e: impl Into<anyhow::Error>) -> Status {
+    Error::internal(e).into()
+}
+
+fn parse_id(s: &str) -> Result<Uuid, Status> {
+    iknow_common::id::parse(s).ok_or_else(|| Error::field("id", "must be a UUID").into())
+}
+
+fn parse_ids(ids: &[String]) -> Result<Vec<Uuid>, Status> {
+    if ids.len() > MAX_BATCH_IDS {
+        return Err(Error::field("ids", &format!("at most {MAX_BATCH_IDS} ids")).into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(ids.len());
+    for s in ids {
+        let id = iknow_common::id::parse(s).ok_or_else(|| Status::from(Error::field("ids", "must be UUIDs")))?;
+        if seen.insert(id) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// Checks a search request and turns it into an index query.
+pub fn to_query(r: &SearchRequest) -> Result<Query, Error> {
+    let mut violations = vec![];
+    let text = r.query.trim();
+    let len = text.chars().count();
+    if !(1..=100).contains(&len) {
+        violations.push(FieldViolation::new("query", "must be 1 to 100 characters"));
+    }
+    if !(1..=100).contains(&r.limit) {
+        violations.push(FieldViolation::new("limit", "must be between 1 and 100"));
+    }
+    if r.year != 0 && !(1800..=2200).contains(&r.year) {
+        violations.push(FieldViolation::new("year", "must be between 1800 and 2200"));
+    }
+    let kind = match ContentType::try_from(r.content_type) {
+        Ok(ContentType::Unspecified) => None,
+        Ok(ContentType::Movie) => Some(Kind::Movie),
+        Ok(ContentType::Series) => Some(Kind::Series),
+        Ok(ContentType::Episode) => Some(Kind::Episode),
+        Err(_) => {
+            violations.push(FieldViolation::new("content_type", "unknown content type"));
+            None
+        }
+    };
+    use iknow_proto::catalog::v1 as pb;
+    let sort_by = match pb::SortBy::try_from(r.sort_by) {
+        Ok(pb::SortBy::Relevance) => SortBy::Relevance,
+        Ok(pb::SortBy::Name) => SortBy::Name,
+        Ok(pb::SortBy::Popularity) => SortBy::Popularity,
+        Ok(pb::SortBy::Year) => SortBy::Year,
+        Err(_) => {
+            violations.push(FieldViolation::new("sort_by", "unknown sort"));
+            SortBy::Relevance
+        }
+    };
+    let sort_order = match pb::SortOrder::try_from(r.sort_order) {
+        Ok(pb::SortOrder::Desc) => SortOrder::Desc,
+        Ok(pb::SortOrder::Asc) => SortOrder::Asc,
+        Err(_) => {
+            violations.push(FieldViolation::new("sort_order", "unknown order"));
+            SortOrder::Desc
+        }
+    };
+    if !violations.is_empty() {
+        return Err(Error::validation(violations));
+    }
+    Ok(Query {
+        text: text.to_owned(),
+        kind,
+        year: (r.year != 0).then_some(r.year),
+        sort_by,
+        sort_order,
+        limit: r.limit as usize,
+        offset: r.offset as usize,
+    })
+}
+
+fn search(index: &NameIndex, q: &Query) -> Result<iknow_search::Hits, Status> {
+    index.search(q).map_err(internal)
+}
+
+/// Puts `items` in the order of `ids`, leaving out ids with no item.
+fn in_order<T>(ids: &[Uuid], items: Vec<(Uuid, T)>) -> Vec<T> {
+    let mut by_id: HashMap<Uuid, T> = items.into_iter().collect();
+    ids.iter().filter_map(|id| by_id.remove(id)).collect()
+}
+
+impl CatalogService {
+    pub fn new(pool: PgPool, cache: Cache, indexes: Indexes) -> Self {
+        Self { pool, cache, indexes }
+    }
+
+    /// Actors without filmography, from the in-process cache where present, else one query; in `ids` order.
+    async fn actors_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Actor>, Status> {
+        let mut found = Vec::with_capacity(ids.len());
+        let mut missing = vec![];
+        for id in ids {
+            match self.cache.peek_actor(*id).await {
+                Some(a) => {
+                    let mut a = Arc::unwrap_or_clone(a);
+                    a.filmography.clear();
+                    found.push((*id, a));
+                }
+                None => missing.push(*id),
+            }
+        }
+        for a in store::actors(&self.pool, &missing).await.map_err(internal)? {
+            found.push((a.id.parse().map_err(internal)?, a));
+        }
+        Ok(in_order(ids, found))
+    }
+
+    /// Titles without cast, from the in-process cache where present, else one query; in `ids` order.
+    async fn contents_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Content>, Status> {
+        let mut found = Vec::with_capacity(ids.len());
+        let mut missing = vec![];
+        for id in ids {
+            match self.cache.peek_content(*id).await {
+                Some(c) => {
+                    let mut c = Arc::unwrap_or_clone(c);
+                    c.cast.clear();
+                    found.push((*id, c));
+                }
+                None => missing.push(*id),
+            }
+        }
+        for c in store::contents(&self.pool, &missing).await.map_err(internal)? {
+            found.push((c.id.parse().map_err(internal)?, c));
+        }
+        Ok(in_order(ids, found))
+    }
+}
+
+#[tonic::async_trait]
+impl ActorCatalog for CatalogService {
+    #[tracing::instrument(skip_all, fields(id = %request.get_ref().id))]
+    async fn get_actor(&self, request: Request<GetActorRequest>) -> Result<Response<Actor>, Status> {
+        let id = parse_id(&request.get_ref().id)?;
+        if let Some(hit) = self.cache.get_actor(id).await {
+            return Ok(Response::new(Arc::unwrap_or_clone(hit)));
+        }
+        let generation = self.cache.generation();
+        let actor = store::actor(&self.pool, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Status::from(Error::not_found("ACTOR_NOT_FOUND", "Actor not found")))?;
+        let actor = Arc::new(actor);
+        self.cache.put_actor(id, actor.clone(), generation).await;
+        Ok(Response::new(Arc::unwrap_or_clone(actor)))
+    }
+
+    #[tracing::instrument(skip_all, fields(query = %request.get_ref().query, limit = request.get_ref().limit))]
+    async fn search_actors(&self, request: Request<SearchRequest>) -> Result<Response<SearchActorsResponse>, Status> {
+        let query = to_query(request.get_ref())?;
+        let hits = search(&self.indexes.actors, &query)?;
+        let actors = self.actors_by_ids(&hits.ids).await?;
+        Ok(Response::new(SearchActorsResponse { actors, total: hits.total }))
+    }
+
+    #[tracing::instrument(skip_all, fields(id = %request.get_ref().id))]
+    async fn get_content(&self, request: Request<GetContentRequest>) -> Result<Response<Content>, Status> {
+        let id = parse_id(&request.get_ref().id)?;
+        if let Some(hit) = self.cache.get_content(id).await {
+            return Ok(Response::new(Arc::unwrap_or_clone(hit)));
+        }
+        let generation = self.cache.generation();
+        let content = store::content(&self.pool, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Status::from(Error::not_found("CONTENT_NOT_FOUND", "Content not found")))?;
+        let content = Arc::new(content);
+        self.cache.put_content(id, content.clone(), generation).await;
+        Ok(Response::new(Arc::unwrap_or_clone(content)))
+    }
+
+    #[tracing::instrument(skip_all, fields(query = %request.get_ref().query, limit = request.get_ref().limit))]
+    async fn search_content(&self, request: Request<SearchRequest>) -> Result<Response<SearchContentResponse>, Status> {
+        let query = to_query(request.get_ref())?;
+        let hits = search(&self.indexes.contents, &query)?;
+        let contents = self.contents_by_ids(&hits.ids).await?;
+        Ok(Response::new(SearchContentResponse { contents, total: hits.total }))
+    }
+
+    #[tracing::instrument(skip_all, fields(
+        actors = request.get_ref().actors.len(),
+        contents = request.get_ref().contents.len(),
+        credits = request.get_ref().credits.len(),
+        episodes = request.get_ref().episodes.len(),
+    ))]
+    async fn upsert_batch(
+        &self,
+        request: Request<UpsertBatchRequest>,
+    ) -> Result<Response<UpsertBatchResponse>, Status> {
+        let started = std::time::Instant::now();
+        let outcome = upsert::upsert_batch(&self.pool, request.into_inner()).await.map_err(internal)?;
+        let db_ms = started.elapsed().as_millis() as u64;
+        self.cache.invalidate(&outcome.touched_actors, &outcome.touched_contents).await;
+        // The batch is committed: a failed index refresh leaves search stale, it must not fail the call.
+        if let Err(e) = self.indexes.refresh(&self.pool, &outcome.touched_actors, &outcome.touched_contents).await {
+            tracing::error!(error = ?e, "search index refresh failed");
+        }
+        let r = &outcome.response;
+        tracing::info!(
+            actors_written = r.actors_written,
+            contents_written = r.contents_written,
+            credits_written = r.credits_written,
+            episodes_linked = r.episodes_linked,
+            rejected = r.rejected.len(),
+            db_ms,
+            total_ms = started.elapsed().as_millis() as u64,
+            "batch upserted"
+        );
+        Ok(Response::new(outcome.response))
+    }
+
+    #[tracing::instrument(skip_all, fields(ids = request.get_ref().ids.len()))]
+    async fn get_actors(&self, request: Request<GetManyRequest>) -> Result<Response<GetActorsResponse>, Status> {
+        let ids = parse_ids(&request.get_ref().ids)?;
+        let actors = self.actors_by_ids(&ids).await?;
+        Ok(Response::new(GetActorsResponse { actors }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ids = request.get_ref().ids.len()))]
+    async fn get_contents(&self, request: Request<GetManyRequest>) -> Result<Response<GetContentsResponse>, Status> {
+        let ids = parse_ids(&request.get_ref().ids)?;
+        let contents = self.contents_by_ids(&ids).await?;
+        Ok(Response::new(GetContentsResponse { contents }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(query: &str, limit: u32) -> SearchRequest {
+        SearchRequest { query: query.into(), limit, ..Default::default() }
+    }
+
+    #[test]
+    fn search_requests_are_rechecked() {
+        assert!(to_query(&req("tom", 10)).is_ok());
+        let e = to_query(&req("   ", 0)).unwrap_err();
+        let Error::Validation { violations, .. } = e else { panic!("validation expected") };
+        let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["query", "limit"]);
+        assert!(to_query(&req(&"x".repeat(101), 10)).is_err());
+        assert!(to_query(&SearchRequest { year: 3000, ..req("a", 1) }).is_err());
+        assert!(to_query(&SearchRequest { content_type: 42, ..req("a", 1) }).is_err());
+        let q = to_query(&SearchRequest { year: 1999, content_type: 1, offset: 5, ..req(" tom ", 100) }).unwrap();
+        assert_eq!(
+            (q.text.as_str(), q.kind, q.year, q.limit, q.offset),
+            ("tom", Some(Kind::Movie), Some(1999), 100, 5)
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! The in-memory search indexes (iknow-search `NameIndex`) of actors and titles: built from PostgreSQL at
+//! start (streamed in chunks) and refreshed for the rows each `UpsertBatch` touched.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use futures::TryStreamExt;
+use iknow_search::{Doc, Kind, NameIndex};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Docs handed to the index at once while building.
+const CHUNK: usize = 10_000;
+
+#[derive(sqlx::FromRow)]
+struct ActorDocRow {
+    id: Uuid,
+    name: String,
+    popularity: f64,
+    kinds: Vec<String>,
+    years: Vec<i32>,
+}
+
+/// Actor docs: name, popularity, kinds and years of the credited titles (year = the latest of them).
+const ACTOR_DOCS: &str = "SELECT a.id, a.name, a.popularity_score::float8 AS popularity, \
+    COALESCE(array_agg(DISTINCT c.content_type) FILTER (WHERE c.content_type IS NOT NULL), '{}') AS kinds, \
+    COALESCE(array_agg(DISTINCT c.release_year::int4) FILTER (WHERE c.release_year IS NOT NULL), '{}') AS years \
+    FROM actors a LEFT JOIN filmography f ON f.actor_id = a.id LEFT JOIN content c ON c.id = f.content_id";
+
+#[derive(sqlx::FromRow)]
+struct ContentDocRow {
+    id: Uuid,
+    title: String,
+    original_title: Option<String>,
+    popularity: f64,
+    content_type: String,
+    year: Option<i32>,
+}
+
+const CONTENT_DOCS: &str = "SELECT c.id, c.title, c.original_title, c.popularity_score::float8 AS popularity, \
+    c.content_type, c.release_year::int4 AS year FROM content c";
+
+fn kind(s: &str) -> Option<Kind> {
+    match s {
+        "movie" => Some(Kind::Movie),
+        "series" => Some(Kind::Series),
+        "episode" => Some(Kind::Episode),
+        _ => None,
+    }
+}
+
+impl From<ActorDocRow> for Doc {
+    fn from(r: ActorDocRow) -> Self {
+        Doc {
+            id: r.id,
+            name: r.name,
+            alt_names: vec![],
+            popularity: r.popularity,
+            year: r.years.iter().copied().max(),
+            kinds: r.kinds.iter().filter_map(|k| kind(k)).collect(),
+            years: r.years,
+        }
+    }
+}
+
+impl From<ContentDocRow> for Doc {
+    fn from(r: ContentDocRow) -> Self {
+        let alt_names = r.original_title.filter(|o| !o.is_empty() && *o != r.title).into_iter().collect();
+        Doc {
+            id: r.id,
+            name: r.title,
+            alt_names,
+            popularity: r.popularity,
+            year: r.year,
+            kinds: kind(&r.content_type).into_iter().collect(),
+            years: r.year.into_iter().collect(),
+        }
+    }
+}
+
+/// Both search indexes; cheap to clone (clones share the index).
+#[derive(Clone)]
+pub struct Indexes {
+    pub actors: NameIndex,
+    pub contents: NameIndex,
+}
+
+/// Hands docs to the index off the async workers (indexing is CPU work).
+async fn upsert(index: &NameIndex, docs: Vec<Doc>) -> anyhow::Result<()> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let index = index.clone();
+    tokio::task::spawn_blocking(move || index.upsert(docs)).await??;
+    Ok(())
+}
+
+async fn remove(index: &NameIndex, ids: Vec<Uuid>) -> anyhow::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let index = index.clone();
+    tokio::task::spawn_blocking(move || index.remove(&ids)).await??;
+    Ok(())
+}
+
+impl Indexes {
+    /// Builds both indexes from every row in the database.
+    pub async fn build(pool: &PgPool) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let this = Self { actors: NameIndex::new()?, contents: NameIndex::new()? };
+        let sql = format!("{ACTOR_DOCS} GROUP BY a.id");
+        let mut rows = sqlx::query_as::<_, ActorDocRow>(&sql).fetch(pool);
+        let mut chunk = Vec::with_capacity(CHUNK);
+        while let Some(row) = rows.try_next().await? {
+            chunk.push(Doc::from(row));
+            if chunk.len() == CHUNK {
+                upsert(&this.actors, std::mem::take(&mut chunk)).await?;
+            }
+        }
+        upsert(&this.actors, chunk).await?;
+        drop(rows);
+        let mut rows = sqlx::query_as::<_, ContentDocRow>(CONTENT_DOCS).fetch(pool);
+        let mut chunk = Vec::with_capacity(CHUNK);
+        while let Some(row) = rows.try_next().await? {
+            chunk.push(Doc::from(row));
+            if chunk.len() == CHUNK {
+                upsert(&this.contents, std::mem::take(&mut chunk)).await?;
+            }
+        }
+        upsert(&this.contents, chunk).await?;
+        tracing::info!(
+            actors = this.actors.len(),
+            contents = this.contents.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "search indexes built"
+        );
+        Ok(this)
+    }
+
+    /// Re-reads the docs of these rows (and drops those that no longer exist).
+    pub async fn refresh(&self, pool: &PgPool, actor_ids: &[Uuid], content_ids: &[Uuid]) -> anyhow::Result<()> {
+        if !actor_ids.is_empty() {
+            let started = Instant::now();
+            let sql = format!("{ACTOR_DOCS} WHERE a.id = ANY($1) GROUP BY a.id");
+            let rows: Vec<ActorDocRow> = sqlx::query_as(&sql).bind(actor_ids).fetch_all(pool).await?;
+            iknow_common::metrics::record_db_query("actor-catalog", "actor_docs", started);
+            let found: HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
+            upsert(&self.actors, rows.into_iter().map(Doc::from).collect()).await?;
+            remove(&self.actors, actor_ids.iter().filter(|id| !found.contains(id)).copied().collect()).await?;
+        }
+        if !content_ids.is_empty() {
+            let started = Instant::now();
+            let sql = format!("{CONTENT_DOCS} WHERE c.id = ANY($1)");
+            let rows: Vec<ContentDocRow> = sqlx::query_as(&sql).bind(content_ids).fetch_all(pool).await?;
+            iknow_common::metrics::record_db_query("actor-catalog", "content_docs", started);
+            let found: HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
+            upsert(&self.contents, rows.into_iter().map(Doc::from).collect()).await?;
+            remove(&self.contents, content_ids.iter().filter(|id| !found.contains(id)).copied().collect()).await?;
+        }
+        Ok(())
+    }
+}

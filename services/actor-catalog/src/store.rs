@@ -1,0 +1,371 @@
+//! Read-side SQL: one small function per query, each timed into `db_query_duration_seconds`, and the
+//! assembly of rows into the proto messages the service returns (and caches).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use iknow_proto::catalog::v1::{
+    Actor, ActorQuality, CastMember, Content, ContentQuality, ContentRef, ContentType, FilmographyEntry,
+};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const SERVICE: &str = "actor-catalog";
+
+fn timed(query: &'static str, started: Instant) {
+    iknow_common::metrics::record_db_query(SERVICE, query, started);
+}
+
+/// `movie`/`series`/`episode` as stored ↔ the proto enum.
+pub fn content_type_from_db(s: &str) -> ContentType {
+    match s {
+        "movie" => ContentType::Movie,
+        "series" => ContentType::Series,
+        "episode" => ContentType::Episode,
+        _ => ContentType::Unspecified,
+    }
+}
+
+pub fn content_type_to_db(t: ContentType) -> Option<&'static str> {
+    match t {
+        ContentType::Movie => Some("movie"),
+        ContentType::Series => Some("series"),
+        ContentType::Episode => Some("episode"),
+        ContentType::Unspecified => None,
+    }
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+#[derive(sqlx::FromRow)]
+struct ActorRow {
+    id: Uuid,
+    imdb_id: Option<String>,
+    name: String,
+    birth_year: Option<i32>,
+    death_year: Option<i32>,
+    biography: Option<String>,
+    profile_image_url: Option<String>,
+    professions: Vec<String>,
+    popularity_score: f64,
+    has_valid_photo: bool,
+    has_complete_filmography: bool,
+    has_birth_date: bool,
+    has_bio: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+const ACTOR_COLUMNS: &str = "a.id, a.imdb_id, a.name, a.birth_year::int4 AS birth_year, \
+    a.death_year::int4 AS death_year, a.biography, a.profile_image_url, a.professions, \
+    a.popularity_score::float8 AS popularity_score, a.has_valid_photo, a.has_complete_filmography, \
+    a.has_birth_date, a.has_bio, a.created_at, a.updated_at";
+
+impl From<ActorRow> for Actor {
+    fn from(r: ActorRow) -> Self {
+        Actor {
+            id: r.id.to_string(),
+            imdb_id: r.imdb_id.unwrap_or_default(),
+            name: r.name,
+            birth_year: r.birth_year,
+            death_year: r.death_year,
+            biography: r.biography.unwrap_or_default(),
+            profile_image_url: r.profile_image_url.unwrap_or_default(),
+            professions: r.professions,
+            known_for: vec![],
+            popularity_score: r.popularity_score,
+            quality: Some(ActorQuality {
+                has_valid_photo: r.has_valid_photo,
+                has_complete_filmography: r.has_complete_filmography,
+                has_birth_date: r.has_birth_date,
+                has_bio: r.has_bio,
+            }),
+            filmography: vec![],
+            created_at: ts(r.created_at),
+            updated_at: ts(r.updated_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RefRow {
+    owner: Uuid,
+    id: Uuid,
+    imdb_id: Option<String>,
+    title: String,
+    content_type: String,
+    year: Option<i32>,
+}
+
+impl From<RefRow> for ContentRef {
+    fn from(r: RefRow) -> Self {
+        ContentRef {
+            id: r.id.to_string(),
+            imdb_id: r.imdb_id.unwrap_or_default(),
+            title: r.title,
+            content_type: content_type_from_db(&r.content_type).into(),
+            year: r.year,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct FilmRow {
+    id: Uuid,
+    imdb_id: Option<String>,
+    title: String,
+    content_type: String,
+    year: Option<i32>,
+    role_name: String,
+    characters: Vec<String>,
+    category: String,
+    credit_order: Option<i32>,
+}
+
+/// One actor with known-for titles and filmography (newest first); `None` when unknown.
+pub async fn actor(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Actor>> {
+    let started = Instant::now();
+    let sql = format!("SELECT {ACTOR_COLUMNS} FROM actors a WHERE a.id = $1");
+    let row: Option<ActorRow> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    timed("actor_by_id", started);
+    let Some(row) = row else { return Ok(None) };
+    let mut actor = Actor::from(row);
+    actor.filmography = filmography(pool, id).await?;
+    actor.known_for = known_for(pool, &[id]).await?.remove(&id).unwrap_or_default();
+    Ok(Some(actor))
+}
+
+/// Many actors by id (with known-for, without filmography), in no particular order.
+pub async fn actors(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<Actor>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let started = Instant::now();
+    let sql = format!("SELECT {ACTOR_COLUMNS} FROM actors a WHERE a.id = ANY($1)");
+    let rows: Vec<ActorRow> = sqlx::query_as(&sql).bind(ids).fetch_all(pool).await?;
+    timed("actors_by_ids", started);
+    let mut known = known_for(pool, ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let id = r.id;
+            let mut a = Actor::from(r);
+            a.known_for = known.remove(&id).unwrap_or_default();
+            a
+        })
+        .collect())
+}
+
+async fn filmography(pool: &PgPool, actor_id: Uuid) -> sqlx::Result<Vec<FilmographyEntry>> {
+    let started = Instant::now();
+    let rows: Vec<FilmRow> = sqlx::query_as(
+        "SELECT c.id, c.imdb_id, c.title, c.content_type, c.release_year::int4 AS year, \
+                f.role_name, f.characters, f.category, f.credit_order \
+         FROM filmography f JOIN content c ON c.id = f.content_id \
+         WHERE f.actor_id = $1 \
+         ORDER BY c.release_year DESC NULLS LAST, f.credit_order ASC NULLS LAST, c.title, f.role_name",
+    )
+    .bind(actor_id)
+    .fetch_all(pool)
+    .await?;
+    timed("filmography_of_actor", started);
+    Ok(rows
+        .into_iter()
+        .map(|r| FilmographyEntry {
+            content: Some(ContentRef {
+                id: r.id.to_string(),
+                imdb_id: r.imdb_id.unwrap_or_default(),
+                title: r.title,
+                content_type: content_type_from_db(&r.content_type).into(),
+                year: r.year,
+            }),
+            role_name: r.role_name,
+            characters: r.characters,
+            category: r.category,
+            credit_order: r.credit_order.unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Known-for titles per actor: the catalogued titles of `known_for_imdb_ids` in their order, else the
+/// actor's top 4 credits by title popularity, then billing.
+async fn known_for(pool: &PgPool, actor_ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, Vec<ContentRef>>> {
+    let started = Instant::now();
+    let rows: Vec<RefRow> = sqlx::query_as(
+        "SELECT owner, id, imdb_id, title, content_type, year FROM ( \
+           SELECT a.id AS owner, c.id, c.imdb_id, c.title, c.content_type, c.release_year::int4 AS year, \
+                  o.ord AS rank \
+           FROM actors a \
+           CROSS JOIN LATERAL unnest(a.known_for_imdb_ids) WITH ORDINALITY AS o(imdb, ord) \
+           JOIN content c ON c.imdb_id = o.imdb \
+           WHERE a.id = ANY($1) \
+           UNION ALL \
+           SELECT a.id, t.id, t.imdb_id, t.title, t.content_type, t.year, t.rank \
+           FROM actors a \
+           CROSS JOIN LATERAL ( \
+             SELECT c.id, c.imdb_id, c.title, c.content_type, c.release_year::int4 AS year, \
+                    row_number() OVER (ORDER BY c.popularity_score DESC, min(f.credit_order) ASC NULLS LAST, c.id) \
+                      AS rank \
+             FROM filmography f JOIN content c ON c.id = f.content_id \
+             WHERE f.actor_id = a.id \
+             GROUP BY c.id \
+             ORDER BY rank LIMIT 4 \
+           ) t \
+           WHERE a.id = ANY($1) \
+             AND NOT EXISTS (SELECT 1 FROM content kc WHERE kc.imdb_id = ANY(a.known_for_imdb_ids)) \
+         ) k ORDER BY owner, rank",
+    )
+    .bind(actor_ids)
+    .fetch_all(pool)
+    .await?;
+    timed("known_for", started);
+    let mut out: HashMap<Uuid, Vec<ContentRef>> = HashMap::new();
+    for r in rows {
+        out.entry(r.owner).or_default().push(r.into());
+    }
+    Ok(out)
+}
+
+#[derive(sqlx::FromRow)]
+struct ContentRow {
+    id: Uuid,
+    imdb_id: Option<String>,
+    title: String,
+    original_title: Option<String>,
+    content_type: String,
+    year: Option<i32>,
+    end_year: Option<i32>,
+    runtime_minutes: Option<i32>,
+    genres: Vec<String>,
+    overview: Option<String>,
+    poster_url: Option<String>,
+    is_adult: bool,
+    popularity_score: f64,
+    has_poster: bool,
+    has_overview: bool,
+    has_complete_cast: bool,
+    has_release_date: bool,
+    season_number: Option<i32>,
+    episode_number: Option<i32>,
+    parent_id: Option<Uuid>,
+    parent_imdb_id: Option<String>,
+    parent_title: Option<String>,
+    parent_type: Option<String>,
+    parent_year: Option<i32>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+const CONTENT_SELECT: &str = "SELECT c.id, c.imdb_id, c.title, c.original_title, c.content_type, \
+    c.release_year::int4 AS year, c.end_year::int4 AS end_year, c.runtime_minutes, c.genres, c.overview, \
+    c.poster_url, c.is_adult, c.popularity_score::float8 AS popularity_score, c.has_poster, c.has_overview, \
+    c.has_complete_cast, c.has_release_date, c.season_number, c.episode_number, \
+    p.id AS parent_id, p.imdb_id AS parent_imdb_id, p.title AS parent_title, p.content_type AS parent_type, \
+    p.release_year::int4 AS parent_year, c.created_at, c.updated_at \
+    FROM content c LEFT JOIN content p ON p.id = c.parent_id";
+
+impl From<ContentRow> for Content {
+    fn from(r: ContentRow) -> Self {
+        let parent = r.parent_id.map(|id| ContentRef {
+            id: id.to_string(),
+            imdb_id: r.parent_imdb_id.unwrap_or_default(),
+            title: r.parent_title.unwrap_or_default(),
+            content_type: content_type_from_db(r.parent_type.as_deref().unwrap_or_default()).into(),
+            year: r.parent_year,
+        });
+        Content {
+            id: r.id.to_string(),
+            imdb_id: r.imdb_id.unwrap_or_default(),
+            title: r.title,
+            original_title: r.original_title.unwrap_or_default(),
+            content_type: content_type_from_db(&r.content_type).into(),
+            year: r.year,
+            end_year: r.end_year,
+            runtime_minutes: r.runtime_minutes,
+            genres: r.genres,
+            overview: r.overview.unwrap_or_default(),
+            poster_url: r.poster_url.unwrap_or_default(),
+            is_adult: r.is_adult,
+            popularity_score: r.popularity_score,
+            quality: Some(ContentQuality {
+                has_poster: r.has_poster,
+                has_overview: r.has_overview,
+                has_complete_cast: r.has_complete_cast,
+                has_release_date: r.has_release_date,
+            }),
+            parent,
+            season_number: r.season_number,
+            episode_number: r.episode_number,
+            cast: vec![],
+            created_at: ts(r.created_at),
+            updated_at: ts(r.updated_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CastRow {
+    actor_id: Uuid,
+    actor_imdb_id: Option<String>,
+    actor_name: String,
+    role_name: String,
+    characters: Vec<String>,
+    category: String,
+    credit_order: Option<i32>,
+    profile_image_url: Option<String>,
+}
+
+/// One title with its parent (for an episode) and cast in credit order; `None` when unknown.
+pub async fn content(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Content>> {
+    let started = Instant::now();
+    let sql = format!("{CONTENT_SELECT} WHERE c.id = $1");
+    let row: Option<ContentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    timed("content_by_id", started);
+    let Some(row) = row else { return Ok(None) };
+    let mut content = Content::from(row);
+    content.cast = cast(pool, id).await?;
+    Ok(Some(content))
+}
+
+/// Many titles by id (with parent, without cast), in no particular order.
+pub async fn contents(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<Content>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let started = Instant::now();
+    let sql = format!("{CONTENT_SELECT} WHERE c.id = ANY($1)");
+    let rows: Vec<ContentRow> = sqlx::query_as(&sql).bind(ids).fetch_all(pool).await?;
+    timed("contents_by_ids", started);
+    Ok(rows.into_iter().map(Content::from).collect())
+}
+
+async fn cast(pool: &PgPool, content_id: Uuid) -> sqlx::Result<Vec<CastMember>> {
+    let started = Instant::now();
+    let rows: Vec<CastRow> = sqlx::query_as(
+        "SELECT a.id AS actor_id, a.imdb_id AS actor_imdb_id, a.name AS actor_name, f.role_name, f.characters, \
+                f.category, f.credit_order, a.profile_image_url \
+         FROM filmography f JOIN actors a ON a.id = f.actor_id \
+         WHERE f.content_id = $1 \
+         ORDER BY f.credit_order ASC NULLS LAST, a.name, f.role_name",
+    )
+    .bind(content_id)
+    .fetch_all(pool)
+    .await?;
+    timed("cast_of_content", started);
+    Ok(rows
+        .into_iter()
+        .map(|r| CastMember {
+            actor_id: r.actor_id.to_string(),
+            actor_imdb_id: r.actor_imdb_id.unwrap_or_default(),
+            actor_name: r.actor_name,
+            role_name: r.role_name,
+            characters: r.characters,
+            category: r.category,
+            credit_order: r.credit_order.unwrap_or_default(),
+            profile_image_url: r.profile_image_url.unwrap_or_default(),
+        })
+        .collect())
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the actor-catalog service through a real gRPC client, against a fresh database and a
+//! unique Redis prefix per test.
+
+mod cache;
+mod helpers;
+mod reads;
+mod search;
+mod upsert;
