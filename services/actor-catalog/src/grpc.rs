@@ -63,6 +63,12 @@ pub fn to_query(r: &SearchRequest) -> Result<Query, Error> {
     if !(1..=100).contains(&r.limit) {
         violations.push(FieldViolation::new("limit", "must be between 1 and 100"));
     }
+    if (r.offset as usize).saturating_add(r.limit as usize) > iknow_search::MAX_WINDOW {
+        violations.push(FieldViolation::new(
+            "offset",
+            &format!("offset + limit must not exceed {}", iknow_search::MAX_WINDOW),
+        ));
+    }
     if r.year != 0 && !(1800..=2200).contains(&r.year) {
         violations.push(FieldViolation::new("year", "must be between 1800 and 2200"));
     }
@@ -280,6 +286,9 @@ mod tests {
         assert!(to_query(&req(&"x".repeat(101), 10)).is_err());
         assert!(to_query(&SearchRequest { year: 3000, ..req("a", 1) }).is_err());
         assert!(to_query(&SearchRequest { content_type: 42, ..req("a", 1) }).is_err());
+        let deep = to_query(&SearchRequest { offset: 9_999, ..req("a", 20) }).unwrap_err();
+        assert!(matches!(deep, Error::Validation { ref violations, .. } if violations[0].field == "offset"));
+        assert!(to_query(&SearchRequest { offset: 9_980, ..req("a", 20) }).is_ok());
         let q = to_query(&SearchRequest { year: 1999, content_type: 1, offset: 5, ..req(" tom ", 100) }).unwrap();
         assert_eq!(
             (q.text.as_str(), q.kind, q.year, q.limit, q.offset),
