@@ -1,1 +1,110 @@
-//! placeholder
+//! The public edge of I Know: REST `/api/v1` over the gRPC services, with request ids, the response
+//! envelope, health, metrics, OpenAPI docs and the web app's static files.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod dto;
+pub mod envelope;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use http::StatusCode;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+use tower_http::services::{ServeDir, ServeFile};
+
+pub use config::Config;
+pub use middleware::layered;
+pub use state::AppState;
+
+use envelope::ApiError;
+
+/// Served at `/` when there is no web app to serve.
+const LANDING: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>I Know</title></head>\
+<body><h1>I Know</h1><p>The web app is not installed. See the <a href=\"/docs\">API documentation</a>.</p></body></html>";
+
+/// Every route of the gateway, wrapped in its middleware.
+pub fn router(state: AppState) -> Router {
+    // Install the recorder before the first request records anything.
+    iknow_common::metrics::prometheus();
+    let routes = Router::new()
+        .nest("/api/v1", routes::api())
+        .route("/health", get(health::health))
+        .route("/metrics", get(metrics::render))
+        .route("/docs", get(openapi::docs))
+        .fallback(fallback)
+        .method_not_allowed_fallback(middleware::method_not_allowed);
+    layered(routes).with_state(state)
+}
+
+/// Unknown API paths are envelope 404s; anything else is a file of the web app, or the app's `index.html`
+/// (client-side routes), or a landing page at `/` when the app is missing.
+async fn fallback(State(state): State<AppState>, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    if path == "/api" || path.starts_with("/api/") {
+        return ApiError::route_not_found(&path).into_response();
+    }
+    let dir = state.web_dir.as_path();
+    let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    let response = match files.oneshot(req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    match response.status() {
+        StatusCode::NOT_FOUND if path == "/" => Html(LANDING).into_response(),
+        StatusCode::NOT_FOUND => ApiError::route_not_found(&path).into_response(),
+        StatusCode::METHOD_NOT_ALLOWED => middleware::method_not_allowed(method).await,
+        _ => response.map(Body::new),
+    }
+}
+
+/// The running gateway: [`Application::build`] binds, [`Application::run_until_stopped`] serves.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    router: Router,
+}
+
+impl Application {
+    /// Binds the HTTP listener and makes lazy downstream clients: the gateway starts even when every service
+    /// is down, and answers 503 for what needs them.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let state = AppState::new(&config)?;
+        let (listener, addr) = iknow_common::grpc::bind(&config.http_addr).await?;
+        Ok(Self { listener, addr, router: router(state) })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until ctrl-c or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(iknow_common::shutdown::signal()).await
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.addr, "HTTP listening");
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        Ok(())
+    }
+}

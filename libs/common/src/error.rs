@@ -135,6 +135,11 @@ impl Error {
             Code::Unauthenticated => Self::Unauthenticated { code: with("UNAUTHORIZED"), message },
             Code::PermissionDenied => Self::Forbidden { code: with("FORBIDDEN"), message },
             Code::ResourceExhausted => Self::RateLimited { message },
+            // An `Unknown` status carrying a source was made by the local client from a transport failure it
+            // could not classify (a connection closed during the handshake, say), never sent by a server.
+            Code::Unknown if std::error::Error::source(status).is_some() => {
+                Self::Unavailable { message: "A required service is unavailable, try again shortly".into() }
+            }
             Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
                 Self::Unavailable { message: "A required service is unavailable, try again shortly".into() }
             }
@@ -207,5 +212,8 @@ mod tests {
         assert_eq!(e.code(), "SERVICE_UNAVAILABLE");
         let e = Error::from_status(&tonic::Status::deadline_exceeded("timeout"));
         assert_eq!(e.code(), "SERVICE_UNAVAILABLE");
+        let local = tonic::Status::from_error(Box::new(std::io::Error::other("connection closed")));
+        assert_eq!(Error::from_status(&local).code(), "SERVICE_UNAVAILABLE");
+        assert_eq!(Error::from_status(&tonic::Status::unknown("server said so")).code(), "INTERNAL_ERROR");
     }
 }

@@ -92,14 +92,20 @@ fn main() {
     }
     for kind in ["exact", "typo", "prefix", "surname"] {
         let mut lat: Vec<Duration> = Vec::new();
+        let mut slow: Vec<(Duration, String, u64)> = Vec::new();
         let mut total = 0;
         for (_, q) in queries.iter().filter(|(k, _)| k == kind) {
             let t = Instant::now();
             let hits = index.search(&Query { text: q.clone(), limit: 20, ..Default::default() }).unwrap();
             lat.push(t.elapsed());
+            slow.push((t.elapsed(), q.clone(), hits.total));
             total += hits.total;
         }
         lat.sort();
+        slow.sort_by_key(|s| std::cmp::Reverse(s.0));
+        if std::env::var_os("SLOW").is_some() {
+            println!("  slowest: {:?}", &slow[..3]);
+        }
         let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
         println!(
             "{kind:8} n={} p50={:?} p95={:?} p99={:?} max={:?} avg_total={}",

@@ -39,10 +39,7 @@ pub(crate) fn sort_key(key: &str) -> (u64, u64) {
     let n = bytes.len().min(16);
     buf[..n].copy_from_slice(&bytes[..n]);
     let (hi, lo) = buf.split_at(8);
-    (
-        u64::from_be_bytes(hi.try_into().unwrap_or_default()),
-        u64::from_be_bytes(lo.try_into().unwrap_or_default()),
-    )
+    (u64::from_be_bytes(hi.try_into().unwrap_or_default()), u64::from_be_bytes(lo.try_into().unwrap_or_default()))
 }
 
 #[cfg(test)]

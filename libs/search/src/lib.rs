@@ -299,7 +299,8 @@ impl NameIndex {
             .into_iter()
             .enumerate()
             .map(|(i, w)| {
-                let q: Box<dyn TantivyQuery> = Box::new(WordQuery::new(w, i + 1 == n, vec![(f.name, 1.0), (f.alt, 0.8)]));
+                let q: Box<dyn TantivyQuery> =
+                    Box::new(WordQuery::new(w, i + 1 == n, vec![(f.name, 1.0), (f.alt, 0.8)]));
                 (Occur::Must, q)
             })
             .collect();
@@ -321,7 +322,9 @@ impl NameIndex {
             return Ok(Hits { ids: Vec::new(), total: total as u64 });
         }
         let sort_order = if q.sort_by == SortBy::Relevance { SortOrder::Desc } else { q.sort_order };
-        let top = TopDocs::with_limit(q.limit).and_offset(q.offset).tweak_score(Ranker { sort_by: q.sort_by, order: sort_order });
+        let top = TopDocs::with_limit(q.limit)
+            .and_offset(q.offset)
+            .tweak_score(Ranker { sort_by: q.sort_by, order: sort_order });
         let (total, page) = searcher.search(&query, &(Count, top))?;
         Ok(Hits { ids: page.into_iter().map(|(rank, _)| rank.id()).collect(), total: total as u64 })
     }

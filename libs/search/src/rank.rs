@@ -1,8 +1,8 @@
 //! Turns a text-relevance score into the sort key of the requested order, reading the fast fields
 //! (popularity, year, name key, id) of each matching document.
 
-use tantivy::columnar::Column;
 use tantivy::collector::{ScoreSegmentTweaker, ScoreTweaker};
+use tantivy::columnar::Column;
 use tantivy::index::SegmentReader;
 use tantivy::{DocId, Score};
 use uuid::Uuid;
@@ -82,18 +82,17 @@ impl ScoreSegmentTweaker<Rank> for SegmentRanker {
         let keys = match self.sort_by {
             SortBy::Relevance => [relevance, 0, 0],
             SortBy::Popularity => [flip(ordered(popularity)), relevance, 0],
-            SortBy::Name => [
-                flip(self.name_hi.first(doc).unwrap_or(0)),
-                flip(self.name_lo.first(doc).unwrap_or(0)),
-                relevance,
-            ],
+            SortBy::Name => {
+                [flip(self.name_hi.first(doc).unwrap_or(0)), flip(self.name_lo.first(doc).unwrap_or(0)), relevance]
+            }
             // Documents without a year come last in both orders.
             SortBy::Year => match self.year.first(doc) {
                 Some(y) => [1, flip(tantivy::i64_to_u64(y)), relevance],
                 None => [0, 0, relevance],
             },
         };
-        let id = (u128::from(self.id_hi.first(doc).unwrap_or(0)) << 64) | u128::from(self.id_lo.first(doc).unwrap_or(0));
+        let id =
+            (u128::from(self.id_hi.first(doc).unwrap_or(0)) << 64) | u128::from(self.id_lo.first(doc).unwrap_or(0));
         Rank { keys, id }
     }
 }

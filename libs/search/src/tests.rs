@@ -37,15 +37,7 @@ fn id(i: usize) -> Uuid {
 }
 
 fn person(i: usize, name: &str, popularity: f64) -> Doc {
-    Doc {
-        id: id(i),
-        name: name.into(),
-        alt_names: vec![],
-        popularity,
-        year: None,
-        kinds: vec![],
-        years: vec![],
-    }
+    Doc { id: id(i), name: name.into(), alt_names: vec![], popularity, year: None, kinds: vec![], years: vec![] }
 }
 
 struct Fixture {

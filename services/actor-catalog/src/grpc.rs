@@ -66,7 +66,7 @@ pub fn to_query(r: &SearchRequest) -> Result<Query, Error> {
     if (r.offset as usize).saturating_add(r.limit as usize) > iknow_search::MAX_WINDOW {
         violations.push(FieldViolation::new(
             "offset",
-            &format!("offset + limit must not exceed {}", iknow_search::MAX_WINDOW),
+            format!("offset + limit must not exceed {}", iknow_search::MAX_WINDOW),
         ));
     }
     if r.year != 0 && !(1800..=2200).contains(&r.year) {

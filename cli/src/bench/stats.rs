@@ -1,0 +1,195 @@
+//! Latency summaries of a benchmark scenario and their rendering as a plain-text and a Markdown table.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+/// Latencies are recorded in microseconds, up to one minute, 3 significant digits.
+pub fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+}
+
+/// Records one latency (clamped into the histogram's range).
+pub fn record(h: &mut Histogram<u64>, latency: Duration) {
+    let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX).clamp(1, 60_000_000);
+    h.saturating_record(us);
+}
+
+/// One scenario's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub scenario: String,
+    pub concurrency: usize,
+    pub requests: u64,
+    pub errors: u64,
+    pub elapsed: Duration,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Summary {
+    /// Summarises successful requests' latencies measured over `elapsed`.
+    pub fn new(scenario: &str, concurrency: usize, h: &Histogram<u64>, errors: u64, elapsed: Duration) -> Self {
+        let ms = |us: u64| us as f64 / 1000.0;
+        Self {
+            scenario: scenario.to_string(),
+            concurrency,
+            requests: h.len(),
+            errors,
+            elapsed,
+            p50_ms: ms(h.value_at_quantile(0.50)),
+            p95_ms: ms(h.value_at_quantile(0.95)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            max_ms: ms(h.max()),
+        }
+    }
+
+    /// Successful requests per second.
+    pub fn throughput(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 { self.requests as f64 / secs } else { 0.0 }
+    }
+}
+
+/// Gateway search against the plain PostgreSQL full-text query: how many times better the gateway is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ratios {
+    /// Gateway search throughput / pg-fts throughput.
+    pub throughput: f64,
+    /// pg-fts p99 / gateway search p99.
+    pub p99: f64,
+}
+
+impl Ratios {
+    pub fn of(search: &Summary, pg: &Summary) -> Option<Self> {
+        (pg.throughput() > 0.0 && search.p99_ms > 0.0)
+            .then(|| Self { throughput: search.throughput() / pg.throughput(), p99: pg.p99_ms / search.p99_ms })
+    }
+}
+
+const HEADERS: [&str; 9] =
+    ["scenario", "concurrency", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms"];
+
+fn cells(s: &Summary) -> [String; 9] {
+    [
+        s.scenario.clone(),
+        s.concurrency.to_string(),
+        s.requests.to_string(),
+        s.errors.to_string(),
+        format!("{:.0}", s.throughput()),
+        format!("{:.2}", s.p50_ms),
+        format!("{:.2}", s.p95_ms),
+        format!("{:.2}", s.p99_ms),
+        format!("{:.2}", s.max_ms),
+    ]
+}
+
+/// An aligned plain-text table (numbers right-aligned).
+pub fn table(rows: &[Summary]) -> String {
+    let body: Vec<[String; 9]> = rows.iter().map(cells).collect();
+    let widths: Vec<usize> =
+        (0..9).map(|c| body.iter().map(|r| r[c].len()).chain([HEADERS[c].len()]).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    let line = |out: &mut String, row: &[&str]| {
+        let mut parts = Vec::with_capacity(9);
+        for (c, cell) in row.iter().enumerate() {
+            parts.push(if c == 0 {
+                format!("{cell:<w$}", w = widths[c])
+            } else {
+                format!("{cell:>w$}", w = widths[c])
+            });
+        }
+        let _ = writeln!(out, "{}", parts.join("  ").trim_end());
+    };
+    line(&mut out, &HEADERS);
+    line(
+        &mut out,
+        &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    for r in &body {
+        line(&mut out, &r.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    out
+}
+
+/// The same table in Markdown, ready for the README.
+pub fn markdown(rows: &[Summary]) -> String {
+    let mut out = format!("| {} |\n", HEADERS.join(" | "));
+    let _ = writeln!(
+        out,
+        "|{}",
+        HEADERS.iter().enumerate().map(|(c, _)| if c == 0 { "---|" } else { "---:|" }).collect::<String>()
+    );
+    for r in rows {
+        let _ = writeln!(out, "| {} |", cells(r).join(" | "));
+    }
+    out
+}
+
+/// One line on the ratios, e.g. "gateway search vs pg-fts: throughput ×3.20, p99 ×4.10 lower".
+pub fn ratios_line(r: &Ratios) -> String {
+    format!("gateway search vs pg-fts: throughput x{:.2}, p99 x{:.2} lower", r.throughput, r.p99)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(scenario: &str, latencies_ms: &[u64], secs: u64) -> Summary {
+        let mut h = histogram();
+        for &ms in latencies_ms {
+            record(&mut h, Duration::from_millis(ms));
+        }
+        Summary::new(scenario, 8, &h, 1, Duration::from_secs(secs))
+    }
+
+    #[test]
+    fn summary_percentiles_and_throughput() {
+        let lat: Vec<u64> = (1..=100).collect();
+        let s = summary("search", &lat, 4);
+        assert_eq!(s.requests, 100);
+        assert_eq!(s.errors, 1);
+        assert!((s.throughput() - 25.0).abs() < 1e-9);
+        assert!((s.p50_ms - 50.0).abs() < 0.1, "{}", s.p50_ms);
+        assert!((s.p95_ms - 95.0).abs() < 0.1, "{}", s.p95_ms);
+        assert!((s.p99_ms - 99.0).abs() < 0.1, "{}", s.p99_ms);
+        assert!((s.max_ms - 100.0).abs() < 0.1, "{}", s.max_ms);
+        let empty = Summary::new("x", 1, &histogram(), 0, Duration::ZERO);
+        assert_eq!((empty.requests, empty.throughput()), (0, 0.0));
+    }
+
+    #[test]
+    fn ratios_compare_gateway_with_postgres() {
+        let search = summary("search", &[2; 100], 1);
+        let pg = summary("pg-fts", &[8; 25], 1);
+        let r = Ratios::of(&search, &pg).unwrap();
+        assert!((r.throughput - 4.0).abs() < 1e-9);
+        assert!((r.p99 - 4.0).abs() < 0.01);
+        assert_eq!(ratios_line(&r), "gateway search vs pg-fts: throughput x4.00, p99 x4.00 lower");
+        assert!(Ratios::of(&search, &summary("pg-fts", &[], 1)).is_none());
+    }
+
+    #[test]
+    fn tables_render_every_row() {
+        let rows = [summary("search", &[1, 2, 3], 1), summary("get-actor", &[1], 1)];
+        let text = table(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].starts_with("scenario"));
+        assert!(lines[2].starts_with("search   "));
+        // Columns line up: every line is as wide as the header's last column ends.
+        assert!(lines.iter().all(|l| l.len() == lines[0].len()), "{text}");
+        let md = markdown(&rows);
+        let md_lines: Vec<&str> = md.lines().collect();
+        assert_eq!(
+            md_lines[0],
+            "| scenario | concurrency | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms |"
+        );
+        assert_eq!(md_lines[1], "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        assert_eq!(md_lines[2], "| search | 8 | 3 | 1 | 3 | 2.00 | 3.00 | 3.00 | 3.00 |");
+        assert_eq!(md_lines.len(), 4);
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the `iknow` command: parsing rules, imports into a real catalogue, `up`.
+
+mod helpers;
+mod import;
+mod parse;
+mod up;

@@ -1,0 +1,400 @@
+//! The JSON shapes of the REST API (camelCase; absent values are `null`), made from the catalogue's proto.
+
+use iknow_proto::catalog::v1 as pb;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::envelope::{Meta, Pagination};
+
+/// Kind of a title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentKind {
+    Movie,
+    Series,
+    Episode,
+}
+
+impl ContentKind {
+    fn from_proto(v: i32) -> Self {
+        match pb::ContentType::try_from(v) {
+            Ok(pb::ContentType::Series) => Self::Series,
+            Ok(pb::ContentType::Episode) => Self::Episode,
+            // The catalogue only stores the three kinds; unspecified would be a catalogue bug.
+            _ => Self::Movie,
+        }
+    }
+}
+
+fn non_empty(s: String) -> Option<String> {
+    if s.trim().is_empty() { None } else { Some(s) }
+}
+
+/// A short reference to a title.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContentRef {
+    pub id: String,
+    pub imdb_id: String,
+    pub title: String,
+    #[serde(rename = "type")]
+    pub kind: ContentKind,
+    /// Release year, when known.
+    #[schema(required = true)]
+    pub year: Option<i32>,
+}
+
+impl From<pb::ContentRef> for ContentRef {
+    fn from(r: pb::ContentRef) -> Self {
+        Self {
+            id: r.id,
+            imdb_id: r.imdb_id,
+            title: r.title,
+            kind: ContentKind::from_proto(r.content_type),
+            year: r.year,
+        }
+    }
+}
+
+/// Quality flags of an actor record.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorQuality {
+    pub has_valid_photo: bool,
+    pub has_complete_filmography: bool,
+    pub has_birth_date: bool,
+    pub has_bio: bool,
+}
+
+impl From<pb::ActorQuality> for ActorQuality {
+    fn from(q: pb::ActorQuality) -> Self {
+        Self {
+            has_valid_photo: q.has_valid_photo,
+            has_complete_filmography: q.has_complete_filmography,
+            has_birth_date: q.has_birth_date,
+            has_bio: q.has_bio,
+        }
+    }
+}
+
+/// One credit of an actor.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FilmographyEntry {
+    pub content: ContentRef,
+    /// The character played, when the source names one.
+    #[schema(required = true)]
+    pub role_name: Option<String>,
+    /// Every character of the credit.
+    pub characters: Vec<String>,
+    /// `actor`, `actress` or `self`.
+    pub category: String,
+    /// Billing position (1 = top billed).
+    pub credit_order: i32,
+}
+
+/// An actor as listed in search results (no filmography).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorSummary {
+    pub id: String,
+    pub imdb_id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub birth_year: Option<i32>,
+    #[schema(required = true)]
+    pub death_year: Option<i32>,
+    #[schema(required = true)]
+    pub biography: Option<String>,
+    #[schema(required = true)]
+    pub profile_image_url: Option<String>,
+    pub professions: Vec<String>,
+    pub known_for: Vec<ContentRef>,
+    /// 0 to 100.
+    pub popularity_score: f64,
+    pub quality: ActorQuality,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// RFC 3339 UTC.
+    pub updated_at: String,
+}
+
+/// An actor with their filmography, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    pub id: String,
+    pub imdb_id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub birth_year: Option<i32>,
+    #[schema(required = true)]
+    pub death_year: Option<i32>,
+    #[schema(required = true)]
+    pub biography: Option<String>,
+    #[schema(required = true)]
+    pub profile_image_url: Option<String>,
+    pub professions: Vec<String>,
+    pub known_for: Vec<ContentRef>,
+    /// 0 to 100.
+    pub popularity_score: f64,
+    pub quality: ActorQuality,
+    /// Newest first.
+    pub filmography: Vec<FilmographyEntry>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// RFC 3339 UTC.
+    pub updated_at: String,
+}
+
+impl From<pb::Actor> for Actor {
+    fn from(a: pb::Actor) -> Self {
+        let filmography = a
+            .filmography
+            .into_iter()
+            .filter_map(|f| {
+                Some(FilmographyEntry {
+                    content: f.content?.into(),
+                    role_name: non_empty(f.role_name),
+                    characters: f.characters,
+                    category: f.category,
+                    credit_order: f.credit_order,
+                })
+            })
+            .collect();
+        Self {
+            id: a.id,
+            imdb_id: a.imdb_id,
+            name: a.name,
+            birth_year: a.birth_year,
+            death_year: a.death_year,
+            biography: non_empty(a.biography),
+            profile_image_url: non_empty(a.profile_image_url),
+            professions: a.professions,
+            known_for: a.known_for.into_iter().map(Into::into).collect(),
+            popularity_score: a.popularity_score,
+            quality: a.quality.map(Into::into).unwrap_or_default(),
+            filmography,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+impl From<pb::Actor> for ActorSummary {
+    fn from(a: pb::Actor) -> Self {
+        let full = Actor::from(pb::Actor { filmography: vec![], ..a });
+        Self {
+            id: full.id,
+            imdb_id: full.imdb_id,
+            name: full.name,
+            birth_year: full.birth_year,
+            death_year: full.death_year,
+            biography: full.biography,
+            profile_image_url: full.profile_image_url,
+            professions: full.professions,
+            known_for: full.known_for,
+            popularity_score: full.popularity_score,
+            quality: full.quality,
+            created_at: full.created_at,
+            updated_at: full.updated_at,
+        }
+    }
+}
+
+/// Quality flags of a title record.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContentQuality {
+    pub has_poster: bool,
+    pub has_overview: bool,
+    pub has_complete_cast: bool,
+    pub has_release_date: bool,
+}
+
+impl From<pb::ContentQuality> for ContentQuality {
+    fn from(q: pb::ContentQuality) -> Self {
+        Self {
+            has_poster: q.has_poster,
+            has_overview: q.has_overview,
+            has_complete_cast: q.has_complete_cast,
+            has_release_date: q.has_release_date,
+        }
+    }
+}
+
+/// One credit of a title.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CastMember {
+    pub actor_id: String,
+    pub actor_imdb_id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub role_name: Option<String>,
+    pub characters: Vec<String>,
+    /// `actor`, `actress` or `self`.
+    pub category: String,
+    /// Billing position (1 = top billed).
+    pub credit_order: i32,
+    #[schema(required = true)]
+    pub profile_image_url: Option<String>,
+}
+
+macro_rules! content_struct {
+    ($(#[$m:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Serialize, ToSchema)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            pub id: String,
+            pub imdb_id: String,
+            pub title: String,
+            /// The title in its original language, when the source has one.
+            #[schema(required = true)]
+            pub original_title: Option<String>,
+            #[serde(rename = "type")]
+            pub kind: ContentKind,
+            #[schema(required = true)]
+            pub year: Option<i32>,
+            /// Last year of a series.
+            #[schema(required = true)]
+            pub end_year: Option<i32>,
+            #[schema(required = true)]
+            pub runtime_minutes: Option<i32>,
+            pub genres: Vec<String>,
+            #[schema(required = true)]
+            pub overview: Option<String>,
+            #[schema(required = true)]
+            pub poster_url: Option<String>,
+            pub is_adult: bool,
+            /// 0 to 100.
+            pub popularity_score: f64,
+            pub quality: ContentQuality,
+            /// The series of an episode.
+            #[schema(required = true)]
+            pub parent: Option<ContentRef>,
+            #[schema(required = true)]
+            pub season_number: Option<i32>,
+            #[schema(required = true)]
+            pub episode_number: Option<i32>,
+            $($extra)*
+            /// RFC 3339 UTC.
+            pub created_at: String,
+            /// RFC 3339 UTC.
+            pub updated_at: String,
+        }
+    };
+}
+
+content_struct!(
+    /// A title with its cast in credit order.
+    Content {
+        /// In credit order.
+        pub cast: Vec<CastMember>,
+    }
+);
+
+content_struct!(
+    /// A title as listed in search results (no cast).
+    ContentSummary {}
+);
+
+impl From<pb::Content> for Content {
+    fn from(c: pb::Content) -> Self {
+        let original_title = non_empty(c.original_title);
+        let parent = c.parent.filter(|p| !p.id.is_empty()).map(Into::into);
+        Self {
+            id: c.id,
+            imdb_id: c.imdb_id,
+            title: c.title,
+            original_title,
+            kind: ContentKind::from_proto(c.content_type),
+            year: c.year,
+            end_year: c.end_year,
+            runtime_minutes: c.runtime_minutes,
+            genres: c.genres,
+            overview: non_empty(c.overview),
+            poster_url: non_empty(c.poster_url),
+            is_adult: c.is_adult,
+            popularity_score: c.popularity_score,
+            quality: c.quality.map(Into::into).unwrap_or_default(),
+            parent,
+            season_number: c.season_number,
+            episode_number: c.episode_number,
+            cast: c
+                .cast
+                .into_iter()
+                .map(|m| CastMember {
+                    actor_id: m.actor_id,
+                    actor_imdb_id: m.actor_imdb_id,
+                    name: m.actor_name,
+                    role_name: non_empty(m.role_name),
+                    characters: m.characters,
+                    category: m.category,
+                    credit_order: m.credit_order,
+                    profile_image_url: non_empty(m.profile_image_url),
+                })
+                .collect(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+impl From<pb::Content> for ContentSummary {
+    fn from(c: pb::Content) -> Self {
+        let f = Content::from(pb::Content { cast: vec![], ..c });
+        Self {
+            id: f.id,
+            imdb_id: f.imdb_id,
+            title: f.title,
+            original_title: f.original_title,
+            kind: f.kind,
+            year: f.year,
+            end_year: f.end_year,
+            runtime_minutes: f.runtime_minutes,
+            genres: f.genres,
+            overview: f.overview,
+            poster_url: f.poster_url,
+            is_adult: f.is_adult,
+            popularity_score: f.popularity_score,
+            quality: f.quality,
+            parent: f.parent,
+            season_number: f.season_number,
+            episode_number: f.episode_number,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+        }
+    }
+}
+
+/// `GET /api/v1/actors/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActorResponse {
+    pub data: Actor,
+    pub meta: Meta,
+}
+
+/// `GET /api/v1/actors/search`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActorSearchResponse {
+    pub data: Vec<ActorSummary>,
+    pub meta: Meta,
+    pub pagination: Pagination,
+}
+
+/// `GET /api/v1/content/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContentResponse {
+    pub data: Content,
+    pub meta: Meta,
+}
+
+/// `GET /api/v1/content/search`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContentSearchResponse {
+    pub data: Vec<ContentSummary>,
+    pub meta: Meta,
+    pub pagination: Pagination,
+}

@@ -1,0 +1,217 @@
+//! The REST envelopes: `{data, meta, pagination?}` on success, `{error}` on failure, and the one conversion
+//! of the platform error into an HTTP response.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use iknow_common::Error;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// API version reported in every `meta`.
+pub const API_VERSION: &str = "v1";
+
+/// Now, as RFC 3339 UTC with milliseconds (`2025-01-31T12:00:00.123Z`).
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Milliseconds since `started`, as a fraction.
+pub fn elapsed_ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The request being served: its id and when it arrived (put in the extensions by the request-id middleware).
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub id: String,
+    pub started: Instant,
+}
+
+impl RequestContext {
+    pub fn new(id: String) -> Self {
+        Self { id, started: Instant::now() }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .unwrap_or_else(|| RequestContext::new(current_request_id())))
+    }
+}
+
+/// The id of the request this task serves, or a fresh one outside a request.
+pub fn current_request_id() -> String {
+    iknow_common::request_id::current().unwrap_or_else(|| iknow_common::id::new().to_string())
+}
+
+/// Metadata of every successful response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    /// The request id, also sent as the `X-Request-ID` header.
+    pub request_id: String,
+    /// When the response was made, RFC 3339 UTC.
+    pub timestamp: String,
+    /// API version.
+    #[schema(example = "v1")]
+    pub version: String,
+    /// Milliseconds the gateway spent on the request.
+    pub processing_time: f64,
+    /// Milliseconds the search itself took (search endpoints only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub search_time: Option<f64>,
+}
+
+impl Meta {
+    pub fn new(ctx: &RequestContext) -> Self {
+        Self {
+            request_id: ctx.id.clone(),
+            timestamp: now_rfc3339(),
+            version: API_VERSION.into(),
+            processing_time: elapsed_ms(ctx.started),
+            search_time: None,
+        }
+    }
+}
+
+/// Paging of a list response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    /// Matches in all pages.
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+    /// Whether a page follows this one.
+    pub has_more: bool,
+    /// Path and query of the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub next_page: Option<String>,
+    /// Path and query of the previous page; absent on the first page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub prev_page: Option<String>,
+}
+
+/// One invalid input field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Name of the parameter (`limit`, `id`, ...).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Details of a validation error.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetails {
+    /// Every failing field.
+    pub fields: Vec<FieldError>,
+}
+
+/// The body of an error.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// Machine-readable code: `VALIDATION_ERROR`, `ACTOR_NOT_FOUND`, `SERVICE_UNAVAILABLE`, ...
+    pub code: String,
+    /// Human-readable message.
+    pub message: String,
+    /// Present on validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub details: Option<ErrorDetails>,
+    /// When the error was made, RFC 3339 UTC.
+    pub timestamp: String,
+    /// The request id, also sent as the `X-Request-ID` header.
+    pub request_id: String,
+}
+
+/// The error envelope.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+/// An error on its way to the client: the platform error rendered as the error envelope.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        Self(e)
+    }
+}
+
+impl From<tonic::Status> for ApiError {
+    fn from(status: tonic::Status) -> Self {
+        Self(Error::from_status(&status))
+    }
+}
+
+impl ApiError {
+    /// 404 `NOT_FOUND` for a path no route serves.
+    pub fn route_not_found(path: &str) -> Self {
+        Self(Error::not_found("NOT_FOUND", format!("No route for {path}")))
+    }
+
+    /// The envelope body, for callers that need to set the status themselves.
+    pub fn body(&self) -> ErrorResponse {
+        let details = match &self.0 {
+            Error::Validation { violations, .. } => Some(ErrorDetails {
+                fields: violations
+                    .iter()
+                    .map(|v| FieldError { field: v.field.clone(), message: v.message.clone() })
+                    .collect(),
+            }),
+            _ => None,
+        };
+        ErrorResponse {
+            error: ErrorBody {
+                code: self.0.code().to_owned(),
+                message: self.0.public_message(),
+                details,
+                timestamp: now_rfc3339(),
+                request_id: current_request_id(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Error::Internal(inner) = &self.0 {
+            tracing::error!(error = ?inner, "internal error");
+        }
+        (self.0.http_status(), Json(self.body())).into_response()
+    }
+}
+
+/// An error response with a status the platform error has no variant for (405).
+pub fn error_response(status: http::StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = ErrorResponse {
+        error: ErrorBody {
+            code: code.into(),
+            message: message.into(),
+            details: None,
+            timestamp: now_rfc3339(),
+            request_id: current_request_id(),
+        },
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Handler result: a JSON body or the error envelope.
+pub type ApiResult<T> = Result<Json<T>, ApiError>;

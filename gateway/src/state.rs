@@ -1,0 +1,54 @@
+//! Shared state of every handler: the downstream gRPC clients (lazy channels, so the gateway starts while
+//! services are down), the `/health` probes, the web app's files and the OpenAPI document.
+
+use std::sync::Arc;
+
+use iknow_common::request_id::Propagate;
+use iknow_proto::catalog::v1::actor_catalog_client::ActorCatalogClient;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::config::Config;
+use crate::health::Probes;
+
+/// Catalogue client that forwards the current request id.
+pub type CatalogClient = ActorCatalogClient<InterceptedService<Channel, Propagate>>;
+
+/// Handler state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: CatalogClient,
+    pub probes: Arc<Probes>,
+    pub web_dir: Arc<std::path::PathBuf>,
+    pub openapi: Arc<serde_json::Value>,
+}
+
+/// A channel that connects on first use, bounded by the configured connect and call deadlines.
+pub fn lazy_channel(url: &str, config: &Config) -> anyhow::Result<Channel> {
+    let endpoint = Endpoint::from_shared(url.to_owned())
+        .map_err(|e| anyhow::anyhow!("invalid downstream URL {url:?}: {e}"))?
+        .connect_timeout(config.connect_timeout())
+        .timeout(config.downstream_timeout());
+    Ok(endpoint.connect_lazy())
+}
+
+impl AppState {
+    /// Makes the clients and probes; connects to nothing yet.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let catalog_channel = lazy_channel(&config.catalog_url, config)?;
+        let catalog = ActorCatalogClient::with_interceptor(catalog_channel.clone(), Propagate);
+        let services = vec![
+            ("catalog", catalog_channel),
+            ("identity", lazy_channel(&config.identity_url, config)?),
+            ("library", lazy_channel(&config.library_url, config)?),
+            ("ingest", lazy_channel(&config.ingest_url, config)?),
+        ];
+        let probes = Probes::new(services, config)?;
+        Ok(Self {
+            catalog,
+            probes: Arc::new(probes),
+            web_dir: Arc::new(config.web_dir.clone()),
+            openapi: Arc::new(crate::openapi::document()),
+        })
+    }
+}

@@ -1,0 +1,276 @@
+//! Spawning a gateway wired to a real catalogue (and, when asked, the stub services), seeding the catalogue
+//! through its gRPC write path, and small request helpers.
+
+use std::path::PathBuf;
+
+use iknow_proto::catalog::v1 as pb;
+use iknow_proto::catalog::v1::actor_catalog_client::ActorCatalogClient;
+use iknow_testkit::{TcpProxy, TestDb};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+/// Which pieces a test needs.
+#[derive(Default)]
+pub struct Options {
+    /// Start identity, library and ingest stubs (else their URLs point where nothing listens).
+    pub stubs: bool,
+    /// Directory of web files to serve (else a directory that does not exist).
+    pub web_dir: Option<PathBuf>,
+}
+
+/// A running gateway and what it talks to; everything stops when this is dropped.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub catalog: ActorCatalogClient<tonic::transport::Channel>,
+    /// The catalogue as the gateway sees it; cut it to simulate an outage.
+    pub catalog_proxy: TcpProxy,
+    /// Stops each stub service by name (`identity`, `library`, `ingest`).
+    pub stub_stops: Vec<(&'static str, oneshot::Sender<()>)>,
+    /// Stops the catalogue service.
+    pub stop_catalog: Option<oneshot::Sender<()>>,
+    pub db_url: String,
+    _db: TestDb,
+}
+
+fn stop_signal() -> (oneshot::Sender<()>, impl Future<Output = ()> + Send + 'static) {
+    let (tx, rx) = oneshot::channel::<()>();
+    (tx, async move {
+        let _ = rx.await;
+    })
+}
+
+pub async fn spawn() -> TestApp {
+    spawn_with(Options::default()).await
+}
+
+pub async fn spawn_with(options: Options) -> TestApp {
+    iknow_common::telemetry::init_for_tests();
+    let db = TestDb::new().await;
+    let catalog_config =
+        actor_catalog::config_for_tests(&db.url, &iknow_testkit::redis_url(), &iknow_testkit::unique_prefix("gateway"));
+    let catalog_app = actor_catalog::Application::build(catalog_config).await.expect("catalogue builds");
+    let catalog_addr = catalog_app.addr();
+    let (stop_catalog, signal) = stop_signal();
+    tokio::spawn(catalog_app.run_until(signal));
+    let catalog_proxy = TcpProxy::start(catalog_addr).await;
+
+    let mut stub_urls = Vec::new();
+    let mut stub_stops = Vec::new();
+    for name in ["identity", "library", "ingest"] {
+        if !options.stubs {
+            stub_urls.push(format!("http://{}", iknow_testkit::dead_addr().await));
+            continue;
+        }
+        let app = match name {
+            "identity" => user_identity::build(&user_identity::Config { grpc_addr: "127.0.0.1:0".into() }).await,
+            "library" => library::build(&library::Config { grpc_addr: "127.0.0.1:0".into() }).await,
+            _ => scraper_ingest::build(&scraper_ingest::Config { grpc_addr: "127.0.0.1:0".into() }).await,
+        }
+        .expect("stub builds");
+        stub_urls.push(format!("http://127.0.0.1:{}", app.port()));
+        let (stop, signal) = stop_signal();
+        tokio::spawn(app.run_until(signal));
+        stub_stops.push((name, stop));
+    }
+
+    let config = gateway::Config {
+        http_addr: "127.0.0.1:0".into(),
+        catalog_url: catalog_proxy.url("http"),
+        identity_url: stub_urls[0].clone(),
+        library_url: stub_urls[1].clone(),
+        ingest_url: stub_urls[2].clone(),
+        downstream_timeout_ms: 800,
+        connect_timeout_ms: 300,
+        database_url: db.url.clone(),
+        redis_url: iknow_testkit::redis_url(),
+        amqp_url: iknow_testkit::amqp_url(),
+        web_dir: options.web_dir.unwrap_or_else(|| PathBuf::from("/nonexistent/iknow-web")),
+    };
+    let app = gateway::Application::build(config).await.expect("gateway builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+
+    let catalog = ActorCatalogClient::connect(format!("http://{catalog_addr}")).await.expect("catalogue answers");
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        catalog,
+        catalog_proxy,
+        stub_stops,
+        stop_catalog: Some(stop_catalog),
+        db_url: db.url.clone(),
+        _db: db,
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path_and_query}", self.base)).send().await.expect("gateway answers")
+    }
+
+    /// GET returning status and JSON body.
+    pub async fn get_json(&self, path_and_query: &str) -> (u16, Value) {
+        let r = self.get(path_and_query).await;
+        let status = r.status().as_u16();
+        let body = r.json::<Value>().await.expect("a JSON body");
+        (status, body)
+    }
+
+    /// Seeds the sample catalogue and returns it.
+    pub async fn seed(&self) -> Seeded {
+        let reply = self.catalog.clone().upsert_batch(sample_batch()).await.expect("upsert").into_inner();
+        assert!(reply.rejected.is_empty(), "rejected rows: {:?}", reply.rejected);
+        let pool = sqlx::PgPool::connect(&self.db_url).await.expect("catalogue database");
+        let id = async |table: &str, imdb: &str| -> String {
+            let sql = format!("SELECT id FROM {table} WHERE imdb_id = $1");
+            let id: uuid::Uuid = sqlx::query_scalar(&sql).bind(imdb).fetch_one(&pool).await.expect("seeded row");
+            id.to_string()
+        };
+        let (bruce_id, breach_id, episode_id) =
+            (id("actors", "nm0000246").await, id("content", "tt9820556").await, id("content", "tt0583459").await);
+        pool.close().await;
+        Seeded { bruce_id, breach_id, episode_id }
+    }
+}
+
+/// Ids of seeded rows the tests look up.
+pub struct Seeded {
+    pub bruce_id: String,
+    pub breach_id: String,
+    pub episode_id: String,
+}
+
+fn actor(imdb: &str, name: &str, birth: Option<i32>, known_for: &[&str]) -> pb::ActorInput {
+    pb::ActorInput {
+        imdb_id: imdb.into(),
+        name: name.into(),
+        birth_year: birth,
+        death_year: None,
+        professions: vec!["actor".into()],
+        known_for_imdb_ids: known_for.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn title(imdb: &str, kind: pb::ContentType, name: &str, year: i32, genres: &[&str]) -> pb::ContentInput {
+    pb::ContentInput {
+        imdb_id: imdb.into(),
+        content_type: kind as i32,
+        title: name.into(),
+        original_title: name.into(),
+        is_adult: false,
+        year: Some(year),
+        end_year: None,
+        runtime_minutes: Some(100),
+        genres: genres.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn credit(actor: &str, content: &str, category: &str, character: &str, order: i32) -> pb::CreditInput {
+    pb::CreditInput {
+        actor_imdb_id: actor.into(),
+        content_imdb_id: content.into(),
+        category: category.into(),
+        characters: vec![character.into()],
+        credit_order: order,
+    }
+}
+
+/// Real names from data/sample/imdb plus a few well-known ones for typo, accent and word-order searches.
+pub fn sample_batch() -> pb::UpsertBatchRequest {
+    use pb::ContentType::{Episode, Movie, Series};
+    let mut friends = title("tt0108778", Series, "Friends", 1994, &["Comedy", "Romance"]);
+    friends.end_year = Some(2004);
+    pb::UpsertBatchRequest {
+        contents: vec![
+            title("tt9820556", Movie, "Breach", 2020, &["Action", "Horror", "Sci-Fi"]),
+            title("tt0095016", Movie, "Die Hard", 1988, &["Action", "Thriller"]),
+            title("tt0162222", Movie, "Cast Away", 2000, &["Adventure", "Drama"]),
+            title("tt1375666", Movie, "Inception", 2010, &["Action", "Sci-Fi"]),
+            title("tt0259711", Movie, "Vanilla Sky", 2001, &["Fantasy", "Mystery"]),
+            title("tt0335266", Movie, "Lost in Translation", 2003, &["Comedy", "Drama"]),
+            friends,
+            title("tt0583459", Episode, "The One Where Monica Gets a Roommate", 1994, &["Comedy"]),
+        ],
+        episodes: vec![pb::EpisodeLinkInput {
+            episode_imdb_id: "tt0583459".into(),
+            series_imdb_id: "tt0108778".into(),
+            season_number: Some(1),
+            episode_number: Some(1),
+        }],
+        actors: vec![
+            actor("nm0000246", "Bruce Willis", Some(1955), &["tt9820556", "tt0095016"]),
+            actor("nm0000158", "Tom Hanks", Some(1956), &["tt0162222"]),
+            actor("nm0362766", "Tom Hardy", Some(1977), &["tt1375666"]),
+            actor("nm0004851", "Penélope Cruz", Some(1974), &["tt0259711"]),
+            actor("nm0424060", "Scarlett Johansson", Some(1984), &["tt0335266"]),
+            actor("nm0000098", "Jennifer Aniston", Some(1969), &["tt0108778"]),
+        ],
+        credits: vec![
+            credit("nm0000246", "tt9820556", "actor", "Clay", 2),
+            credit("nm0000246", "tt0095016", "actor", "John McClane", 1),
+            credit("nm0000158", "tt0162222", "actor", "Chuck Noland", 1),
+            credit("nm0362766", "tt1375666", "actor", "Eames", 3),
+            credit("nm0004851", "tt0259711", "actress", "Sofia Serrano", 2),
+            credit("nm0424060", "tt0335266", "actress", "Charlotte", 2),
+            credit("nm0000098", "tt0583459", "actress", "Rachel Green", 1),
+        ],
+    }
+}
+
+/// Asserts the success envelope's `meta` and returns `data`.
+pub fn data_of(body: &Value) -> &Value {
+    let meta = &body["meta"];
+    assert!(meta["requestId"].is_string(), "meta.requestId in {body}");
+    assert_eq!(meta["version"], "v1");
+    assert!(meta["processingTime"].is_number());
+    let ts = meta["timestamp"].as_str().expect("meta.timestamp");
+    assert!(ts.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(ts).is_ok(), "RFC 3339 UTC: {ts}");
+    &body["data"]
+}
+
+/// Asserts the error envelope and returns its code.
+pub fn error_code(body: &Value) -> String {
+    let e = &body["error"];
+    assert!(e["message"].is_string(), "error.message in {body}");
+    assert!(e["requestId"].is_string(), "error.requestId in {body}");
+    let ts = e["timestamp"].as_str().expect("error.timestamp");
+    assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok());
+    e["code"].as_str().expect("error.code").to_owned()
+}
+
+/// The fields listed in a validation error's details.
+pub fn failing_fields(body: &Value) -> Vec<String> {
+    body["error"]["details"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("details.fields in {body}"))
+        .iter()
+        .map(|f| {
+            assert!(f["message"].is_string());
+            f["field"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// A gateway alone, its catalogue at `catalog_url` and every other service where nothing listens; returns
+/// its base URL.
+pub async fn spawn_gateway_only(catalog_url: String) -> String {
+    let dead = format!("http://{}", iknow_testkit::dead_addr().await);
+    let config = gateway::Config {
+        http_addr: "127.0.0.1:0".into(),
+        catalog_url,
+        identity_url: dead.clone(),
+        library_url: dead.clone(),
+        ingest_url: dead,
+        downstream_timeout_ms: 800,
+        connect_timeout_ms: 300,
+        database_url: format!("{}/postgres", iknow_testkit::pg_server_url()),
+        redis_url: iknow_testkit::redis_url(),
+        amqp_url: iknow_testkit::amqp_url(),
+        web_dir: "/nonexistent".into(),
+    };
+    let app = gateway::Application::build(config).await.expect("gateway builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    base
+}

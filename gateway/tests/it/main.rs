@@ -1,0 +1,10 @@
+//! Integration tests of the gateway against the real actor-catalog service (fresh database, unique Redis
+//! prefix per test), the stub services, and the shared PostgreSQL, Redis and RabbitMQ.
+
+mod api;
+mod edge;
+mod helpers;
+mod operations;
+mod outage;
+mod propagation;
+mod validation;
