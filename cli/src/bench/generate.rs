@@ -124,11 +124,12 @@ fn unit(x: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Picks among `n` items: half the time uniformly, half Zipf-like (rank = n^u), so a few names are common.
+/// Picks among `n` items: a quarter of the time Zipf-like (rank = n^u), else uniformly, so a few names are
+/// common (the top one ~2%, like "John") without most full names repeating.
 /// The rank is then scattered so common items are not alphabetically clustered.
 fn zipfish(x: u64, n: usize) -> usize {
     let u = unit(x);
-    let rank = if x & 1 == 0 { (n as f64).powf(u) as usize - 1 } else { (u * n as f64) as usize };
+    let rank = if x & 3 == 0 { (n as f64).powf(u) as usize - 1 } else { (u * n as f64) as usize };
     (rank.min(n - 1) * 7919 + 13) % n
 }
 

@@ -326,7 +326,8 @@ impl NameIndex {
             .and_offset(q.offset)
             .tweak_score(Ranker { sort_by: q.sort_by, order: sort_order });
         let (total, page) = searcher.search(&query, &(Count, top))?;
-        Ok(Hits { ids: page.into_iter().map(|(rank, _)| rank.id()).collect(), total: total as u64 })
+        let docs: Vec<_> = page.into_iter().map(|(_, doc)| doc).collect();
+        Ok(Hits { ids: rank::ids(&searcher, &docs)?, total: total as u64 })
     }
 
     /// Number of docs.

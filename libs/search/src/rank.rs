@@ -1,9 +1,10 @@
 //! Turns a text-relevance score into the sort key of the requested order, reading the fast fields
-//! (popularity, year, name key, id) of each matching document.
+//! (popularity, year, name key) of each matching document; and reads the ids of the page's documents.
 
 use tantivy::collector::{ScoreSegmentTweaker, ScoreTweaker};
 use tantivy::columnar::Column;
 use tantivy::index::SegmentReader;
+use tantivy::{DocAddress, Searcher};
 use tantivy::{DocId, Score};
 use uuid::Uuid;
 
@@ -21,17 +22,22 @@ pub(crate) const ID_LO: &str = "id_lo";
 /// too little to lift a fuzzy match above an exact one (a typo costs at least 0.2 points).
 const POPULARITY_WEIGHT: f64 = 0.1 / 100.0;
 
-/// Higher ranks first; `keys` compare lexicographically, then the id keeps the order total and stable.
+/// Higher ranks first; `keys` compare lexicographically (ties keep the collector's document order).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub(crate) struct Rank {
     keys: [u64; 3],
-    id: u128,
 }
 
-impl Rank {
-    pub(crate) fn id(&self) -> Uuid {
-        Uuid::from_u128(self.id)
+/// The ids of documents, read only for the page rather than for every match.
+pub(crate) fn ids(searcher: &Searcher, docs: &[DocAddress]) -> tantivy::Result<Vec<Uuid>> {
+    let mut out = Vec::with_capacity(docs.len());
+    for d in docs {
+        let ff = searcher.segment_reader(d.segment_ord).fast_fields();
+        let hi = ff.u64(ID_HI)?.first(d.doc_id).unwrap_or(0);
+        let lo = ff.u64(ID_LO)?.first(d.doc_id).unwrap_or(0);
+        out.push(Uuid::from_u128((u128::from(hi) << 64) | u128::from(lo)));
     }
+    Ok(out)
 }
 
 /// Builds [`Rank`]s for one query order.
@@ -47,8 +53,6 @@ pub(crate) struct SegmentRanker {
     year: Column<i64>,
     name_hi: Column<u64>,
     name_lo: Column<u64>,
-    id_hi: Column<u64>,
-    id_lo: Column<u64>,
 }
 
 impl ScoreTweaker<Rank> for Ranker {
@@ -63,8 +67,6 @@ impl ScoreTweaker<Rank> for Ranker {
             year: ff.i64(YEAR)?,
             name_hi: ff.u64(NAME_HI)?,
             name_lo: ff.u64(NAME_LO)?,
-            id_hi: ff.u64(ID_HI)?,
-            id_lo: ff.u64(ID_LO)?,
         })
     }
 }
@@ -91,8 +93,6 @@ impl ScoreSegmentTweaker<Rank> for SegmentRanker {
                 None => [0, 0, relevance],
             },
         };
-        let id =
-            (u128::from(self.id_hi.first(doc).unwrap_or(0)) << 64) | u128::from(self.id_lo.first(doc).unwrap_or(0));
-        Rank { keys, id }
+        Rank { keys }
     }
 }

@@ -127,6 +127,16 @@ fn one_or_two_typos_find_the_right_person_first() {
 }
 
 #[test]
+fn typos_are_not_tolerated_in_the_first_letter_or_in_short_words() {
+    let f = Fixture::people();
+    // Anchoring fuzzy matches on the first letter keeps the dictionary walk small.
+    assert!(f.names("beanu reeves").is_empty());
+    // Words of up to three letters must be exact (else "tom" would match "tim", "tam", "ton"...).
+    assert!(!f.names("tom hanks").contains(&"Tim Hanks".to_string()));
+    assert_eq!(f.first("tim hanks"), "Tim Hanks");
+}
+
+#[test]
 fn exact_full_name_ranks_above_fuzzy_matches() {
     let f = Fixture::people();
     // Chris Evans is far more popular, but the query is exactly Chris Evens.
