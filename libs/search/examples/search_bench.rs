@@ -73,10 +73,21 @@ fn main() {
         c.swap(i, i + 1);
         c.into_iter().collect::<String>()
     };
-    let mut queries: Vec<(String, String)> = Vec::new();
-    for k in 0..200 {
+    // A first-letter typo in the first or last word: no anchored match, unless another name has it (then the
+    // unanchored retry is skipped).
+    let first_typo = |s: &str, r: u64| {
+        let mut c: Vec<char> = s.chars().collect();
+        let at = if r.is_multiple_of(2) { 0 } else { s.rfind(' ').map_or(0, |i| s[..=i].chars().count()) };
+        let letter = |k: u64| char::from(b'a' + (k / 2 % 26) as u8);
+        c[at] = if letter(r).eq_ignore_ascii_case(&c[at]) { letter(r + 2) } else { letter(r) };
+        c.into_iter().collect::<String>()
+    };
+    const KINDS: [&str; 6] = ["exact", "typo", "prefix", "surname", "first", "nomatch"];
+    // (kind, query, intended name)
+    let mut queries: Vec<(String, String, String)> = Vec::new();
+    for k in 0..300 {
         let name = &names[(rnd() % n as u64) as usize];
-        let q = match k % 4 {
+        let q = match k % KINDS.len() {
             0 => name.clone(),
             1 => typo(name, rnd()),
             2 => {
@@ -84,17 +95,20 @@ fn main() {
                 let last = name.split_whitespace().last().unwrap_or("a");
                 format!("{first} {}", last.chars().take(1 + (rnd() % 3) as usize).collect::<String>())
             }
-            _ => name.split_whitespace().last().unwrap_or("a").to_string(),
+            3 => name.split_whitespace().last().unwrap_or("a").to_string(),
+            4 => first_typo(name, rnd()),
+            // Matches nothing even unanchored: both passes walk the dictionary and find nothing.
+            _ => format!("qxzvj{} wkpqz", k % 7),
         };
-        queries.push((["exact", "typo", "prefix", "surname"][k % 4].to_string(), q));
+        queries.push((KINDS[k % KINDS.len()].to_string(), q, name.clone()));
     }
     // Each query's latency is its best of `rounds` runs, which filters out noise from other processes.
     let rounds: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(5).max(1);
-    for kind in ["exact", "typo", "prefix", "surname"] {
+    for kind in KINDS {
         let mut lat: Vec<Duration> = Vec::new();
         let mut slow: Vec<(Duration, String, u64)> = Vec::new();
-        let mut total = 0;
-        for (_, q) in queries.iter().filter(|(k, _)| k == kind) {
+        let (mut total, mut top1) = (0, 0);
+        for (_, q, name) in queries.iter().filter(|(k, _, _)| k == kind) {
             let query = Query { text: q.clone(), limit: 20, ..Default::default() };
             let mut best = Duration::MAX;
             let mut hits = None;
@@ -104,6 +118,12 @@ fn main() {
                 best = best.min(t.elapsed());
             }
             let hits = hits.unwrap_or_else(|| unreachable!());
+            let top = hits.ids.first().map(|id| names[id.as_u128() as usize - 1].as_str());
+            if std::env::var_os("MISSES").is_some() && top != Some(name) && matches!(kind, "exact" | "typo" | "first") {
+                println!("  miss: {q:?} for {name:?}: {top:?} of {}", hits.total);
+            }
+            // Top-1 is the intended name (any doc of that name: names repeat).
+            top1 += usize::from(top == Some(name));
             lat.push(best);
             slow.push((best, q.clone(), hits.total));
             total += hits.total;
@@ -115,7 +135,7 @@ fn main() {
         }
         let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
         println!(
-            "{kind:8} n={} mean={:?} p50={:?} p95={:?} p99={:?} max={:?} avg_total={}",
+            "{kind:8} n={} mean={:?} p50={:?} p95={:?} p99={:?} max={:?} avg_total={} top1={top1}",
             lat.len(),
             lat.iter().sum::<Duration>() / lat.len() as u32,
             p(0.5),

@@ -23,7 +23,7 @@ pub use uuid::Uuid;
 
 use crate::analyzer::NAME_ANALYZER;
 use crate::rank::{ID_HI, ID_LO, NAME_HI, NAME_LO, POPULARITY, Ranker, YEAR};
-use crate::word_query::WordQuery;
+use crate::word_query::{FirstLetter, WordQuery, max_distance};
 
 /// Kind of a title (for an actor: the kinds of titles they are credited in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -287,20 +287,31 @@ impl NameIndex {
         if q.offset.saturating_add(q.limit) > MAX_WINDOW {
             return Err(SearchError::InvalidQuery(format!("offset + limit must not exceed {MAX_WINDOW}")));
         }
-        let f = self.inner.fields;
         let mut analyzer = self.inner.analyzer.clone();
         let words = analyzer::tokens(&mut analyzer, &q.text);
+        let hits = self.search_words(q, &words, FirstLetter::Exact)?;
+        // Nothing matches every word: maybe a typo in a first letter ("beanu reeves"). Retry without the
+        // anchoring (a walk of the whole dictionary, slower) unless no word is fuzzy, where it would change nothing.
+        if hits.total == 0 && words.iter().any(|w| max_distance(w.chars().count()) > 0) {
+            return self.search_words(q, &words, FirstLetter::Fuzzy);
+        }
+        Ok(hits)
+    }
+
+    /// [`Self::search`] of already normalised `words`, with fuzzy matches anchored on first letters or not.
+    pub(crate) fn search_words(&self, q: &Query, words: &[String], first: FirstLetter) -> Result<Hits, SearchError> {
         if words.is_empty() {
             return Ok(Hits { ids: Vec::new(), total: 0 });
         }
+        let f = self.inner.fields;
         let key = words.join(" ");
         let n = words.len();
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = words
-            .into_iter()
+            .iter()
             .enumerate()
             .map(|(i, w)| {
-                let q: Box<dyn TantivyQuery> =
-                    Box::new(WordQuery::new(w, i + 1 == n, vec![(f.name, 1.0), (f.alt, 0.8)]));
+                let fields = vec![(f.name, 1.0), (f.alt, 0.8)];
+                let q: Box<dyn TantivyQuery> = Box::new(WordQuery::new(w.clone(), i + 1 == n, fields, first));
                 (Occur::Must, q)
             })
             .collect();

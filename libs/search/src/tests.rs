@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::word_query::FirstLetter;
 use crate::*;
 
 /// Realistic names and distractors with popularity; id derived from the position.
@@ -64,6 +65,13 @@ impl Fixture {
 
     fn names(&self, text: &str) -> Vec<String> {
         self.run(&Query { text: text.into(), limit: 20, ..Default::default() }).0
+    }
+
+    /// One search path only: fuzzy matches anchored on first letters or not, no retry.
+    fn anchored(&self, text: &str, first: FirstLetter) -> Hits {
+        let words = crate::analyzer::tokens(&mut crate::analyzer::analyzer(), text);
+        let q = Query { text: text.into(), limit: 20, ..Default::default() };
+        self.index.search_words(&q, &words, first).unwrap()
     }
 
     fn first(&self, text: &str) -> String {
@@ -129,11 +137,59 @@ fn one_or_two_typos_find_the_right_person_first() {
 #[test]
 fn typos_are_not_tolerated_in_the_first_letter_or_in_short_words() {
     let f = Fixture::people();
-    // Anchoring fuzzy matches on the first letter keeps the dictionary walk small.
-    assert!(f.names("beanu reeves").is_empty());
+    // Anchoring fuzzy matches on the first letter keeps the dictionary walk small (the unanchored retry aside).
+    assert_eq!(f.anchored("beanu reeves", FirstLetter::Exact), Hits { ids: vec![], total: 0 });
     // Words of up to three letters must be exact (else "tom" would match "tim", "tam", "ton"...).
     assert!(!f.names("tom hanks").contains(&"Tim Hanks".to_string()));
     assert_eq!(f.first("tim hanks"), "Tim Hanks");
+    // Also in the retry: "rom" matches no "tom".
+    assert!(f.names("rom hanks").is_empty());
+}
+
+/// The people plus names one first letter away from others ("banks" / "hanks").
+fn people_and_first_letter_neighbours() -> Fixture {
+    let extra = [("Tom Banks", 30.0), ("Sean Bean", 70.0), ("Tyra Banks", 60.0)];
+    let all = PEOPLE.iter().chain(&extra);
+    Fixture::with(all.enumerate().map(|(i, (n, p))| person(i, n, *p)).collect())
+}
+
+#[test]
+fn a_typo_in_a_first_letter_is_found_by_the_unanchored_retry() {
+    let f = people_and_first_letter_neighbours();
+    for (query, expected) in [
+        ("beanu reeves", "Keanu Reeves"),
+        ("keanu beeves", "Keanu Reeves"),
+        ("tom ganks", "Tom Hanks"),
+        ("ceanu reevs", "Keanu Reeves"),
+        ("dcarlett johansson", "Scarlett Johansson"),
+        ("christopher qalken", "Christopher Walken"),
+        ("jiddleston", "Tom Hiddleston"),
+    ] {
+        assert_eq!(f.first(query), expected, "query {query:?}: {:?}", f.names(query));
+    }
+    // Same distance rules as anchored matching: "reyes" is two typos from "reeves", one from "reves".
+    let (names, total) = f.run(&Query { text: "beanu reeves".into(), limit: 20, ..Default::default() });
+    assert_eq!((names, total), (vec!["Keanu Reeves".to_string()], 1));
+    let (names, total) = f.run(&Query { text: "beanu reves".into(), limit: 20, ..Default::default() });
+    assert_eq!((names, total), (vec!["Keanu Reeves".to_string(), "Keanu Reyes".to_string()], 2));
+    let count = f.index.search(&Query { text: "beanu reves".into(), limit: 0, ..Default::default() }).unwrap();
+    assert_eq!(count.total, 2);
+}
+
+#[test]
+fn the_retry_does_not_change_queries_with_anchored_matches() {
+    let f = people_and_first_letter_neighbours();
+    // Unanchored, "hanks" would also match "banks" and the reverse; anchored matches exist, so no retry.
+    assert_eq!(f.names("tom hanks"), ["Tom Hanks", "Tom Hankins"]);
+    assert_eq!(f.names("tom banks"), ["Tom Banks"]);
+    assert!(f.anchored("tom hanks", FirstLetter::Fuzzy).ids.len() > 2);
+    // Every query with an anchored match returns exactly the anchored path's page and total.
+    for query in ["tom hanks", "tom h", "hanks", "keanu reves", "chris evens", "scarlet johanson", "sean", "banks"] {
+        let q = Query { text: query.into(), limit: 20, ..Default::default() };
+        let anchored = f.anchored(query, FirstLetter::Exact);
+        assert!(anchored.total > 0, "{query}");
+        assert_eq!(f.index.search(&q).unwrap(), anchored, "{query}");
+    }
 }
 
 #[test]

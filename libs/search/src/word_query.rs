@@ -1,6 +1,7 @@
 //! One query word matched against the name fields: exact, typo-tolerant (Damerau-Levenshtein) and, for the
 //! last word, as a prefix. Walks each segment's term dictionary once and scores every matching term by how
-//! close it is, so a document's score for the word is its best-matching token.
+//! close it is, so a document's score for the word is its best-matching token. Fuzzy matches normally share the
+//! word's first letter ([`FirstLetter::Exact`], fast); [`FirstLetter::Fuzzy`] lifts that for a slower retry.
 
 use std::sync::OnceLock;
 
@@ -54,9 +55,19 @@ fn exact(d: Distance) -> Option<u8> {
     }
 }
 
-/// Walks the term dictionary with a Levenshtein DFA after an exact first character: typos are tolerated
-/// everywhere but in the first letter (as most search engines do), which prunes all other first letters from
-/// the walk — a large saving, the dictionary being walked once per segment and query word.
+/// Whether fuzzy matches of a word must share its first letter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FirstLetter {
+    /// Typos are tolerated everywhere but in the first letter (as most search engines do), which prunes all
+    /// other first letters from the dictionary walk — a large saving, the dictionary being walked once per
+    /// segment and query word.
+    Exact,
+    /// A plain Levenshtein walk of the whole dictionary (same distances and scores): the retry for a query
+    /// nothing matched with [`FirstLetter::Exact`], e.g. "beanu reeves".
+    Fuzzy,
+}
+
+/// Walks the term dictionary with a Levenshtein DFA after an exact `first` character (none: from the start).
 struct Anchored<'a> {
     first: &'a [u8],
     dfa: &'a DFA,
@@ -68,7 +79,7 @@ const ANCHOR: u32 = u32::MAX - 8;
 impl tantivy_fst::Automaton for Anchored<'_> {
     type State = u32;
     fn start(&self) -> u32 {
-        ANCHOR
+        if self.first.is_empty() { self.dfa.initial_state() } else { ANCHOR }
     }
     fn is_match(&self, state: &u32) -> bool {
         *state < ANCHOR && matches!(self.dfa.distance(*state), Distance::Exact(_))
@@ -97,11 +108,12 @@ pub(crate) struct WordQuery {
     word: String,
     last: bool,
     fields: Vec<(Field, f32)>,
+    first_letter: FirstLetter,
 }
 
 impl WordQuery {
-    pub(crate) fn new(word: String, last: bool, fields: Vec<(Field, f32)>) -> Self {
-        Self { word, last, fields }
+    pub(crate) fn new(word: String, last: bool, fields: Vec<(Field, f32)>, first_letter: FirstLetter) -> Self {
+        Self { word, last, fields, first_letter }
     }
 }
 
@@ -109,7 +121,10 @@ impl Query for WordQuery {
     fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         let chars = self.word.chars().count();
         let distance = max_distance(chars);
-        let first_len = self.word.chars().next().map_or(0, char::len_utf8);
+        let first_len = match self.first_letter {
+            FirstLetter::Exact => self.word.chars().next().map_or(0, char::len_utf8),
+            FirstLetter::Fuzzy => 0,
+        };
         let rest = &self.word[first_len..];
         let (full, prefix) = if distance == 0 {
             (None, None)
@@ -131,7 +146,7 @@ impl Query for WordQuery {
 
 struct WordWeight {
     word: String,
-    /// Bytes of the word's first character, which fuzzy matches must share.
+    /// Bytes of the word's first character, which fuzzy matches must share (0: none, [`FirstLetter::Fuzzy`]).
     first_len: usize,
     chars: usize,
     last: bool,
