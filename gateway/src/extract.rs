@@ -7,7 +7,10 @@ use http::request::Parts;
 use iknow_common::{Error, FieldViolation};
 use iknow_proto::catalog::v1 as pb;
 use serde::Serialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Required};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use crate::envelope::ApiError;
@@ -327,61 +330,97 @@ pub enum ContentTypeParam {
 }
 
 /// Query parameters of actor search (documentation of what [`ActorSearch`] accepts).
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ActorSearchQuery {
-    /// Name to look for: misspelt, unaccented, partial or in any word order. 1 to 100 characters after
-    /// trimming.
-    #[param(min_length = 1, max_length = 100, pattern = r"\S", example = "tom hnks")]
-    q: String,
-    /// Page size.
-    #[param(required = false, minimum = 1, maximum = 100, default = 20)]
-    limit: u32,
-    /// Results to skip.
-    #[param(required = false, minimum = 0, maximum = 9900, default = 0)]
-    offset: u32,
-    /// Only actors credited in a title of this kind.
-    #[param(rename = "type", required = false, inline, default = "all")]
-    kind: ActorTypeParam,
-    /// Only actors credited in a title of this year (1888 to the current year + 5).
-    #[param(required = false, minimum = 1888)]
-    year: i32,
-    /// Sort key.
-    #[param(rename = "sortBy", required = false, inline, default = "relevance")]
-    sort_by: SortBy,
-    /// Sort direction.
-    #[param(rename = "sortOrder", required = false, inline, default = "desc")]
-    sort_order: SortOrder,
+pub struct ActorSearchQuery;
+
+impl IntoParams for ActorSearchQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        search_query_params(SearchQueryDoc {
+            looked_for: "Name",
+            example: "tom hnks",
+            kind: "Only actors credited in a title of this kind.",
+            kinds: ActorTypeParam::schema(),
+            year: "Only actors credited in a title of this year",
+        })
+    }
 }
 
 /// Query parameters of title search (documentation of what [`ContentSearch`] accepts).
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ContentSearchQuery {
-    /// Title to look for: misspelt, unaccented, partial or in any word order. 1 to 100 characters after
-    /// trimming.
-    #[param(min_length = 1, max_length = 100, pattern = r"\S", example = "breach")]
-    q: String,
-    /// Page size.
-    #[param(required = false, minimum = 1, maximum = 100, default = 20)]
-    limit: u32,
-    /// Results to skip.
-    #[param(required = false, minimum = 0, maximum = 9900, default = 0)]
-    offset: u32,
-    /// Only titles of this kind.
-    #[param(rename = "type", required = false, inline, default = "all")]
-    kind: ContentTypeParam,
-    /// Only titles of this year (1888 to the current year + 5).
-    #[param(required = false, minimum = 1888)]
-    year: i32,
-    /// Sort key.
-    #[param(rename = "sortBy", required = false, inline, default = "relevance")]
-    sort_by: SortBy,
-    /// Sort direction.
-    #[param(rename = "sortOrder", required = false, inline, default = "desc")]
-    sort_order: SortOrder,
+pub struct ContentSearchQuery;
+
+impl IntoParams for ContentSearchQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        search_query_params(SearchQueryDoc {
+            looked_for: "Title",
+            example: "breach",
+            kind: "Only titles of this kind.",
+            kinds: ContentTypeParam::schema(),
+            year: "Only titles of this year",
+        })
+    }
+}
+
+/// What differs between the documented parameters of the two searches.
+struct SearchQueryDoc {
+    /// What `q` names: `Name` or `Title`.
+    looked_for: &'static str,
+    example: &'static str,
+    /// Description of `type`, and its values.
+    kind: &'static str,
+    kinds: RefOr<Schema>,
+    /// Description of `year`, without its bounds.
+    year: &'static str,
+}
+
+/// The query parameters [`SearchParams::parse`] accepts, with the bounds it enforces. The latest `year` is only
+/// known at run time: [`crate::openapi::document`] fills it in.
+fn search_query_params(doc: SearchQueryDoc) -> Vec<Parameter> {
+    let param = |name: &str, description: String, schema: RefOr<Schema>| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(description))
+            .schema(Some(schema))
+    };
+    let int = |minimum: i64, maximum: Option<i64>, default: Option<i64>| -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+            .minimum(Some(minimum))
+            .maximum(maximum)
+            .default(default.map(Into::into))
+            .into()
+    };
+    let one_of = |values: RefOr<Schema>, default: &str| -> RefOr<Schema> {
+        OneOfBuilder::new().item(values).default(Some(default.into())).into()
+    };
+    let q = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(MAX_QUERY_CHARS))
+        .pattern(Some(r"\S"))
+        .into();
+    vec![
+        param(
+            "q",
+            format!(
+                "{} to look for: misspelt, unaccented, partial or in any word order. 1 to {MAX_QUERY_CHARS} \
+                 characters after\ntrimming.",
+                doc.looked_for
+            ),
+            q,
+        )
+        .required(Required::True)
+        .example(Some(doc.example.into()))
+        .build(),
+        param("limit", "Page size.".into(), int(MIN_LIMIT, Some(MAX_LIMIT), Some(DEFAULT_LIMIT.into()))).build(),
+        param("offset", "Results to skip.".into(), int(0, Some(MAX_OFFSET), Some(0))).build(),
+        param("type", doc.kind.into(), one_of(doc.kinds, TypeFilter::All.as_str())).build(),
+        param("year", format!("{} ({MIN_YEAR} to the current year + 5).", doc.year), int(MIN_YEAR.into(), None, None))
+            .build(),
+        param("sortBy", "Sort key.".into(), one_of(SortBy::schema(), SortBy::Relevance.as_str())).build(),
+        param("sortOrder", "Sort direction.".into(), one_of(SortOrder::schema(), SortOrder::Desc.as_str())).build(),
+    ]
 }
 
 #[cfg(test)]

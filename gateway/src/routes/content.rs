@@ -1,15 +1,13 @@
 //! `GET /api/v1/content/{id}` and `GET /api/v1/content/search`: validate, ask the catalogue, shape the JSON.
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::extract::State;
 use iknow_proto::catalog::v1::GetContentRequest;
 
 use crate::dto::{Content, ContentResponse, ContentSearchResponse};
-use crate::envelope::{ApiResult, ErrorResponse, Meta, RequestContext, elapsed_ms};
+use crate::envelope::{ApiResult, ErrorResponse, Meta, RequestContext};
 use crate::extract::{ContentSearch, ContentSearchQuery, PathId};
-use crate::routes::pagination;
+use crate::routes::search_page;
 use crate::state::AppState;
 
 /// One title (movie, series or episode) with its cast in credit order.
@@ -52,11 +50,13 @@ pub async fn search_content(
     params: ContentSearch,
 ) -> ApiResult<ContentSearchResponse> {
     let params = params.0;
-    let started = Instant::now();
-    let found = state.catalog.clone().search_content(params.to_proto()).await?.into_inner();
-    let search_time = elapsed_ms(started);
-    let pagination = pagination(&params, found.total, "/api/v1/content/search");
-    let mut meta = Meta::new(&ctx);
-    meta.search_time = Some(search_time);
+    let (found, meta, pagination) = search_page(
+        &ctx,
+        &params,
+        "/api/v1/content/search",
+        state.catalog.clone().search_content(params.to_proto()),
+        |f| f.total,
+    )
+    .await?;
     Ok(Json(ContentSearchResponse { data: found.contents.into_iter().map(Into::into).collect(), meta, pagination }))
 }

@@ -1,12 +1,14 @@
-//! The `/api/v1` routes and what they share (paging of search results).
+//! The `/api/v1` routes and what they share (timing and paging of search results).
 
 pub mod actors;
 pub mod content;
 
+use std::time::Instant;
+
 use axum::Router;
 use axum::routing::get;
 
-use crate::envelope::Pagination;
+use crate::envelope::{ApiError, Meta, Pagination, RequestContext, elapsed_ms};
 use crate::extract::SearchParams;
 use crate::state::AppState;
 
@@ -32,4 +34,22 @@ pub fn pagination(params: &SearchParams, total: u64, path: &str) -> Pagination {
         params.page_url(path, prev)
     });
     Pagination { total, limit: params.limit, offset: params.offset, has_more, next_page, prev_page }
+}
+
+/// Awaits one catalogue search and times it: the catalogue's answer, the `meta` carrying `searchTime`, and the
+/// paging of `path` given the answer's `total`.
+pub async fn search_page<T>(
+    ctx: &RequestContext,
+    params: &SearchParams,
+    path: &str,
+    call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    total: impl FnOnce(&T) -> u64,
+) -> Result<(T, Meta, Pagination), ApiError> {
+    let started = Instant::now();
+    let found = call.await?.into_inner();
+    let search_time = elapsed_ms(started);
+    let pagination = pagination(params, total(&found), path);
+    let mut meta = Meta::new(ctx);
+    meta.search_time = Some(search_time);
+    Ok((found, meta, pagination))
 }
