@@ -22,6 +22,10 @@ const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 pub struct Cache {
     actors: moka::future::Cache<Uuid, Arc<Actor>>,
     contents: moka::future::Cache<Uuid, Arc<Content>>,
+    /// Actors without filmography and titles without cast, as search results and batch reads return
+    /// them: in process only (they are cheap to rebuild and hot only on the replica that serves the search).
+    actor_summaries: moka::future::Cache<Uuid, Arc<Actor>>,
+    content_summaries: moka::future::Cache<Uuid, Arc<Content>>,
     redis: Arc<RedisTier>,
     prefix: String,
     ttl_seconds: u64,
@@ -52,6 +56,8 @@ impl Cache {
         Self {
             actors: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             contents: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
+            actor_summaries: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
+            content_summaries: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             redis: Arc::new(RedisTier::new(&config.redis_url)),
             prefix: config.redis_prefix.clone(),
             ttl_seconds: config.cache_ttl_seconds.max(1),
@@ -106,6 +112,42 @@ impl Cache {
         self.contents.get(&id).await
     }
 
+    /// An actor without filmography, from the in-process tiers only (summary, else the full entry).
+    pub async fn peek_actor_summary(&self, id: Uuid) -> Option<Arc<Actor>> {
+        if let Some(hit) = self.actor_summaries.get(&id).await {
+            return Some(hit);
+        }
+        let full = self.actors.get(&id).await?;
+        let summary = Arc::new(Actor { filmography: vec![], ..Actor::clone(&full) });
+        self.actor_summaries.insert(id, summary.clone()).await;
+        Some(summary)
+    }
+
+    /// A title without cast, from the in-process tiers only (summary, else the full entry).
+    pub async fn peek_content_summary(&self, id: Uuid) -> Option<Arc<Content>> {
+        if let Some(hit) = self.content_summaries.get(&id).await {
+            return Some(hit);
+        }
+        let full = self.contents.get(&id).await?;
+        let summary = Arc::new(Content { cast: vec![], ..Content::clone(&full) });
+        self.content_summaries.insert(id, summary.clone()).await;
+        Some(summary)
+    }
+
+    /// Stores an actor summary (no filmography) loaded at `generation`, unless an invalidation happened since.
+    pub async fn put_actor_summary(&self, id: Uuid, actor: Arc<Actor>, generation: u64) {
+        if self.generation() == generation {
+            self.actor_summaries.insert(id, actor).await;
+        }
+    }
+
+    /// Stores a title summary (no cast) loaded at `generation`, unless an invalidation happened since.
+    pub async fn put_content_summary(&self, id: Uuid, content: Arc<Content>, generation: u64) {
+        if self.generation() == generation {
+            self.content_summaries.insert(id, content).await;
+        }
+    }
+
     /// Stores an actor loaded from the database at `generation`, unless an invalidation happened since.
     pub async fn put_actor(&self, id: Uuid, actor: Arc<Actor>, generation: u64) {
         if self.generation() != generation {
@@ -132,9 +174,11 @@ impl Cache {
         self.generation.fetch_add(1, Ordering::SeqCst);
         for id in actor_ids {
             self.actors.invalidate(id).await;
+            self.actor_summaries.invalidate(id).await;
         }
         for id in content_ids {
             self.contents.invalidate(id).await;
+            self.content_summaries.invalidate(id).await;
         }
         let keys: Vec<String> = actor_ids
             .iter()

@@ -135,17 +135,16 @@ impl CatalogService {
         let mut found = Vec::with_capacity(ids.len());
         let mut missing = vec![];
         for id in ids {
-            match self.cache.peek_actor(*id).await {
-                Some(a) => {
-                    let mut a = Arc::unwrap_or_clone(a);
-                    a.filmography.clear();
-                    found.push((*id, a));
-                }
+            match self.cache.peek_actor_summary(*id).await {
+                Some(a) => found.push((*id, Arc::unwrap_or_clone(a))),
                 None => missing.push(*id),
             }
         }
+        let generation = self.cache.generation();
         for a in store::actors(&self.pool, &missing).await.map_err(internal)? {
-            found.push((a.id.parse().map_err(internal)?, a));
+            let id = a.id.parse().map_err(internal)?;
+            self.cache.put_actor_summary(id, Arc::new(a.clone()), generation).await;
+            found.push((id, a));
         }
         Ok(in_order(ids, found))
     }
@@ -155,17 +154,16 @@ impl CatalogService {
         let mut found = Vec::with_capacity(ids.len());
         let mut missing = vec![];
         for id in ids {
-            match self.cache.peek_content(*id).await {
-                Some(c) => {
-                    let mut c = Arc::unwrap_or_clone(c);
-                    c.cast.clear();
-                    found.push((*id, c));
-                }
+            match self.cache.peek_content_summary(*id).await {
+                Some(c) => found.push((*id, Arc::unwrap_or_clone(c))),
                 None => missing.push(*id),
             }
         }
+        let generation = self.cache.generation();
         for c in store::contents(&self.pool, &missing).await.map_err(internal)? {
-            found.push((c.id.parse().map_err(internal)?, c));
+            let id = c.id.parse().map_err(internal)?;
+            self.cache.put_content_summary(id, Arc::new(c.clone()), generation).await;
+            found.push((id, c));
         }
         Ok(in_order(ids, found))
     }

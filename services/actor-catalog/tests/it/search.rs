@@ -109,3 +109,20 @@ async fn writes_show_in_search_at_once() {
     let (names, _) = actor_names(&mut app, SearchRequest { year: 1988, ..q("hardy") }).await;
     assert_eq!(names, ["Edward Thomas Hardy"]);
 }
+
+#[tokio::test]
+async fn search_results_are_not_stale_after_a_rename() {
+    let mut app = spawn_app().await;
+    app.upsert(sample()).await;
+    // The first search caches Hardy's summary in process; the rename must drop it.
+    let (names, _) = actor_names(&mut app, q("hardy")).await;
+    assert_eq!(names, ["Tom Hardy"]);
+    let rename =
+        UpsertBatchRequest { actors: vec![actor(HARDY, "Thomas Hardy", Some(1977))], ..Default::default() };
+    app.upsert(rename).await;
+    let (names, _) = actor_names(&mut app, q("hardy")).await;
+    assert_eq!(names, ["Thomas Hardy"]);
+    // A second search serves the cached summary, which must be the new one too.
+    let (names, _) = actor_names(&mut app, q("hardy")).await;
+    assert_eq!(names, ["Thomas Hardy"]);
+}
