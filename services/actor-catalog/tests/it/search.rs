@@ -117,8 +117,7 @@ async fn search_results_are_not_stale_after_a_rename() {
     // The first search caches Hardy's summary in process; the rename must drop it.
     let (names, _) = actor_names(&mut app, q("hardy")).await;
     assert_eq!(names, ["Tom Hardy"]);
-    let rename =
-        UpsertBatchRequest { actors: vec![actor(HARDY, "Thomas Hardy", Some(1977))], ..Default::default() };
+    let rename = UpsertBatchRequest { actors: vec![actor(HARDY, "Thomas Hardy", Some(1977))], ..Default::default() };
     app.upsert(rename).await;
     let (names, _) = actor_names(&mut app, q("hardy")).await;
     assert_eq!(names, ["Thomas Hardy"]);
