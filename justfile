@@ -4,7 +4,7 @@
 up *ARGS:
     scripts/up {{ARGS}}
 
-# Every check: fmt, clippy, all tests, API fuzzing.
+# Every check: fmt, clippy, all tests, API fuzzing, the web app in a browser.
 test:
     scripts/test
 
