@@ -1,5 +1,5 @@
 // Browser test of the web app against a running platform with the bundled sample imported:
-//   node web/tests/e2e.mjs http://127.0.0.1:3000
+//   node e2e/e2e.mjs http://127.0.0.1:3000
 // Runs Debian's chromium (never a Playwright-downloaded browser) headless at a phone viewport. scripts/e2e
 // starts the platform, installs chromium and this folder's node_modules, and runs it after the API fuzz check.
 import { after, before, test } from "node:test";
@@ -22,7 +22,7 @@ const consoleErrors = [];
 const failedRequests = [];
 
 before(async () => {
-  assert.ok(BASE, "usage: node web/tests/e2e.mjs BASE_URL (e.g. http://127.0.0.1:3000)");
+  assert.ok(BASE, "usage: node e2e/e2e.mjs BASE_URL (e.g. http://127.0.0.1:3000)");
   userDataDir = await mkdtemp(join(tmpdir(), "iknow-e2e-profile-"));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
