@@ -7,5 +7,12 @@ pub mod catalog {
     }
 }
 
+/// `iknow.identity.v1`: the user-identity service.
+pub mod identity {
+    pub mod v1 {
+        tonic::include_proto!("iknow.identity.v1");
+    }
+}
+
 /// Encoded file descriptor set of every package, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("iknow_descriptor");

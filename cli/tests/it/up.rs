@@ -7,7 +7,7 @@ use iknow_testkit::TestDb;
 
 use crate::helpers::*;
 
-fn settings(db: &TestDb) -> Settings {
+fn settings(db: &TestDb, identity_db: &TestDb) -> Settings {
     let mut s = Settings::load_with(None, []).unwrap();
     for key in ["catalog.grpc_addr", "identity.grpc_addr", "library.grpc_addr", "ingest.grpc_addr", "gateway.http_addr"]
     {
@@ -19,13 +19,15 @@ fn settings(db: &TestDb) -> Settings {
         .unwrap()
         .with_override("catalog.database_max_connections", 5)
         .unwrap()
+        .with_override("identity.database_url", identity_db.url.clone())
+        .unwrap()
 }
 
 #[tokio::test]
 async fn the_platform_starts_wired_imports_once_and_shuts_down() {
     iknow_common::telemetry::init_for_tests();
-    let db = TestDb::new().await;
-    let platform = Platform::start(&settings(&db)).await.expect("the platform starts");
+    let (db, identity_db) = (TestDb::new().await, TestDb::new().await);
+    let platform = Platform::start(&settings(&db, &identity_db)).await.expect("the platform starts");
     assert!(platform.gateway_url.starts_with("http://127.0.0.1:"));
     assert_ne!(platform.gateway_url, "http://127.0.0.1:3000", "port 0 was honoured");
 

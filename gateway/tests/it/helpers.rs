@@ -31,6 +31,7 @@ pub struct TestApp {
     pub stop_catalog: Option<oneshot::Sender<()>>,
     pub db_url: String,
     _db: TestDb,
+    _identity_db: Option<TestDb>,
 }
 
 fn stop_signal() -> (oneshot::Sender<()>, impl Future<Output = ()> + Send + 'static) {
@@ -57,20 +58,34 @@ pub async fn spawn_with(options: Options) -> TestApp {
 
     let mut stub_urls = Vec::new();
     let mut stub_stops = Vec::new();
+    let mut identity_db = None;
     for name in ["identity", "library", "ingest"] {
         if !options.stubs {
             stub_urls.push(format!("http://{}", iknow_testkit::dead_addr().await));
             continue;
         }
-        let app = match name {
-            "identity" => user_identity::build(&user_identity::Config { grpc_addr: "127.0.0.1:0".into() }).await,
-            "library" => library::build(&library::Config { grpc_addr: "127.0.0.1:0".into() }).await,
-            _ => scraper_ingest::build(&scraper_ingest::Config { grpc_addr: "127.0.0.1:0".into() }).await,
-        }
-        .expect("stub builds");
-        stub_urls.push(format!("http://127.0.0.1:{}", app.port()));
         let (stop, signal) = stop_signal();
-        tokio::spawn(app.run_until(signal));
+        let port = if name == "identity" {
+            // The identity service has its own database.
+            let idb = TestDb::new().await;
+            let app = user_identity::Application::build(user_identity::Config::for_tests(&idb.url))
+                .await
+                .expect("identity builds");
+            identity_db = Some(idb);
+            let port = app.port();
+            tokio::spawn(app.run_until(signal));
+            port
+        } else {
+            let app = match name {
+                "library" => library::build(&library::Config { grpc_addr: "127.0.0.1:0".into() }).await,
+                _ => scraper_ingest::build(&scraper_ingest::Config { grpc_addr: "127.0.0.1:0".into() }).await,
+            }
+            .expect("stub builds");
+            let port = app.port();
+            tokio::spawn(app.run_until(signal));
+            port
+        };
+        stub_urls.push(format!("http://127.0.0.1:{port}"));
         stub_stops.push((name, stop));
     }
 
@@ -86,6 +101,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         redis_url: iknow_testkit::redis_url(),
         amqp_url: iknow_testkit::amqp_url(),
         web_dir: options.web_dir.unwrap_or_else(|| PathBuf::from("/nonexistent/iknow-web")),
+        ..generous_limits()
     };
     let app = gateway::Application::build(config).await.expect("gateway builds");
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -101,6 +117,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         stop_catalog: Some(stop_catalog),
         db_url: db.url.clone(),
         _db: db,
+        _identity_db: identity_db,
     }
 }
 
@@ -268,9 +285,37 @@ pub async fn spawn_gateway_only(catalog_url: String) -> String {
         redis_url: iknow_testkit::redis_url(),
         amqp_url: iknow_testkit::amqp_url(),
         web_dir: "/nonexistent".into(),
+        ..generous_limits()
     };
     let app = gateway::Application::build(config).await.expect("gateway builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
     base
+}
+
+/// A gateway configuration with every downstream where nothing listens, the shared Redis, and rate limits
+/// (own Redis prefix) high enough that no test meets them; the base of struct updates.
+pub fn generous_limits() -> gateway::Config {
+    gateway::Config {
+        http_addr: "127.0.0.1:0".into(),
+        catalog_url: "http://127.0.0.1:1".into(),
+        identity_url: "http://127.0.0.1:1".into(),
+        library_url: "http://127.0.0.1:1".into(),
+        ingest_url: "http://127.0.0.1:1".into(),
+        downstream_timeout_ms: 800,
+        connect_timeout_ms: 300,
+        database_url: format!("{}/postgres", iknow_testkit::pg_server_url()),
+        redis_url: iknow_testkit::redis_url(),
+        amqp_url: iknow_testkit::amqp_url(),
+        web_dir: "/nonexistent".into(),
+        rate_limit_enabled: true,
+        rate_limit_redis_prefix: iknow_testkit::unique_prefix("gateway-rl"),
+        rate_limit_redis_timeout_ms: 1000,
+        rate_limit_auth_per_window: 100_000,
+        rate_limit_auth_window_seconds: 900,
+        rate_limit_search_per_window: 100_000,
+        rate_limit_search_window_seconds: 900,
+        rate_limit_default_per_window: 100_000,
+        rate_limit_default_window_seconds: 900,
+    }
 }

@@ -10,5 +10,6 @@ pub mod metrics;
 pub mod request_id;
 pub mod shutdown;
 pub mod telemetry;
+pub mod token;
 
 pub use error::{Error, FieldViolation};

@@ -1,20 +1,111 @@
-//! Users, credentials, tokens and preferences (built by the users issue).
-//! For now it starts, answers `grpc.health.v1` and reflection, and does nothing else.
+//! The user-identity service: users, argon2id credentials, access JWTs and rotating refresh-token families,
+//! served over gRPC (`iknow.identity.v1.UserIdentity`) with health and reflection.
 #![forbid(unsafe_code)]
 
-use serde::Deserialize;
+pub mod config;
+pub mod grpc;
+pub mod password;
+pub mod validate;
 
-/// The `[identity]` configuration section.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Config {
-    /// Address the gRPC server binds (port 0 picks a free one).
-    pub grpc_addr: String,
+use std::future::Future;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use iknow_common::grpc as g;
+use iknow_proto::identity::v1::user_identity_server::UserIdentityServer;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+/// The gRPC service name health reports on.
+pub const SERVICE_NAME: &str = "iknow.identity.v1.UserIdentity";
+
+/// A built service: database migrated, listener bound; serve it with `run_until*`.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    pool: PgPool,
+    service: grpc::IdentityService,
 }
 
-/// The running service; [`Application::build`] binds, [`Application::run_until_stopped`] serves.
-pub type Application = iknow_common::grpc::HealthOnlyApplication;
-
-/// Binds the service's listener.
+/// Builds the service (kept for existing callers); same as [`Application::build`].
 pub async fn build(config: &Config) -> anyhow::Result<Application> {
-    Application::build("user-identity", &config.grpc_addr, iknow_proto::FILE_DESCRIPTOR_SET).await
+    Application::build(config.clone()).await
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        anyhow::ensure!(!config.jwt_secret.is_empty(), "identity jwt_secret must not be empty");
+        ensure_database(&config.database_url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(config.database_max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(&config.database_url)
+            .await
+            .context("cannot connect to the identity database")?;
+        sqlx::migrate!("../../migrations/user-identity").run(&pool).await.context("identity migrations")?;
+        let hasher =
+            password::Hasher::new(config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism)?;
+        let (listener, addr) = g::bind(&config.grpc_addr).await?;
+        let service = grpc::IdentityService::new(pool.clone(), hasher, &config);
+        Ok(Application { listener, addr, pool, service })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The database pool (tests inspect rows with it).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves until ctrl-c or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(iknow_common::shutdown::signal()).await
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight calls and closes the pool.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let (reporter, health) = g::health();
+        reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+        reporter.set_service_status(SERVICE_NAME, tonic_health::ServingStatus::Serving).await;
+        let router = g::server()
+            .add_service(health)
+            .add_service(g::reflection(iknow_proto::FILE_DESCRIPTOR_SET)?)
+            .add_service(UserIdentityServer::new(self.service));
+        tracing::info!(addr = %self.addr, "user-identity gRPC listening");
+        router.serve_with_incoming_shutdown(g::incoming(self.listener), shutdown).await?;
+        self.pool.close().await;
+        Ok(())
+    }
+}
+
+/// Creates the database named in `url` when it does not exist (connecting to the server's `postgres` db).
+async fn ensure_database(url: &str) -> anyhow::Result<()> {
+    let options = PgConnectOptions::from_str(url).context("invalid identity database_url")?;
+    let name = options.get_database().unwrap_or("postgres").to_owned();
+    let mut conn = options.clone().database("postgres").connect().await.context("cannot reach PostgreSQL")?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut conn)
+        .await?;
+    if !exists {
+        let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+        match sqlx::query(&sql).execute(&mut conn).await {
+            Ok(_) => tracing::info!(database = %name, "database created"),
+            // Another instance created it meanwhile.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            Err(e) => return Err(e).context("cannot create the identity database"),
+        }
+    }
+    Ok(())
 }
