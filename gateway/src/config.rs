@@ -30,6 +30,61 @@ pub struct Config {
     pub amqp_url: String,
     /// Directory of the web app's static files, served at `/`.
     pub web_dir: PathBuf,
+    /// Whether `/api/v1` is rate limited (off for load tests).
+    #[serde(default = "yes")]
+    pub rate_limit_enabled: bool,
+    /// Prefix of the rate-limit counters in Redis.
+    #[serde(default = "default_prefix")]
+    pub rate_limit_redis_prefix: String,
+    /// Longest wait for Redis before counting in process instead, in milliseconds.
+    #[serde(default = "default_redis_timeout")]
+    pub rate_limit_redis_timeout_ms: u64,
+    /// Requests per window to the auth routes, per IP.
+    #[serde(default = "default_auth_max")]
+    pub rate_limit_auth_per_window: u64,
+    /// Window of the auth limit, in seconds.
+    #[serde(default = "default_auth_window")]
+    pub rate_limit_auth_window_seconds: u64,
+    /// Searches per window, per user (or IP when anonymous).
+    #[serde(default = "default_search_max")]
+    pub rate_limit_search_per_window: u64,
+    /// Window of the search limit, in seconds.
+    #[serde(default = "default_search_window")]
+    pub rate_limit_search_window_seconds: u64,
+    /// Requests per window to the rest of `/api/v1`, per user or IP.
+    #[serde(default = "default_default_max")]
+    pub rate_limit_default_per_window: u64,
+    /// Window of the default limit, in seconds.
+    #[serde(default = "default_default_window")]
+    pub rate_limit_default_window_seconds: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_prefix() -> String {
+    "iknow:ratelimit:".into()
+}
+fn default_redis_timeout() -> u64 {
+    50
+}
+fn default_auth_max() -> u64 {
+    5
+}
+fn default_auth_window() -> u64 {
+    900
+}
+fn default_search_max() -> u64 {
+    60
+}
+fn default_search_window() -> u64 {
+    60
+}
+fn default_default_max() -> u64 {
+    1000
+}
+fn default_default_window() -> u64 {
+    900
 }
 
 impl Config {

@@ -10,6 +10,7 @@ pub mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod rate_limit;
 pub mod routes;
 pub mod state;
 
@@ -47,7 +48,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/docs", get(openapi::docs))
         .fallback(fallback)
-        .method_not_allowed_fallback(middleware::method_not_allowed);
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.rate_limiter.clone(), rate_limit::enforce));
     layered(routes).with_state(state)
 }
 
@@ -110,7 +112,7 @@ impl Application {
                 // Without it a response split in two segments waits for the client's delayed ACK (~40 ms).
                 let _ = tcp.set_nodelay(true);
             }),
-            self.router,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -37,6 +37,7 @@ struct ApiDoc;
 pub fn document() -> serde_json::Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
     let max_year = crate::extract::max_year();
+    document_rate_limits(&mut doc);
     if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for op in paths.values_mut().filter_map(|item| item.get_mut("get")) {
             let Some(params) = op.get_mut("parameters").and_then(|p| p.as_array_mut()) else { continue };
@@ -48,6 +49,33 @@ pub fn document() -> serde_json::Value {
         }
     }
     doc
+}
+
+/// Adds the 429 answer of the rate limits (see [`crate::rate_limit`]) to every operation under `/api/v1`.
+fn document_rate_limits(doc: &mut serde_json::Value) {
+    let header = |description: &str| serde_json::json!({ "description": description, "schema": { "type": "integer", "minimum": 0 } });
+    let too_many = serde_json::json!({
+        "description": "`RATE_LIMIT_EXCEEDED`: too many requests in the current window",
+        "headers": {
+            "RateLimit-Limit": header("Requests allowed in the window"),
+            "RateLimit-Remaining": header("Requests left in the window"),
+            "RateLimit-Reset": header("Seconds until the window resets"),
+            "Retry-After": header("Seconds to wait before retrying"),
+        },
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorResponse" } } },
+    });
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else { return };
+    for (path, item) in paths.iter_mut() {
+        if crate::rate_limit::classify(path).is_none() {
+            continue;
+        }
+        let Some(item) = item.as_object_mut() else { continue };
+        for op in item.values_mut() {
+            if let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) {
+                responses.insert("429".into(), too_many.clone());
+            }
+        }
+    }
 }
 
 /// The OpenAPI document of this API.

@@ -21,6 +21,7 @@ pub struct AppState {
     pub probes: Arc<Probes>,
     pub web_dir: Arc<std::path::PathBuf>,
     pub openapi: Arc<serde_json::Value>,
+    pub rate_limiter: Arc<crate::rate_limit::RateLimiter>,
 }
 
 /// A channel that connects on first use, bounded by the configured connect and call deadlines.
@@ -49,6 +50,7 @@ impl AppState {
             probes: Arc::new(probes),
             web_dir: Arc::new(config.web_dir.clone()),
             openapi: Arc::new(crate::openapi::document()),
+            rate_limiter: Arc::new(crate::rate_limit::RateLimiter::new(config)?),
         })
     }
 }

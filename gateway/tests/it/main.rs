@@ -7,4 +7,5 @@ mod helpers;
 mod operations;
 mod outage;
 mod propagation;
+mod rate_limit;
 mod validation;
