@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod db;
 pub mod error;
 pub mod grpc;
 pub mod id;

@@ -9,14 +9,11 @@ pub mod validate;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::str::FromStr;
-use std::time::Duration;
 
 use anyhow::Context;
 use iknow_common::grpc as g;
 use iknow_proto::identity::v1::user_identity_server::UserIdentityServer;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -40,13 +37,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Application> {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         anyhow::ensure!(!config.jwt_secret.is_empty(), "identity jwt_secret must not be empty");
-        ensure_database(&config.database_url).await?;
-        let pool = PgPoolOptions::new()
-            .max_connections(config.database_max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(&config.database_url)
-            .await
-            .context("cannot connect to the identity database")?;
+        let pool = iknow_common::db::connect(&config.database_url, config.database_max_connections, "identity").await?;
         sqlx::migrate!("../../migrations/user-identity").run(&pool).await.context("identity migrations")?;
         let hasher =
             password::Hasher::new(config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism)?;
@@ -87,25 +78,4 @@ impl Application {
         self.pool.close().await;
         Ok(())
     }
-}
-
-/// Creates the database named in `url` when it does not exist (connecting to the server's `postgres` db).
-async fn ensure_database(url: &str) -> anyhow::Result<()> {
-    let options = PgConnectOptions::from_str(url).context("invalid identity database_url")?;
-    let name = options.get_database().unwrap_or("postgres").to_owned();
-    let mut conn = options.clone().database("postgres").connect().await.context("cannot reach PostgreSQL")?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&name)
-        .fetch_one(&mut conn)
-        .await?;
-    if !exists {
-        let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
-        match sqlx::query(&sql).execute(&mut conn).await {
-            Ok(_) => tracing::info!(database = %name, "database created"),
-            // Another instance created it meanwhile.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
-            Err(e) => return Err(e).context("cannot create the identity database"),
-        }
-    }
-    Ok(())
 }
