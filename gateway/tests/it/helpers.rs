@@ -274,17 +274,10 @@ pub fn failing_fields(body: &Value) -> Vec<String> {
 pub async fn spawn_gateway_only(catalog_url: String) -> String {
     let dead = format!("http://{}", iknow_testkit::dead_addr().await);
     let config = gateway::Config {
-        http_addr: "127.0.0.1:0".into(),
         catalog_url,
         identity_url: dead.clone(),
         library_url: dead.clone(),
         ingest_url: dead,
-        downstream_timeout_ms: 800,
-        connect_timeout_ms: 300,
-        database_url: format!("{}/postgres", iknow_testkit::pg_server_url()),
-        redis_url: iknow_testkit::redis_url(),
-        amqp_url: iknow_testkit::amqp_url(),
-        web_dir: "/nonexistent".into(),
         ..generous_limits()
     };
     let app = gateway::Application::build(config).await.expect("gateway builds");
