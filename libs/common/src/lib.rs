@@ -8,6 +8,7 @@ pub mod error;
 pub mod grpc;
 pub mod id;
 pub mod metrics;
+pub mod preferences;
 pub mod request_id;
 pub mod shutdown;
 pub mod telemetry;

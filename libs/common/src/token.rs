@@ -2,12 +2,37 @@
 //! gateway (verifies). Only the configured algorithm is accepted: `alg: none`, RS/HS confusion and any other
 //! algorithm are rejected, and an expired token is told apart from an invalid one.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 /// The one signing algorithm of access tokens.
 pub const ALGORITHM: Algorithm = Algorithm::HS256;
+
+/// The development default of every `jwt_secret` setting; production refuses it.
+pub const DEV_JWT_SECRET: &str = "dev-only-change-me";
+
+/// Shortest secret production accepts, in bytes (HS256 wants a key at least as long as its 256-bit output).
+pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
+
+/// Refuses an empty secret anywhere, and in `production` the development default or a secret shorter than
+/// [`MIN_PRODUCTION_SECRET_BYTES`]. `setting` names the configuration key for the error message.
+pub fn check_secret(secret: &str, environment: &str, setting: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(!secret.is_empty(), "{setting} must not be empty");
+    if environment == "production" {
+        anyhow::ensure!(
+            secret != DEV_JWT_SECRET,
+            "refusing to start in production with the development JWT secret (set {setting})"
+        );
+        anyhow::ensure!(
+            secret.len() >= MIN_PRODUCTION_SECRET_BYTES,
+            "{setting} must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"
+        );
+    }
+    Ok(())
+}
 
 /// The `typ` claim of an access token.
 pub const ACCESS_TYPE: &str = "access";
@@ -25,8 +50,48 @@ pub struct Claims {
     pub jti: String,
     /// Subscription tier at issue time: free, premium or family.
     pub tier: String,
+    /// When a paid tier ends, seconds since the Unix epoch; absent when it does not end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_expires: Option<i64>,
     /// Token type; always [`ACCESS_TYPE`] for access tokens.
     pub typ: String,
+}
+
+/// Subscription tiers, ordered: free < premium < family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tier {
+    Free,
+    Premium,
+    Family,
+}
+
+impl Tier {
+    /// Parses `free`, `premium` or `family`; anything else is free.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "premium" => Self::Premium,
+            "family" => Self::Family,
+            _ => Self::Free,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Premium => "premium",
+            Self::Family => "family",
+        }
+    }
+}
+
+impl Claims {
+    /// The tier in force at `now` (seconds since the epoch): an expired subscription counts as free.
+    pub fn effective_tier(&self, now: i64) -> Tier {
+        match self.tier_expires {
+            Some(end) if end <= now => Tier::Free,
+            _ => Tier::parse(&self.tier),
+        }
+    }
 }
 
 /// Why a token was refused.
@@ -91,33 +156,9 @@ pub fn verify_access_token(token: &str, secret: &str) -> Result<Claims, TokenErr
 
 /// The `alg` of a base64url-encoded JOSE header, without trusting anything else in it.
 fn header_alg(encoded: &str) -> Option<String> {
-    let bytes = base64url_decode(encoded)?;
+    let bytes = URL_SAFE_NO_PAD.decode(encoded).ok()?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     v.get("alg")?.as_str().map(str::to_owned)
-}
-
-/// Minimal unpadded base64url decoding (avoids a dependency for one header).
-fn base64url_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -127,15 +168,7 @@ mod tests {
     const SECRET: &str = "test-secret-test-secret-test-secret";
 
     fn b64(bytes: &[u8]) -> String {
-        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-            for i in 0..=chunk.len() {
-                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            }
-        }
-        out
+        URL_SAFE_NO_PAD.encode(bytes)
     }
 
     fn claims(exp_offset: i64) -> Claims {
@@ -146,14 +179,31 @@ mod tests {
             iat: now,
             jti: "j1".into(),
             tier: "free".into(),
+            tier_expires: None,
             typ: ACCESS_TYPE.into(),
         }
     }
 
     #[test]
-    fn base64url_round_trip() {
-        assert_eq!(base64url_decode(&b64(b"hello world!?")).unwrap(), b"hello world!?");
-        assert_eq!(base64url_decode(&b64(b"ab")).unwrap(), b"ab");
+    fn production_refuses_the_development_secret() {
+        assert!(check_secret(DEV_JWT_SECRET, "development", "X").is_ok());
+        let e = check_secret(DEV_JWT_SECRET, "production", "IKNOW__GATEWAY__JWT_SECRET").unwrap_err();
+        assert!(e.to_string().contains("IKNOW__GATEWAY__JWT_SECRET"), "{e}");
+        assert!(check_secret("short-but-not-default", "production", "X").is_err());
+        assert!(check_secret(&"k".repeat(32), "production", "X").is_ok());
+        assert!(check_secret("", "development", "X").is_err());
+    }
+
+    #[test]
+    fn expired_subscription_counts_as_free() {
+        let mut c = claims(900);
+        c.tier = "premium".into();
+        assert_eq!(c.effective_tier(c.iat), Tier::Premium);
+        c.tier_expires = Some(c.iat + 10);
+        assert_eq!(c.effective_tier(c.iat), Tier::Premium);
+        assert_eq!(c.effective_tier(c.iat + 10), Tier::Free);
+        assert!(Tier::Free < Tier::Premium && Tier::Premium < Tier::Family);
+        assert_eq!(Tier::parse("gold"), Tier::Free);
     }
 
     #[test]

@@ -1,0 +1,11 @@
+//! RabbitMQ plumbing shared by the services: the transactional outbox (a message written in the same database
+//! transaction as the change it announces), its relay, which publishes with publisher confirms, and small
+//! helpers for the consuming side.
+#![forbid(unsafe_code)]
+
+pub mod consume;
+pub mod outbox;
+pub mod relay;
+
+pub use outbox::{OutboxMessage, enqueue};
+pub use relay::{Relay, RelayConfig, RelayHandle};

@@ -1,0 +1,165 @@
+//! A test database with the outbox table, a relay running on it, and a queue bound to the test's exchange.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::StreamExt;
+use iknow_messaging::consume;
+use iknow_messaging::outbox::{self, OutboxMessage};
+use iknow_messaging::relay::{Relay, RelayConfig, RelayHandle};
+use iknow_testkit::TestDb;
+use lapin::message::Delivery;
+use lapin::options::BasicConsumeOptions;
+use lapin::types::FieldTable;
+use lapin::uri::AMQPUri;
+use lapin::{Connection, Consumer};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// Longest wait for one delivery; far below the 60 s poll interval the wake test relies on.
+pub const DELIVERY_WAIT: Duration = Duration::from_secs(20);
+
+/// A fresh database holding the outbox table, and the test's own exchange name.
+pub struct Env {
+    pub pool: PgPool,
+    pub exchange: String,
+    _db: TestDb,
+}
+
+impl Env {
+    pub async fn new(what: &str) -> Self {
+        let db = TestDb::new().await;
+        let pool = PgPoolOptions::new().max_connections(5).connect(&db.url).await.expect("test database");
+        sqlx::raw_sql(outbox::MIGRATION_SQL).execute(&pool).await.expect("outbox table");
+        let exchange = iknow_testkit::unique_prefix(what).trim_end_matches(':').replace(':', ".");
+        Self { pool, exchange, _db: db }
+    }
+
+    /// A message on the test's exchange with a payload carrying `n` and a secret-looking token.
+    pub fn message(&self, n: u32) -> OutboxMessage {
+        let payload = serde_json::json!({ "n": n, "token": format!("secret-token-{n}") });
+        OutboxMessage::json(&self.exchange, "user.registered", &payload)
+            .expect("json payload")
+            .header("x-request-id", format!("request-{n}"))
+    }
+
+    /// Enqueues `messages` in one committed transaction; returns their ids.
+    pub async fn enqueue_committed(&self, messages: &[OutboxMessage]) -> Vec<Uuid> {
+        let mut tx = self.pool.begin().await.unwrap();
+        let mut ids = Vec::new();
+        for message in messages {
+            ids.push(outbox::enqueue(&mut tx, message).await.expect("enqueue"));
+        }
+        tx.commit().await.unwrap();
+        ids
+    }
+
+    pub async fn outbox_rows(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM outbox").fetch_one(&self.pool).await.unwrap()
+    }
+
+    /// Waits until the relay has deleted every row.
+    pub async fn wait_outbox_empty(&self) {
+        iknow_testkit::eventually(20, || async { (self.outbox_rows().await == 0).then_some(()) }).await;
+    }
+}
+
+/// A relay running in the background; stopped (and awaited) by [`RunningRelay::stop`].
+pub struct RunningRelay {
+    pub handle: RelayHandle,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl RunningRelay {
+    pub fn start(pool: &PgPool, config: RelayConfig) -> Self {
+        let relay = Relay::new(pool.clone(), config);
+        let handle = relay.handle();
+        let (stop, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(relay.run_until(async move {
+            let _ = rx.await;
+        }));
+        Self { handle, stop, task }
+    }
+
+    /// Stops the relay and checks it ends.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(Duration::from_secs(30), self.task).await.expect("relay stops").expect("relay task");
+    }
+}
+
+/// A relay config for the shared broker (or `amqp_url`) with a short poll interval.
+pub fn config(amqp_url: String) -> RelayConfig {
+    RelayConfig { poll_interval: Duration::from_millis(200), ..RelayConfig::new(amqp_url) }
+}
+
+/// An exclusive, auto-deleted queue bound to `exchange` with `#`, consumed without acks.
+pub struct Listener {
+    consumer: Consumer,
+    _connection: Connection,
+}
+
+impl Listener {
+    pub async fn bind(exchange: &str) -> Self {
+        let connection = consume::connect(&iknow_testkit::amqp_url()).await.expect("RabbitMQ must be running");
+        let channel = connection.create_channel().await.unwrap();
+        let queue = format!("{exchange}.queue");
+        consume::bind_queue(&channel, &queue, exchange, "#", false).await.expect("bind queue");
+        let options = BasicConsumeOptions { no_ack: true, ..BasicConsumeOptions::default() };
+        let consumer =
+            channel.basic_consume(queue.as_str().into(), "test".into(), options, FieldTable::default()).await.unwrap();
+        Self { consumer, _connection: connection }
+    }
+
+    /// The next delivery; panics when none comes within [`DELIVERY_WAIT`].
+    pub async fn next(&mut self) -> Delivery {
+        tokio::time::timeout(DELIVERY_WAIT, self.consumer.next())
+            .await
+            .expect("a delivery within the wait")
+            .expect("consumer open")
+            .expect("delivery")
+    }
+
+    /// The message ids of the next `n` deliveries.
+    pub async fn next_ids(&mut self, n: usize) -> Vec<Uuid> {
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            let delivery = self.next().await;
+            ids.push(consume::message_id(&delivery).expect("message id"));
+        }
+        ids
+    }
+}
+
+/// The shared broker's URL rewritten to go through `proxy`.
+pub fn through_proxy(proxy: &iknow_testkit::TcpProxy) -> String {
+    let mut uri: AMQPUri = iknow_testkit::amqp_url().parse().expect("amqp url");
+    uri.authority.host = proxy.addr.ip().to_string();
+    uri.authority.port = proxy.addr.port();
+    uri.to_string()
+}
+
+/// The shared broker's socket address.
+pub async fn broker_addr() -> std::net::SocketAddr {
+    let uri: AMQPUri = iknow_testkit::amqp_url().parse().expect("amqp url");
+    tokio::net::lookup_host((uri.authority.host.as_str(), uri.authority.port))
+        .await
+        .expect("broker host")
+        .next()
+        .expect("broker address")
+}
+
+/// The headers of `delivery` as strings.
+pub fn headers(delivery: &Delivery) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(table) = delivery.properties.headers() {
+        for (name, _) in table {
+            out.insert(name.to_string(), consume::header(delivery, name.as_str()).expect("string header"));
+        }
+    }
+    out
+}

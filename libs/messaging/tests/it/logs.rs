@@ -1,0 +1,66 @@
+//! What the relay logs across an outage: one warning when RabbitMQ goes, one line when it is back, and never a
+//! payload or the broker password.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use iknow_testkit::TcpProxy;
+
+use crate::helpers::{Env, Listener, RunningRelay, broker_addr, config, through_proxy};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+// A current-thread runtime: the relay's task runs on this thread, under the thread-local subscriber.
+#[tokio::test(flavor = "current_thread")]
+async fn an_outage_logs_one_warning_and_one_recovery_without_payloads() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let env = Env::new("relay-logs").await;
+    let mut listener = Listener::bind(&env.exchange).await;
+    let proxy = TcpProxy::start(broker_addr().await).await;
+    proxy.cut();
+    let relay = RunningRelay::start(&env.pool, config(through_proxy(&proxy)));
+
+    let ids = env.enqueue_committed(&[env.message(1)]).await;
+    relay.handle.wake();
+    // Several failed rounds (the backoff starts at 100 ms).
+    iknow_testkit::eventually(20, || async {
+        let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM outbox").fetch_one(&env.pool).await.unwrap();
+        (attempts >= 3).then_some(())
+    })
+    .await;
+    proxy.restore();
+    assert_eq!(listener.next_ids(1).await, ids);
+    env.wait_outbox_empty().await;
+    relay.stop().await;
+
+    let logs = capture.text();
+    assert_eq!(logs.matches("RabbitMQ unavailable").count(), 1, "one warning per outage:\n{logs}");
+    assert_eq!(logs.matches("RabbitMQ reachable again").count(), 1, "one recovery line:\n{logs}");
+    assert!(!logs.contains("secret-token"), "payload logged:\n{logs}");
+    assert!(!logs.contains("guest:guest"), "broker password logged:\n{logs}");
+}

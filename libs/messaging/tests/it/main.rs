@@ -1,0 +1,6 @@
+//! Integration tests of iknow-messaging: a real PostgreSQL database per test and the real RabbitMQ, each test
+//! with its own exchange and exclusive queue.
+
+mod helpers;
+mod logs;
+mod relay;
