@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 /// The development JWT secret; production refuses to start with it.
-pub const DEV_JWT_SECRET: &str = "dev-only-change-me";
+pub use iknow_common::token::DEV_JWT_SECRET;
 
 /// Settings of the user-identity service (section `[identity]` of config/default.toml).
 #[derive(Debug, Clone, Deserialize)]
@@ -27,6 +27,16 @@ pub struct Config {
     pub argon2_iterations: u32,
     /// argon2id parallelism (OWASP: 1).
     pub argon2_parallelism: u32,
+    /// RabbitMQ URL the outbox relay publishes to. Never logged: it carries a password.
+    pub amqp_url: String,
+    /// Topic exchange of mails to send (`email.verification`, `email.password_reset`).
+    pub notifications_exchange: String,
+    /// Topic exchange of identity events (`user.deleted`).
+    pub events_exchange: String,
+    /// Lifetime of an email verification token, in seconds.
+    pub email_verification_ttl_seconds: i64,
+    /// Lifetime of a password reset token, in seconds.
+    pub password_reset_ttl_seconds: i64,
 }
 
 fn default_max_connections() -> u32 {
@@ -40,8 +50,12 @@ impl std::fmt::Display for Config {
 }
 
 impl Config {
-    /// A configuration for tests: any free port, a small pool, the given database, OWASP argon2 parameters.
+    /// A configuration for tests: any free port, a small pool, the given database, OWASP argon2 parameters,
+    /// RabbitMQ from `IKNOW_TEST_AMQP` (default the local broker) and exchanges of its own
+    /// (`test.<uuid>.notifications`, `test.<uuid>.identity.events`) so parallel tests never see each other's
+    /// messages.
     pub fn for_tests(database_url: &str) -> Self {
+        let unique = format!("test.{}", uuid::Uuid::now_v7().simple());
         Self {
             grpc_addr: "127.0.0.1:0".into(),
             database_url: database_url.into(),
@@ -52,6 +66,12 @@ impl Config {
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
+            amqp_url: std::env::var("IKNOW_TEST_AMQP")
+                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+            notifications_exchange: format!("{unique}.notifications"),
+            events_exchange: format!("{unique}.identity.events"),
+            email_verification_ttl_seconds: 86_400,
+            password_reset_ttl_seconds: 3_600,
         }
     }
 }
@@ -66,5 +86,19 @@ mod tests {
         assert_eq!(c.refresh_ttl_seconds, 604_800);
         assert_eq!((c.argon2_memory_kib, c.argon2_iterations, c.argon2_parallelism), (19_456, 2, 1));
         assert_eq!(c.jwt_secret, super::DEV_JWT_SECRET);
+        assert_eq!(c.amqp_url, "amqp://guest:guest@127.0.0.1:5672/%2f");
+        assert_eq!(
+            (c.notifications_exchange.as_str(), c.events_exchange.as_str()),
+            ("notifications", "identity.events")
+        );
+        assert_eq!((c.email_verification_ttl_seconds, c.password_reset_ttl_seconds), (86_400, 3_600));
+    }
+
+    #[test]
+    fn test_configs_have_their_own_exchanges() {
+        let (a, b) = (super::Config::for_tests("postgres://x/a"), super::Config::for_tests("postgres://x/a"));
+        assert_ne!(a.notifications_exchange, b.notifications_exchange);
+        assert_ne!(a.events_exchange, b.events_exchange);
+        assert!(a.notifications_exchange.starts_with("test.") && a.notifications_exchange.ends_with(".notifications"));
     }
 }

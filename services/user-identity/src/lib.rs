@@ -1,5 +1,7 @@
 //! The user-identity service: users, argon2id credentials, access JWTs and rotating refresh-token families,
-//! served over gRPC (`iknow.identity.v1.UserIdentity`) with health and reflection.
+//! email verification, password reset, profile updates and GDPR export/erasure, served over gRPC
+//! (`iknow.identity.v1.UserIdentity`) with health and reflection. Mails and events leave through the
+//! transactional outbox, published to RabbitMQ by the relay running beside the server.
 #![forbid(unsafe_code)]
 
 pub mod config;
@@ -12,6 +14,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use iknow_common::grpc as g;
+use iknow_messaging::{Relay, RelayConfig};
 use iknow_proto::identity::v1::user_identity_server::UserIdentityServer;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -27,6 +30,7 @@ pub struct Application {
     addr: SocketAddr,
     pool: PgPool,
     service: grpc::IdentityService,
+    relay: Relay,
 }
 
 /// Builds the service (kept for existing callers); same as [`Application::build`].
@@ -35,6 +39,8 @@ pub async fn build(config: &Config) -> anyhow::Result<Application> {
 }
 
 impl Application {
+    /// Connects and migrates the database, binds the listener and prepares the outbox relay (RabbitMQ is
+    /// connected lazily by the relay: it may be down).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         anyhow::ensure!(!config.jwt_secret.is_empty(), "identity jwt_secret must not be empty");
         let pool = iknow_common::db::connect(&config.database_url, config.database_max_connections, "identity").await?;
@@ -42,8 +48,9 @@ impl Application {
         let hasher =
             password::Hasher::new(config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism)?;
         let (listener, addr) = g::bind(&config.grpc_addr).await?;
-        let service = grpc::IdentityService::new(pool.clone(), hasher, &config);
-        Ok(Application { listener, addr, pool, service })
+        let relay = Relay::new(pool.clone(), RelayConfig::new(config.amqp_url.clone()));
+        let service = grpc::IdentityService::new(pool.clone(), hasher, relay.handle(), &config);
+        Ok(Application { listener, addr, pool, service, relay })
     }
 
     pub fn port(&self) -> u16 {
@@ -64,7 +71,8 @@ impl Application {
         self.run_until(iknow_common::shutdown::signal()).await
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight calls and closes the pool.
+    /// Serves (and runs the outbox relay) until `shutdown` resolves, then drains in-flight calls, stops the
+    /// relay and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let (reporter, health) = g::health();
         reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
@@ -74,8 +82,28 @@ impl Application {
             .add_service(g::reflection(iknow_proto::FILE_DESCRIPTOR_SET)?)
             .add_service(UserIdentityServer::new(self.service));
         tracing::info!(addr = %self.addr, "user-identity gRPC listening");
-        router.serve_with_incoming_shutdown(g::incoming(self.listener), shutdown).await?;
+        // One shutdown for both: the server's future sends it on; the relay also stops if the server fails
+        // (the sender is dropped).
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let server = router.serve_with_incoming_shutdown(g::incoming(self.listener), async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let relay = self.relay.run_until(async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        });
+        let (served, ()) = tokio::join!(server, relay);
         self.pool.close().await;
+        served?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_outbox_migration_is_the_shared_table() {
+        let sql = include_str!("../../../migrations/user-identity/0002_outbox.sql");
+        assert!(sql.contains(iknow_messaging::outbox::MIGRATION_SQL.trim()), "0002 must copy MIGRATION_SQL verbatim");
     }
 }

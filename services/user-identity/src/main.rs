@@ -5,11 +5,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = iknow_common::config::Settings::load(None)?;
     iknow_common::telemetry::init("user-identity", &settings.section("telemetry")?);
     let config: user_identity::Config = settings.section("identity")?;
-    if settings.environment() == "production" && config.jwt_secret == user_identity::config::DEV_JWT_SECRET {
-        anyhow::bail!(
-            "refusing to start in production with the development JWT secret (set IKNOW__IDENTITY__JWT_SECRET)"
-        );
-    }
+    iknow_common::token::check_secret(&config.jwt_secret, &settings.environment(), "IKNOW__IDENTITY__JWT_SECRET")?;
     let app = user_identity::Application::build(config).await?;
     app.run_until_stopped().await?;
     iknow_common::telemetry::shutdown();

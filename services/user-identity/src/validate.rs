@@ -2,26 +2,35 @@
 
 use iknow_common::FieldViolation;
 
+/// The message of a username violation.
+pub const USERNAME_RULE: &str = "must be 3 to 30 characters of A-Z, a-z, 0-9, _ and -";
+
+/// The message of a password violation.
+pub const PASSWORD_RULE: &str =
+    "must be at least 12 characters with an uppercase letter, a lowercase letter, a digit and a special character";
+
 /// Checks a registration; returns every violation (empty when valid).
 pub fn registration(email: &str, username: &str, password: &str, accept_terms: bool) -> Vec<FieldViolation> {
     let mut v = vec![];
     if !valid_email(email) {
         v.push(FieldViolation::new("email", "must be a valid email address of at most 255 characters"));
     }
-    let ulen = username.chars().count();
-    if !(3..=30).contains(&ulen) || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        v.push(FieldViolation::new("username", "must be 3 to 30 characters of A-Z, a-z, 0-9, _ and -"));
+    if !valid_username(username) {
+        v.push(FieldViolation::new("username", USERNAME_RULE));
     }
     if !strong_password(password) {
-        v.push(FieldViolation::new(
-            "password",
-            "must be at least 12 characters with an uppercase letter, a lowercase letter, a digit and a special character",
-        ));
+        v.push(FieldViolation::new("password", PASSWORD_RULE));
     }
     if !accept_terms {
         v.push(FieldViolation::new("acceptTerms", "must be true"));
     }
     v
+}
+
+/// 3 to 30 characters of A-Z, a-z, 0-9, `_` and `-` (registration and profile update).
+pub fn valid_username(username: &str) -> bool {
+    (3..=30).contains(&username.chars().count())
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// A pragmatic email check: one `@`, a non-empty local part ≤ 64, a dotted domain, no spaces, ≤ 255 overall.

@@ -3,5 +3,8 @@
 mod helpers;
 mod login;
 mod logs;
+mod profile;
 mod register;
+mod reset;
 mod tokens;
+mod verify;
