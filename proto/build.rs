@@ -3,7 +3,11 @@
 
 use std::path::PathBuf;
 
-const PROTOS: &[&str] = &["proto/iknow/catalog/v1/catalog.proto", "proto/iknow/identity/v1/identity.proto"];
+const PROTOS: &[&str] = &[
+    "proto/iknow/catalog/v1/catalog.proto",
+    "proto/iknow/identity/v1/identity.proto",
+    "proto/iknow/library/v1/library.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);

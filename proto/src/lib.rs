@@ -14,5 +14,12 @@ pub mod identity {
     }
 }
 
+/// `iknow.library.v1`: the library service (watchlist and viewing history).
+pub mod library {
+    pub mod v1 {
+        tonic::include_proto!("iknow.library.v1");
+    }
+}
+
 /// Encoded file descriptor set of every package, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("iknow_descriptor");

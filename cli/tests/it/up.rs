@@ -7,7 +7,8 @@ use iknow_testkit::TestDb;
 
 use crate::helpers::*;
 
-fn settings(db: &TestDb, identity_db: &TestDb) -> Settings {
+/// Port 0 everywhere; the catalogue, identity and library each on their own test database.
+fn settings(db: &TestDb, identity_db: &TestDb, library_db: &TestDb) -> Settings {
     let mut s = Settings::load_with(None, []).unwrap();
     for key in ["catalog.grpc_addr", "identity.grpc_addr", "library.grpc_addr", "ingest.grpc_addr", "gateway.http_addr"]
     {
@@ -21,13 +22,17 @@ fn settings(db: &TestDb, identity_db: &TestDb) -> Settings {
         .unwrap()
         .with_override("identity.database_url", identity_db.url.clone())
         .unwrap()
+        .with_override("library.database_url", library_db.url.clone())
+        .unwrap()
+        .with_override("library.database_max_connections", 5)
+        .unwrap()
 }
 
 #[tokio::test]
 async fn the_platform_starts_wired_imports_once_and_shuts_down() {
     iknow_common::telemetry::init_for_tests();
-    let (db, identity_db) = (TestDb::new().await, TestDb::new().await);
-    let platform = Platform::start(&settings(&db, &identity_db)).await.expect("the platform starts");
+    let (db, identity_db, library_db) = (TestDb::new().await, TestDb::new().await, TestDb::new().await);
+    let platform = Platform::start(&settings(&db, &identity_db, &library_db)).await.expect("the platform starts");
     assert!(platform.gateway_url.starts_with("http://127.0.0.1:"));
     assert_ne!(platform.gateway_url, "http://127.0.0.1:3000", "port 0 was honoured");
 

@@ -1,20 +1,94 @@
-//! Watchlist and viewing history (built by the library issue).
-//! For now it starts, answers `grpc.health.v1` and reflection, and does nothing else.
+//! The library service: each user's watchlist and viewing history in its own database, served over gRPC
+//! (`iknow.library.v1.Library`) with health and reflection, plus the consumer that erases a user's rows when
+//! user-identity announces `user.deleted`.
 #![forbid(unsafe_code)]
 
-use serde::Deserialize;
+pub mod catalog;
+pub mod config;
+pub mod consumer;
+pub mod grpc;
+pub mod store;
+pub mod validate;
 
-/// The `[library]` configuration section.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Config {
-    /// Address the gRPC server binds (port 0 picks a free one).
-    pub grpc_addr: String,
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use iknow_common::grpc as g;
+use iknow_proto::library::v1::library_server::LibraryServer;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use grpc::{EXISTING_ITEM_METADATA, existing_item};
+
+/// The gRPC service name health reports on.
+pub const SERVICE_NAME: &str = "iknow.library.v1.Library";
+
+/// A built service: database migrated, listener bound; serve it with `run_until*`.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    pool: PgPool,
+    config: Config,
+    service: grpc::LibraryService,
 }
 
-/// The running service; [`Application::build`] binds, [`Application::run_until_stopped`] serves.
-pub type Application = iknow_common::grpc::HealthOnlyApplication;
-
-/// Binds the service's listener.
+/// Builds the service (kept for existing callers); same as [`Application::build`].
 pub async fn build(config: &Config) -> anyhow::Result<Application> {
-    Application::build("library", &config.grpc_addr, iknow_proto::FILE_DESCRIPTOR_SET).await
+    Application::build(config.clone()).await
+}
+
+impl Application {
+    /// Connects to (and creates when missing) the library database, migrates it and binds the listener.
+    /// Neither the catalogue nor RabbitMQ is contacted here: a dependency that is down never stops the start.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let pool = iknow_common::db::connect(&config.database_url, config.database_max_connections, "library").await?;
+        sqlx::migrate!("../../migrations/library").run(&pool).await.context("library migrations")?;
+        let catalog = catalog::Catalog::new(&config)?;
+        let (listener, addr) = g::bind(&config.grpc_addr).await?;
+        let service = grpc::LibraryService::new(pool.clone(), catalog);
+        Ok(Application { listener, addr, pool, config, service })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The database pool (tests inspect rows with it).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves until ctrl-c or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(iknow_common::shutdown::signal()).await
+    }
+
+    /// Serves (and consumes `user.deleted`) until `shutdown` resolves, then drains in-flight calls, stops the
+    /// consumer and closes the pool.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let (stop_consumer, stop) = tokio::sync::watch::channel(false);
+        let consumer = tokio::spawn(consumer::run(self.config.clone(), self.pool.clone(), stop));
+        let (reporter, health) = g::health();
+        reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+        reporter.set_service_status(SERVICE_NAME, tonic_health::ServingStatus::Serving).await;
+        let router = g::server()
+            .add_service(health)
+            .add_service(g::reflection(iknow_proto::FILE_DESCRIPTOR_SET)?)
+            .add_service(LibraryServer::new(self.service));
+        tracing::info!(addr = %self.addr, "library gRPC listening");
+        let served = router.serve_with_incoming_shutdown(g::incoming(self.listener), shutdown).await;
+        let _ = stop_consumer.send(true);
+        let _ = consumer.await;
+        self.pool.close().await;
+        served?;
+        Ok(())
+    }
 }

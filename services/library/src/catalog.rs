@@ -1,0 +1,156 @@
+//! The library's view of the catalogue: one `GetContents` call per add/record (never one per row), over a
+//! lazily connected channel with a connect timeout and a call deadline, forwarding the request id. Each answer
+//! refreshes the title's summary in `content_snapshot`, which lists read and which lets an add of a title
+//! already known here succeed while the catalogue is down.
+
+use iknow_common::Error;
+use iknow_common::request_id::Propagate;
+use iknow_proto::catalog::v1::{self as catalog, GetManyRequest, actor_catalog_client::ActorCatalogClient};
+use sqlx::PgPool;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use uuid::Uuid;
+
+use crate::Config;
+
+/// The catalogue's summary of one title, as `content_snapshot` stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub content_id: Uuid,
+    pub title: String,
+    pub content_type: String,
+    pub year: Option<i32>,
+    pub poster_url: Option<String>,
+    pub runtime_minutes: Option<i32>,
+    pub series_id: Option<Uuid>,
+}
+
+impl Summary {
+    fn from_content(c: &catalog::Content) -> Option<Self> {
+        let content_type = match catalog::ContentType::try_from(c.content_type) {
+            Ok(catalog::ContentType::Movie) => "movie",
+            Ok(catalog::ContentType::Series) => "series",
+            Ok(catalog::ContentType::Episode) => "episode",
+            _ => "unknown",
+        };
+        Some(Self {
+            content_id: iknow_common::id::parse(&c.id)?,
+            title: c.title.clone(),
+            content_type: content_type.into(),
+            year: c.year,
+            poster_url: Some(c.poster_url.clone()).filter(|p| !p.is_empty()),
+            runtime_minutes: c.runtime_minutes,
+            series_id: c.parent.as_ref().and_then(|p| iknow_common::id::parse(&p.id)),
+        })
+    }
+}
+
+/// What the catalogue said about a title.
+#[derive(Debug)]
+pub enum Lookup {
+    Found(Summary),
+    /// The catalogue answered and does not know the id.
+    Unknown,
+    /// The catalogue did not answer (down, slow, or failing).
+    Unreachable,
+}
+
+/// Client of the actor-catalog service.
+#[derive(Clone)]
+pub struct Catalog {
+    client: ActorCatalogClient<InterceptedService<Channel, Propagate>>,
+}
+
+impl Catalog {
+    /// A client over a lazy channel: nothing connects until the first call, so a catalogue that is down at
+    /// start never stops the library from starting.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let endpoint = Endpoint::from_shared(config.catalog_url.clone())
+            .map_err(|e| anyhow::anyhow!("invalid catalog_url {:?}: {e}", config.catalog_url))?
+            .connect_timeout(config.catalog_connect_timeout())
+            .timeout(config.catalog_timeout());
+        Ok(Self { client: ActorCatalogClient::with_interceptor(endpoint.connect_lazy(), Propagate) })
+    }
+
+    /// Asks the catalogue about one title.
+    pub async fn lookup(&self, id: Uuid) -> Lookup {
+        let request = GetManyRequest { ids: vec![id.to_string()] };
+        match self.client.clone().get_contents(request).await {
+            Ok(reply) => reply
+                .into_inner()
+                .contents
+                .iter()
+                .filter_map(Summary::from_content)
+                .find(|s| s.content_id == id)
+                .map_or(Lookup::Unknown, Lookup::Found),
+            Err(status) => {
+                tracing::warn!(code = ?status.code(), message = status.message(), "catalogue call failed");
+                Lookup::Unreachable
+            }
+        }
+    }
+
+    /// Makes sure `id` is a title the catalogue knows and its summary is stored here: NotFound
+    /// CONTENT_NOT_FOUND when the catalogue does not know it; when the catalogue cannot be reached, a title
+    /// already stored here passes on its stored summary, any other answers Unavailable.
+    pub async fn ensure_content(&self, pool: &PgPool, id: Uuid) -> Result<(), Error> {
+        match self.lookup(id).await {
+            Lookup::Found(summary) => store_summary(pool, &summary).await.map_err(Error::internal),
+            Lookup::Unknown => Err(Error::not_found("CONTENT_NOT_FOUND", "No title with this id")),
+            Lookup::Unreachable => {
+                let known: bool =
+                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM content_snapshot WHERE content_id = $1)")
+                        .bind(id)
+                        .fetch_one(pool)
+                        .await
+                        .map_err(Error::internal)?;
+                if known { Ok(()) } else { Err(Error::unavailable("The catalogue is unavailable, try again shortly")) }
+            }
+        }
+    }
+}
+
+/// Inserts or refreshes a title's summary.
+pub async fn store_summary(pool: &PgPool, s: &Summary) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO content_snapshot \
+             (content_id, title, content_type, year, poster_url, runtime_minutes, series_id, fetched_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, now()) \
+         ON CONFLICT (content_id) DO UPDATE SET title = EXCLUDED.title, content_type = EXCLUDED.content_type, \
+             year = EXCLUDED.year, poster_url = EXCLUDED.poster_url, runtime_minutes = EXCLUDED.runtime_minutes, \
+             series_id = EXCLUDED.series_id, fetched_at = now()",
+    )
+    .bind(s.content_id)
+    .bind(&s.title)
+    .bind(&s.content_type)
+    .bind(s.year)
+    .bind(&s.poster_url)
+    .bind(s.runtime_minutes)
+    .bind(s.series_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_of_episodes_carry_their_series() {
+        let series = Uuid::now_v7();
+        let id = Uuid::now_v7();
+        let c = catalog::Content {
+            id: id.to_string(),
+            title: "Pilot".into(),
+            content_type: catalog::ContentType::Episode as i32,
+            year: Some(2008),
+            runtime_minutes: Some(58),
+            parent: Some(catalog::ContentRef { id: series.to_string(), ..Default::default() }),
+            ..Default::default()
+        };
+        let s = Summary::from_content(&c).unwrap();
+        assert_eq!((s.content_type.as_str(), s.series_id, s.poster_url), ("episode", Some(series), None));
+        assert!(Summary::from_content(&catalog::Content { id: "bad".into(), ..c }).is_none());
+    }
+}

@@ -1,0 +1,176 @@
+//! Consumer of `user.deleted`: erases the user's watchlist and history when user-identity announces an
+//! account deletion.
+//!
+//! It declares (idempotently) the identity events exchange and its own durable queue
+//! `{identity_events_exchange}.library.user-deleted` bound with key `user.deleted`, consumes with manual
+//! acknowledgements, and applies each message once: the message id goes into `processed_events` in the same
+//! transaction as the deletion, so a redelivered or republished message changes nothing. When RabbitMQ is
+//! down or drops the connection it reconnects with exponential backoff; the gRPC service never waits for it.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
+use lapin::types::FieldTable;
+use serde::Deserialize;
+use sqlx::PgPool;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::{Config, store};
+
+/// Routing key of the event.
+pub const USER_DELETED: &str = "user.deleted";
+/// Messages RabbitMQ may hand over before they are acknowledged.
+const PREFETCH: u16 = 16;
+const MIN_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The body of `user.deleted`: `{"type": "user.deleted", "userId": "…"}` (other fields are ignored).
+#[derive(Debug, Deserialize)]
+struct Event {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(rename = "userId", default)]
+    user_id: Option<String>,
+    /// Used as the de-duplication key when the AMQP `message_id` property is missing.
+    #[serde(rename = "messageId", default)]
+    message_id: Option<String>,
+}
+
+/// Declares the identity events exchange (durable topic), the library's durable queue and their binding with
+/// `user.deleted`, through iknow-messaging (whose every declare flag is commented there): the queue survives
+/// broker restarts, is shared by the library's replicas (not exclusive) and is kept while no consumer is
+/// attached (not auto-delete), so a deletion announced while the library is down still arrives. Idempotent;
+/// tests call it too so their messages are queued before the consumer has started.
+pub async fn declare(channel: &lapin::Channel, exchange: &str, queue: &str) -> anyhow::Result<()> {
+    iknow_messaging::consume::bind_queue(channel, queue, exchange, USER_DELETED, true).await
+}
+
+/// Runs the consumer until `stop` turns true (or its sender goes), reconnecting with backoff.
+pub async fn run(config: Config, pool: PgPool, mut stop: watch::Receiver<bool>) {
+    let queue = config.user_deleted_queue();
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let mut connected = false;
+        // Stopping drops the session wherever it is (connecting, or inside a message): an unacknowledged
+        // message is redelivered later, and one whose transaction committed is then skipped as processed.
+        let result = tokio::select! {
+            result = session(&config, &queue, &pool, &mut connected) => result,
+            _ = stop.changed() => break,
+        };
+        if stopped(&stop) {
+            break;
+        }
+        match result {
+            Ok(()) => tracing::warn!(queue, "user.deleted consumer stream ended; reconnecting"),
+            Err(e) => tracing::warn!(queue, error = format!("{e:#}"), "user.deleted consumer down; reconnecting"),
+        }
+        if connected {
+            backoff = MIN_BACKOFF;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.changed() => {}
+        }
+        if stopped(&stop) {
+            break;
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+    tracing::info!(queue, "user.deleted consumer stopped");
+}
+
+fn stopped(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow() || stop.has_changed().is_err()
+}
+
+/// One connection's life: declare, then consume until the stream ends or fails.
+async fn session(config: &Config, queue: &str, pool: &PgPool, connected: &mut bool) -> anyhow::Result<()> {
+    let conn = iknow_messaging::consume::connect(&config.amqp_url).await?;
+    let channel = conn.create_channel().await?;
+    declare(&channel, &config.identity_events_exchange, queue).await?;
+    channel.basic_qos(PREFETCH, BasicQosOptions { global: false }).await?;
+    let mut consumer = channel
+        .basic_consume(
+            queue.into(),
+            // Let the broker name the consumer: replicas must not collide.
+            "".into(),
+            BasicConsumeOptions {
+                // Accept messages published on this same connection (there are none, but no reason to drop).
+                no_local: false,
+                // Manual acknowledgements: a message is acked only after its transaction committed.
+                no_ack: false,
+                // Other replicas may consume the same queue.
+                exclusive: false,
+                nowait: false,
+            },
+            FieldTable::default(),
+        )
+        .await?;
+    *connected = true;
+    tracing::info!(queue, exchange = %config.identity_events_exchange, "user.deleted consumer started");
+    while let Some(delivery) = consumer.next().await {
+        // A database failure leaves the message unacknowledged and drops the connection: the broker
+        // redelivers it after the reconnection's backoff.
+        handle(pool, &delivery?).await?;
+    }
+    Ok(())
+}
+
+/// Applies one message and acknowledges it.
+async fn handle(pool: &PgPool, delivery: &Delivery) -> anyhow::Result<()> {
+    let event = serde_json::from_slice::<Event>(&delivery.data).ok();
+    let Some(event) = event else {
+        tracing::warn!("unreadable message on the user.deleted queue dropped");
+        delivery.nack(BasicNackOptions { multiple: false, requeue: false }).await?;
+        return Ok(());
+    };
+    if event.kind != USER_DELETED {
+        tracing::debug!(kind = %event.kind, "event ignored");
+        delivery.ack(BasicAckOptions { multiple: false }).await?;
+        return Ok(());
+    }
+    let Some(user_id) = event.user_id.as_deref().and_then(iknow_common::id::parse) else {
+        tracing::warn!("user.deleted without a valid userId dropped");
+        delivery.nack(BasicNackOptions { multiple: false, requeue: false }).await?;
+        return Ok(());
+    };
+    let message_id = delivery
+        .properties
+        .message_id()
+        .as_ref()
+        .map(|id| id.to_string())
+        .or(event.message_id)
+        .filter(|id| !id.is_empty());
+    match erase(pool, user_id, message_id.as_deref()).await? {
+        Some((watchlist, history)) => {
+            tracing::info!(user_id = %user_id, watchlist, history, "user.deleted applied: library rows erased")
+        }
+        None => tracing::info!(user_id = %user_id, "user.deleted already applied; skipped"),
+    }
+    delivery.ack(BasicAckOptions { multiple: false }).await?;
+    Ok(())
+}
+
+/// Erases the user's rows and records the message id, in one transaction. `None` when the message id was
+/// already processed. Without a message id the deletion still runs (it is idempotent by nature).
+pub async fn erase(pool: &PgPool, user_id: Uuid, message_id: Option<&str>) -> sqlx::Result<Option<(u64, u64)>> {
+    let mut tx = pool.begin().await?;
+    if let Some(id) = message_id {
+        let fresh = sqlx::query("INSERT INTO processed_events (message_id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !fresh {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+    }
+    let counts = store::erase_user(&mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(Some(counts))
+}

@@ -1,0 +1,287 @@
+//! Spawning the library wired to a real, seeded catalogue, and small request helpers.
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use iknow_common::FieldViolation;
+use iknow_proto::catalog::v1::{
+    self as cat, ContentType, EpisodeLinkInput, UpsertBatchRequest, actor_catalog_client::ActorCatalogClient,
+};
+use iknow_proto::library::v1 as pb;
+use iknow_proto::library::v1::library_client::LibraryClient;
+use iknow_testkit::{TcpProxy, TestDb};
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+pub const MATRIX: &str = "tt0133093";
+pub const BIG: &str = "tt0094737";
+pub const GUMP: &str = "tt0109830";
+pub const INCEPTION: &str = "tt1375666";
+pub const BREAKING_BAD: &str = "tt0903747";
+pub const PILOT: &str = "tt0959621";
+
+/// Ids of the seeded titles, by IMDb id.
+pub struct Titles {
+    pool: PgPool,
+}
+
+impl Titles {
+    pub async fn id(&self, imdb: &str) -> String {
+        let id: Uuid = sqlx::query_scalar("SELECT id FROM content WHERE imdb_id = $1")
+            .bind(imdb)
+            .fetch_one(&self.pool)
+            .await
+            .expect("a seeded title");
+        id.to_string()
+    }
+}
+
+/// A running library and the catalogue it asks; both stop when this is dropped, and the test's RabbitMQ
+/// exchange and queue are deleted.
+pub struct TestApp {
+    pub client: LibraryClient<Channel>,
+    /// The channel to the library (for health checks).
+    pub channel: Channel,
+    /// The library's database.
+    pub pool: PgPool,
+    /// The catalogue as the library sees it; cut it to simulate an outage.
+    pub catalog_proxy: TcpProxy,
+    pub titles: Titles,
+    /// The identity events exchange of this test.
+    pub exchange: String,
+    /// The library's `user.deleted` queue of this test.
+    pub queue: String,
+    stop: Option<oneshot::Sender<()>>,
+    _dbs: (TestDb, TestDb),
+}
+
+/// How to start the library.
+#[derive(Default)]
+pub struct Options {
+    /// RabbitMQ URL the library uses (else the shared broker).
+    pub amqp_url: Option<String>,
+}
+
+pub async fn spawn() -> TestApp {
+    spawn_with(Options::default()).await
+}
+
+pub async fn spawn_with(options: Options) -> TestApp {
+    iknow_common::telemetry::init_for_tests();
+    let catalog_db = TestDb::new().await;
+    let catalog_config = actor_catalog::config_for_tests(
+        &catalog_db.url,
+        &iknow_testkit::redis_url(),
+        &iknow_testkit::unique_prefix("library"),
+    );
+    let catalog_app = actor_catalog::Application::build(catalog_config).await.expect("the catalogue builds");
+    let catalog_addr = catalog_app.addr();
+    let catalog_pool = catalog_app.pool().clone();
+    let (stop_catalog, catalog_stopped) = oneshot::channel::<()>();
+    tokio::spawn(catalog_app.run_until(async move {
+        let _ = catalog_stopped.await;
+    }));
+    let mut catalog = ActorCatalogClient::connect(format!("http://{catalog_addr}")).await.expect("catalogue");
+    let reply = catalog.upsert_batch(sample()).await.expect("seeded").into_inner();
+    assert!(reply.rejected.is_empty(), "rejected: {:?}", reply.rejected);
+    let catalog_proxy = TcpProxy::start(catalog_addr).await;
+
+    let library_db = TestDb::new().await;
+    let exchange = format!("test.identity.{}", Uuid::now_v7().simple());
+    let mut config = library::Config::for_tests(&library_db.url, &catalog_proxy.url("http"), &exchange);
+    if let Some(url) = options.amqp_url {
+        config.amqp_url = url;
+    }
+    let queue = config.user_deleted_queue();
+    let app = library::build(&config).await.expect("the library builds");
+    let pool = app.pool().clone();
+    let url = format!("http://{}", app.addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+        let _ = stop_catalog.send(());
+    }));
+    let channel = Channel::from_shared(url).unwrap().connect().await.expect("the library answers");
+    TestApp {
+        client: LibraryClient::new(channel.clone()),
+        channel,
+        pool,
+        catalog_proxy,
+        titles: Titles { pool: catalog_pool },
+        exchange,
+        queue,
+        stop: Some(stop),
+        _dbs: (catalog_db, library_db),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop first, so the consumer does not declare the queue again once it is deleted.
+        drop(self.stop.take());
+        let (exchange, queue) = (self.exchange.clone(), self.queue.clone());
+        // Drop runs inside the test's runtime: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async move {
+                let Ok(conn) = amqp().await else { return };
+                if let Ok(ch) = conn.create_channel().await {
+                    let _ = ch.queue_delete(queue.as_str().into(), Default::default()).await;
+                    let _ = ch.exchange_delete(exchange.as_str().into(), Default::default()).await;
+                }
+                let _ = conn.close(200, "OK".into()).await;
+            });
+        })
+        .join();
+    }
+}
+
+/// A connection to the shared RabbitMQ.
+pub async fn amqp() -> lapin::Result<lapin::Connection> {
+    lapin::Connection::connect(&iknow_testkit::amqp_url(), lapin::ConnectionProperties::default()).await
+}
+
+fn title(imdb: &str, kind: ContentType, name: &str, year: i32, runtime: i32) -> cat::ContentInput {
+    cat::ContentInput {
+        imdb_id: imdb.into(),
+        content_type: kind as i32,
+        title: name.into(),
+        original_title: name.into(),
+        year: Some(year),
+        runtime_minutes: Some(runtime),
+        genres: vec!["Drama".into()],
+        ..Default::default()
+    }
+}
+
+/// A few titles, a series with an episode among them.
+pub fn sample() -> UpsertBatchRequest {
+    use ContentType::*;
+    UpsertBatchRequest {
+        contents: vec![
+            title(MATRIX, Movie, "The Matrix", 1999, 136),
+            title(BIG, Movie, "Big", 1988, 104),
+            title(GUMP, Movie, "Forrest Gump", 1994, 142),
+            title(INCEPTION, Movie, "Inception", 2010, 148),
+            title(BREAKING_BAD, Series, "Breaking Bad", 2008, 49),
+            title(PILOT, Episode, "Pilot", 2008, 58),
+        ],
+        episodes: vec![EpisodeLinkInput {
+            episode_imdb_id: PILOT.into(),
+            series_imdb_id: BREAKING_BAD.into(),
+            season_number: Some(1),
+            episode_number: Some(1),
+        }],
+        ..Default::default()
+    }
+}
+
+/// A new user id (the gateway would pass the authenticated caller's).
+pub fn user() -> String {
+    Uuid::now_v7().to_string()
+}
+
+/// The public error code of a failed call.
+pub fn code(status: &tonic::Status) -> &str {
+    status.metadata().get(iknow_common::error::CODE_METADATA).and_then(|v| v.to_str().ok()).unwrap_or_default()
+}
+
+/// The fields listed by an InvalidArgument.
+pub fn fields(status: &tonic::Status) -> Vec<String> {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    let violations: Vec<FieldViolation> = serde_json::from_slice(status.details()).expect("field details");
+    violations.into_iter().map(|v| v.field).collect()
+}
+
+/// `days` days ago at `hh:mm` UTC.
+pub fn at(days: i64, hh: u32, mm: u32) -> DateTime<Utc> {
+    let day = (Utc::now() - Duration::days(days)).date_naive();
+    day.and_time(NaiveTime::from_hms_opt(hh, mm, 0).unwrap()).and_utc()
+}
+
+impl TestApp {
+    pub async fn add(&self, user: &str, content_id: &str) -> Result<pb::WatchlistItem, tonic::Status> {
+        self.add_with(pb::AddToWatchlistRequest {
+            user_id: user.into(),
+            content_id: content_id.into(),
+            ..Default::default()
+        })
+        .await
+    }
+
+    pub async fn add_with(&self, r: pb::AddToWatchlistRequest) -> Result<pb::WatchlistItem, tonic::Status> {
+        self.client.clone().add_to_watchlist(r).await.map(|r| r.into_inner())
+    }
+
+    pub async fn update(&self, r: pb::UpdateWatchlistItemRequest) -> Result<pb::WatchlistItem, tonic::Status> {
+        self.client.clone().update_watchlist_item(r).await.map(|r| r.into_inner())
+    }
+
+    pub async fn remove(&self, user: &str, content_id: &str) -> Result<(), tonic::Status> {
+        let r = pb::RemoveFromWatchlistRequest { user_id: user.into(), content_id: content_id.into() };
+        self.client.clone().remove_from_watchlist(r).await.map(|_| ())
+    }
+
+    pub async fn list(&self, r: pb::ListWatchlistRequest) -> Result<pb::ListWatchlistResponse, tonic::Status> {
+        self.client.clone().list_watchlist(r).await.map(|r| r.into_inner())
+    }
+
+    /// Every watchlist item of the user (one page of 100).
+    pub async fn watchlist(&self, user: &str) -> Vec<pb::WatchlistItem> {
+        self.list(pb::ListWatchlistRequest { user_id: user.into(), limit: Some(100), ..Default::default() })
+            .await
+            .expect("list")
+            .items
+    }
+
+    pub async fn view(&self, r: pb::RecordViewRequest) -> Result<pb::RecordViewResponse, tonic::Status> {
+        self.client.clone().record_view(r).await.map(|r| r.into_inner())
+    }
+
+    /// Records a view of `content_id` at `when` with `duration` minutes.
+    pub async fn view_at(
+        &self,
+        user: &str,
+        content_id: &str,
+        when: DateTime<Utc>,
+        duration: Option<i32>,
+    ) -> pb::RecordViewResponse {
+        self.view(pb::RecordViewRequest {
+            user_id: user.into(),
+            content_id: content_id.into(),
+            viewed_at: Some(when.to_rfc3339()),
+            duration,
+            ..Default::default()
+        })
+        .await
+        .expect("view recorded")
+    }
+
+    pub async fn history(&self, r: pb::ListHistoryRequest) -> Result<pb::ListHistoryResponse, tonic::Status> {
+        self.client.clone().list_history(r).await.map(|r| r.into_inner())
+    }
+
+    /// Every history row of the user (one page of 100).
+    pub async fn all_history(&self, user: &str) -> Vec<pb::HistoryEntry> {
+        self.history(pb::ListHistoryRequest { user_id: user.into(), limit: Some(100), ..Default::default() })
+            .await
+            .expect("history")
+            .entries
+    }
+
+    pub async fn delete_entry(&self, user: &str, id: &str) -> Result<(), tonic::Status> {
+        let r = pb::DeleteHistoryEntryRequest { user_id: user.into(), id: id.into() };
+        self.client.clone().delete_history_entry(r).await.map(|_| ())
+    }
+
+    pub async fn seen(&self, user: &str) -> Vec<pb::SeenItem> {
+        let r = pb::SeenContentRequest { user_id: user.into() };
+        self.client.clone().seen_content(r).await.expect("seen").into_inner().items
+    }
+
+    pub async fn export(&self, user: &str) -> serde_json::Value {
+        let r = pb::ExportUserDataRequest { user_id: user.into() };
+        let json = self.client.clone().export_user_data(r).await.expect("export").into_inner().json;
+        serde_json::from_str(&json).expect("export is JSON")
+    }
+}
