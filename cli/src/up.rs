@@ -58,6 +58,15 @@ impl Platform {
     }
 
     async fn start_all(&mut self, settings: &Settings) -> anyhow::Result<()> {
+        // Both ends of the access token refuse a development secret in production, before anything starts.
+        let environment = settings.environment();
+        for (section, variable) in
+            [("identity", "IKNOW__IDENTITY__JWT_SECRET"), ("gateway", "IKNOW__GATEWAY__JWT_SECRET")]
+        {
+            let secret: String =
+                settings.section(&format!("{section}.jwt_secret")).with_context(|| format!("[{section}]"))?;
+            iknow_common::token::check_secret(&secret, &environment, variable)?;
+        }
         let catalog = actor_catalog::Application::build(settings.section("catalog").context("[catalog]")?)
             .await
             .context("starting actor-catalog")?;
@@ -70,8 +79,11 @@ impl Platform {
         let identity_addr = identity.addr();
         self.spawn("user-identity", |stop| identity.run_until(stop));
 
-        let library =
-            library::build(&settings.section("library").context("[library]")?).await.context("starting library")?;
+        let library_settings =
+            settings.clone().with_override("library.catalog_url", format!("http://{catalog_addr}"))?;
+        let library = library::build(&library_settings.section("library").context("[library]")?)
+            .await
+            .context("starting library")?;
         let library_addr = library.addr();
         self.spawn("library", |stop| library.run_until(stop));
 

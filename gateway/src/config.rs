@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// Where the gateway listens, where its downstream services are, and how long it waits for them.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct Config {
     /// Address the HTTP server binds (port 0 picks a free one).
     pub http_addr: String,
@@ -57,8 +57,26 @@ pub struct Config {
     /// Window of the default limit, in seconds.
     #[serde(default = "default_default_window")]
     pub rate_limit_default_window_seconds: u64,
+    /// HS256 secret access tokens are verified with; must equal `identity.jwt_secret`. Never logged.
+    #[serde(default = "default_jwt_secret")]
+    pub jwt_secret: String,
+    /// Prefix of the session-revocation markers in Redis (`{prefix}{userId}` = unix second of revocation).
+    #[serde(default = "default_revocation_prefix")]
+    pub revocation_redis_prefix: String,
+    /// How long a revocation marker lives, in seconds; at least the access-token lifetime.
+    #[serde(default = "default_revocation_ttl")]
+    pub revocation_ttl_seconds: u64,
 }
 
+fn default_jwt_secret() -> String {
+    iknow_common::token::DEV_JWT_SECRET.into()
+}
+fn default_revocation_prefix() -> String {
+    "iknow:revoked:".into()
+}
+fn default_revocation_ttl() -> u64 {
+    900
+}
 fn yes() -> bool {
     true
 }
@@ -85,6 +103,23 @@ fn default_default_max() -> u64 {
 }
 fn default_default_window() -> u64 {
     900
+}
+
+/// Everything but the secret, which is never printed.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("http_addr", &self.http_addr)
+            .field("catalog_url", &self.catalog_url)
+            .field("identity_url", &self.identity_url)
+            .field("library_url", &self.library_url)
+            .field("ingest_url", &self.ingest_url)
+            .field("rate_limit_enabled", &self.rate_limit_enabled)
+            .field("jwt_secret", &"<redacted>")
+            .field("revocation_redis_prefix", &self.revocation_redis_prefix)
+            .field("revocation_ttl_seconds", &self.revocation_ttl_seconds)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {

@@ -116,9 +116,27 @@ pub struct FieldError {
 
 /// Details of a validation error.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ErrorDetails {
+pub struct FieldDetails {
     /// Every failing field.
     pub fields: Vec<FieldError>,
+}
+
+/// Details of `SUBSCRIPTION_REQUIRED`: the tier the feature needs and the caller's tier in force.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TierDetails {
+    #[schema(example = "premium")]
+    pub required_tier: String,
+    #[schema(example = "free")]
+    pub current_tier: String,
+}
+
+/// Details of an error: the failing fields of a validation error, or the tiers of a subscription refusal.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ErrorDetails {
+    Fields(FieldDetails),
+    Tier(TierDetails),
 }
 
 /// The body of an error.
@@ -129,7 +147,7 @@ pub struct ErrorBody {
     pub code: String,
     /// Human-readable message.
     pub message: String,
-    /// Present on validation errors.
+    /// Present on validation errors (`fields`) and on `SUBSCRIPTION_REQUIRED` (`requiredTier`, `currentTier`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub details: Option<ErrorDetails>,
@@ -170,12 +188,12 @@ impl ApiError {
     /// The envelope body, for callers that need to set the status themselves.
     pub fn body(&self) -> ErrorResponse {
         let details = match &self.0 {
-            Error::Validation { violations, .. } => Some(ErrorDetails {
+            Error::Validation { violations, .. } => Some(ErrorDetails::Fields(FieldDetails {
                 fields: violations
                     .iter()
                     .map(|v| FieldError { field: v.field.clone(), message: v.message.clone() })
                     .collect(),
-            }),
+            })),
             _ => None,
         };
         ErrorResponse {
@@ -201,11 +219,21 @@ impl IntoResponse for ApiError {
 
 /// An error response with a status the platform error has no variant for (405).
 pub fn error_response(status: http::StatusCode, code: &str, message: impl Into<String>) -> Response {
+    error_response_with(status, code, message, None)
+}
+
+/// An error response with details the platform error cannot carry (the tiers of `SUBSCRIPTION_REQUIRED`).
+pub fn error_response_with(
+    status: http::StatusCode,
+    code: &str,
+    message: impl Into<String>,
+    details: Option<ErrorDetails>,
+) -> Response {
     let body = ErrorResponse {
         error: ErrorBody {
             code: code.into(),
             message: message.into(),
-            details: None,
+            details,
             timestamp: now_rfc3339(),
             request_id: current_request_id(),
         },

@@ -2,6 +2,9 @@
 //! envelope, health, metrics, OpenAPI docs and the web app's static files.
 #![forbid(unsafe_code)]
 
+pub mod account;
+pub mod auth;
+pub mod body;
 pub mod config;
 pub mod dto;
 pub mod envelope;
@@ -49,7 +52,9 @@ pub fn router(state: AppState) -> Router {
         .route("/docs", get(openapi::docs))
         .fallback(fallback)
         .method_not_allowed_fallback(middleware::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.rate_limiter.clone(), rate_limit::enforce));
+        .layer(axum::middleware::from_fn_with_state(state.rate_limiter.clone(), rate_limit::enforce))
+        // Outside the limiter, so that it counts an authenticated caller per user.
+        .layer(axum::middleware::from_fn_with_state(state.auth.clone(), auth::authenticate));
     layered(routes).with_state(state)
 }
 

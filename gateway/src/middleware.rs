@@ -22,7 +22,7 @@ use crate::envelope::{ApiError, RequestContext, error_response};
 
 /// Longest a request may take end to end (downstream calls have their own, shorter deadline).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest request body accepted (the API takes no bodies yet).
+/// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Keeps an acceptable `X-Request-ID` or makes one, runs the request with it as the task's current id (so
@@ -83,8 +83,13 @@ impl tower_http::catch_panic::ResponseForPanic for PanicToEnvelope {
 pub fn layered<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
     let cors = CorsLayer::new()
         .allow_origin(AnyOrigin)
-        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
-        .allow_headers(AnyOrigin)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS, Method::POST, Method::PATCH, Method::DELETE])
+        // A wildcard does not cover `Authorization` in browsers: name it.
+        .allow_headers([
+            http::header::AUTHORIZATION,
+            http::header::CONTENT_TYPE,
+            http::header::HeaderName::from_static(HEADER),
+        ])
         .expose_headers([http::header::HeaderName::from_static(HEADER)]);
     routes.layer(
         ServiceBuilder::new()

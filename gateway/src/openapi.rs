@@ -4,7 +4,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse};
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use crate::state::AppState;
 
@@ -22,16 +23,49 @@ use crate::state::AppState;
         crate::routes::actors::search_actors,
         crate::routes::content::get_content,
         crate::routes::content::search_content,
+        crate::routes::users::register,
+        crate::routes::users::verify_email,
+        crate::routes::users::me,
+        crate::routes::users::update_me,
+        crate::routes::users::export_me,
+        crate::routes::users::delete_me,
+        crate::routes::auth::login,
+        crate::routes::auth::refresh,
+        crate::routes::auth::logout,
+        crate::routes::auth::request_password_reset,
+        crate::routes::auth::confirm_password_reset,
         crate::health::health,
         crate::metrics::render,
     ),
+    modifiers(&BearerAuth),
     tags(
+        (name = "users", description = "Accounts: registration, email verification, the caller's own account"),
+        (name = "auth", description = "Sessions: log-in, refresh, log-out, password reset"),
         (name = "actors", description = "Actors and their filmographies"),
         (name = "content", description = "Movies, series and episodes with their cast"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
 struct ApiDoc;
+
+/// The `bearerAuth` scheme of the authenticated routes: an access token from log-in or refresh.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearerAuth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("The `accessToken` of a session (HS256 JWT, 15 minutes)"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The document, with bounds only known at run time filled in (the latest accepted `year`).
 pub fn document() -> serde_json::Value {
@@ -86,4 +120,31 @@ pub async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {
 /// A readable rendering of the OpenAPI document.
 pub async fn docs() -> Html<&'static str> {
     Html(include_str!("../static/docs.html"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn authenticated_routes_use_the_bearer_scheme_and_nullable_fields_are_marked() {
+        let doc = super::document();
+        assert_eq!(doc["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
+        for (path, method) in [
+            ("/api/v1/users/me", "get"),
+            ("/api/v1/users/me", "patch"),
+            ("/api/v1/users/me", "delete"),
+            ("/api/v1/users/me/export", "get"),
+        ] {
+            let op = &doc["paths"][path][method];
+            assert_eq!(op["security"][0]["bearerAuth"], serde_json::json!([]), "{method} {path}");
+            assert!(op["responses"]["401"].is_object(), "{method} {path}");
+        }
+        assert!(doc["paths"]["/api/v1/auth/login"]["post"]["security"].is_null());
+        let user = &doc["components"]["schemas"]["User"];
+        for nullable in ["lastLogin", "subscriptionExpires"] {
+            assert!(user["properties"][nullable].to_string().contains("null"), "{nullable}: {user}");
+            assert!(user["required"].as_array().unwrap().contains(&nullable.into()), "{nullable} is always sent");
+        }
+        assert!(doc["components"]["schemas"]["Export"]["properties"]["library"].to_string().contains("null"));
+        assert_eq!(doc["components"]["schemas"]["RegisterRequest"]["additionalProperties"], false);
+    }
 }

@@ -26,7 +26,7 @@ pub struct RateLimitSubject(pub String);
 /// Which limit a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
-    /// Log-in, registration and the other `/api/v1/auth/*` routes.
+    /// Log-in, registration, email verification and the other `/api/v1/auth/*` routes; always per IP.
     Auth,
     /// Every `*/search` route.
     Search,
@@ -47,7 +47,7 @@ impl Bucket {
 /// The bucket of `path`, or `None` when it is not limited (`/health`, `/metrics`, docs, static files).
 pub fn classify(path: &str) -> Option<Bucket> {
     let api = path.strip_prefix("/api/v1").filter(|rest| rest.is_empty() || rest.starts_with('/'))?;
-    if api == "/auth" || api.starts_with("/auth/") || api == "/users/register" {
+    if api == "/auth" || api.starts_with("/auth/") || api == "/users/register" || api == "/users/verify-email" {
         Some(Bucket::Auth)
     } else if api.ends_with("/search") {
         Some(Bucket::Search)
@@ -195,9 +195,12 @@ fn set_headers(headers: &mut HeaderMap, d: &Decision) {
     }
 }
 
-/// Who the request counts against: its [`RateLimitSubject`], else the peer's IP.
-fn client_of(req: &Request) -> String {
-    if let Some(RateLimitSubject(subject)) = req.extensions().get::<RateLimitSubject>() {
+/// Who the request counts against: its [`RateLimitSubject`], else the peer's IP. The auth bucket always
+/// counts per IP (a token must not buy more log-in attempts).
+fn client_of(req: &Request, bucket: Bucket) -> String {
+    if bucket != Bucket::Auth
+        && let Some(RateLimitSubject(subject)) = req.extensions().get::<RateLimitSubject>()
+    {
         return format!("u:{subject}");
     }
     match req.extensions().get::<ConnectInfo<SocketAddr>>() {
@@ -214,7 +217,7 @@ pub async fn enforce(State(limiter): State<Arc<RateLimiter>>, req: Request, next
     let Some(bucket) = classify(req.uri().path()) else {
         return next.run(req).await;
     };
-    let client = client_of(&req);
+    let client = client_of(&req, bucket);
     let decision = limiter.check(bucket, &client).await;
     let mut response = if decision.allowed {
         next.run(req).await
@@ -237,6 +240,9 @@ mod tests {
     fn classifies_routes_by_path() {
         assert_eq!(classify("/api/v1/auth/login"), Some(Bucket::Auth));
         assert_eq!(classify("/api/v1/users/register"), Some(Bucket::Auth));
+        assert_eq!(classify("/api/v1/users/verify-email"), Some(Bucket::Auth));
+        assert_eq!(classify("/api/v1/auth/password-reset/confirm"), Some(Bucket::Auth));
+        assert_eq!(classify("/api/v1/users/me"), Some(Bucket::Default));
         assert_eq!(classify("/api/v1/actors/search"), Some(Bucket::Search));
         assert_eq!(classify("/api/v1/content/search"), Some(Bucket::Search));
         assert_eq!(classify("/api/v1/actors/123"), Some(Bucket::Default));

@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
 use iknow_common::request_id::Propagate;
 use iknow_proto::catalog::v1::actor_catalog_client::ActorCatalogClient;
+use iknow_proto::identity::v1::user_identity_client::UserIdentityClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
@@ -14,10 +16,16 @@ use crate::health::Probes;
 /// Catalogue client that forwards the current request id.
 pub type CatalogClient = ActorCatalogClient<InterceptedService<Channel, Propagate>>;
 
+/// User-identity client that forwards the current request id.
+pub type IdentityClient = UserIdentityClient<InterceptedService<Channel, Propagate>>;
+
 /// Handler state; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub catalog: CatalogClient,
+    pub identity: IdentityClient,
+    /// Token verification and session revocation.
+    pub auth: Arc<crate::auth::Authenticator>,
     pub probes: Arc<Probes>,
     pub web_dir: Arc<std::path::PathBuf>,
     pub openapi: Arc<serde_json::Value>,
@@ -38,19 +46,29 @@ impl AppState {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         let catalog_channel = lazy_channel(&config.catalog_url, config)?;
         let catalog = ActorCatalogClient::with_interceptor(catalog_channel.clone(), Propagate);
+        let identity_channel = lazy_channel(&config.identity_url, config)?;
+        let identity = UserIdentityClient::with_interceptor(identity_channel.clone(), Propagate);
         let services = vec![
             ("catalog", catalog_channel),
-            ("identity", lazy_channel(&config.identity_url, config)?),
+            ("identity", identity_channel),
             ("library", lazy_channel(&config.library_url, config)?),
             ("ingest", lazy_channel(&config.ingest_url, config)?),
         ];
         let probes = Probes::new(services, config)?;
         Ok(Self {
             catalog,
+            identity,
+            auth: Arc::new(crate::auth::Authenticator::new(config)?),
             probes: Arc::new(probes),
             web_dir: Arc::new(config.web_dir.clone()),
             openapi: Arc::new(crate::openapi::document()),
             rate_limiter: Arc::new(crate::rate_limit::RateLimiter::new(config)?),
         })
+    }
+}
+
+impl FromRef<AppState> for Arc<crate::auth::Authenticator> {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
     }
 }

@@ -1,12 +1,15 @@
 //! The `/api/v1` routes and what they share (timing and paging of search results).
 
 pub mod actors;
+pub mod auth;
 pub mod content;
+pub mod users;
 
 use std::time::Instant;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
+use iknow_common::Error;
 
 use crate::envelope::{ApiError, Meta, Pagination, RequestContext, elapsed_ms};
 use crate::extract::SearchParams;
@@ -20,6 +23,28 @@ pub fn api() -> Router<AppState> {
         .route("/content/search", get(content::search_content))
         .route("/content/{id}", get(content::get_content))
         .route("/openapi.json", get(crate::openapi::openapi_json))
+        .route("/users/register", post(users::register))
+        .route("/users/verify-email", post(users::verify_email))
+        .route("/users/me", get(users::me).patch(users::update_me).delete(users::delete_me))
+        .route("/users/me/export", get(users::export_me))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/password-reset", post(auth::request_password_reset))
+        .route("/auth/password-reset/confirm", post(auth::confirm_password_reset))
+}
+
+/// A failure of a mailed-token operation (verify email, reset password): an unknown, used or expired token is
+/// 400 `VALIDATION_ERROR` on field `token`, however user-identity words it.
+pub fn token_field(status: tonic::Status) -> ApiError {
+    let invalid_token = || ApiError(Error::field("token", "is unknown, used or expired"));
+    match Error::from_status(&status) {
+        Error::Validation { violations, .. } if violations.is_empty() => invalid_token(),
+        Error::Unauthenticated { code, .. } | Error::NotFound { code, .. } if code == "INVALID_TOKEN" => {
+            invalid_token()
+        }
+        other => ApiError(other),
+    }
 }
 
 /// Paging of one page of a search: links to the neighbouring pages when they exist.

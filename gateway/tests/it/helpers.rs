@@ -9,6 +9,9 @@ use iknow_testkit::{TcpProxy, TestDb};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+/// A change to the gateway's configuration.
+pub type ConfigChange = Box<dyn FnOnce(&mut gateway::Config) + Send>;
+
 /// Which pieces a test needs.
 #[derive(Default)]
 pub struct Options {
@@ -16,6 +19,10 @@ pub struct Options {
     pub stubs: bool,
     /// Directory of web files to serve (else a directory that does not exist).
     pub web_dir: Option<PathBuf>,
+    /// Changes to the identity service's test configuration (short token lifetimes, say).
+    pub identity: Option<fn(&mut user_identity::Config)>,
+    /// Changes to the gateway's configuration (rate limits, say).
+    pub gateway: Option<ConfigChange>,
 }
 
 /// A running gateway and what it talks to; everything stops when this is dropped.
@@ -30,8 +37,13 @@ pub struct TestApp {
     /// Stops the catalogue service.
     pub stop_catalog: Option<oneshot::Sender<()>>,
     pub db_url: String,
+    /// The identity service's configuration, when it runs (its secret is the gateway's).
+    pub identity_config: Option<user_identity::Config>,
+    /// The gateway's configuration (start another replica from it).
+    pub gateway_config: gateway::Config,
     _db: TestDb,
     _identity_db: Option<TestDb>,
+    _library_db: Option<TestDb>,
 }
 
 fn stop_signal() -> (oneshot::Sender<()>, impl Future<Output = ()> + Send + 'static) {
@@ -59,6 +71,8 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let mut stub_urls = Vec::new();
     let mut stub_stops = Vec::new();
     let mut identity_db = None;
+    let mut identity_config = None;
+    let mut library_db = None;
     for name in ["identity", "library", "ingest"] {
         if !options.stubs {
             stub_urls.push(format!("http://{}", iknow_testkit::dead_addr().await));
@@ -68,28 +82,41 @@ pub async fn spawn_with(options: Options) -> TestApp {
         let port = if name == "identity" {
             // The identity service has its own database.
             let idb = TestDb::new().await;
-            let app = user_identity::Application::build(user_identity::Config::for_tests(&idb.url))
-                .await
-                .expect("identity builds");
+            let mut config = user_identity::Config::for_tests(&idb.url);
+            if let Some(change) = options.identity {
+                change(&mut config);
+            }
+            identity_config = Some(config.clone());
+            let app = user_identity::Application::build(config).await.expect("identity builds");
             identity_db = Some(idb);
             let port = app.port();
             tokio::spawn(app.run_until(signal));
             port
         } else {
-            let app = match name {
-                "library" => library::build(&library::Config { grpc_addr: "127.0.0.1:0".into() }).await,
-                _ => scraper_ingest::build(&scraper_ingest::Config { grpc_addr: "127.0.0.1:0".into() }).await,
+            if name == "library" {
+                // Its own database: sqlx's migration table would clash with the catalogue's.
+                let ldb = TestDb::new().await;
+                // It listens for `user.deleted` on this test's own identity events exchange.
+                let events = identity_config.as_ref().map(|c| c.events_exchange.clone()).expect("identity first");
+                let config = library::Config::for_tests(&ldb.url, &catalog_proxy.url("http"), &events);
+                library_db = Some(ldb);
+                let app = library::build(&config).await.expect("library builds");
+                let port = app.port();
+                tokio::spawn(app.run_until(signal));
+                port
+            } else {
+                let config = scraper_ingest::Config { grpc_addr: "127.0.0.1:0".into() };
+                let app = scraper_ingest::build(&config).await.expect("ingest builds");
+                let port = app.port();
+                tokio::spawn(app.run_until(signal));
+                port
             }
-            .expect("stub builds");
-            let port = app.port();
-            tokio::spawn(app.run_until(signal));
-            port
         };
         stub_urls.push(format!("http://127.0.0.1:{port}"));
         stub_stops.push((name, stop));
     }
 
-    let config = gateway::Config {
+    let mut config = gateway::Config {
         http_addr: "127.0.0.1:0".into(),
         catalog_url: catalog_proxy.url("http"),
         identity_url: stub_urls[0].clone(),
@@ -103,9 +130,14 @@ pub async fn spawn_with(options: Options) -> TestApp {
         web_dir: options.web_dir.unwrap_or_else(|| PathBuf::from("/nonexistent/iknow-web")),
         ..generous_limits()
     };
-    let app = gateway::Application::build(config).await.expect("gateway builds");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until(std::future::pending()));
+    if let Some(identity) = &identity_config {
+        config.jwt_secret = identity.jwt_secret.clone();
+    }
+    if let Some(change) = options.gateway {
+        change(&mut config);
+    }
+    let gateway_config = config.clone();
+    let base = start_gateway(config).await;
 
     let catalog = ActorCatalogClient::connect(format!("http://{catalog_addr}")).await.expect("catalogue answers");
     TestApp {
@@ -116,8 +148,11 @@ pub async fn spawn_with(options: Options) -> TestApp {
         stub_stops,
         stop_catalog: Some(stop_catalog),
         db_url: db.url.clone(),
+        identity_config,
+        gateway_config,
         _db: db,
         _identity_db: identity_db,
+        _library_db: library_db,
     }
 }
 
@@ -310,5 +345,118 @@ pub fn generous_limits() -> gateway::Config {
         rate_limit_search_window_seconds: 900,
         rate_limit_default_per_window: 100_000,
         rate_limit_default_window_seconds: 900,
+        jwt_secret: iknow_common::token::DEV_JWT_SECRET.into(),
+        revocation_redis_prefix: iknow_testkit::unique_prefix("gateway-revoked"),
+        revocation_ttl_seconds: 900,
     }
+}
+
+/// The password of every test account (meets identity's rules).
+pub const PASSWORD: &str = "Correct-Horse-9";
+
+/// A registered, logged-in account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    /// Sends `method path` with an optional JSON body and bearer token; returns status and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.expect("gateway answers");
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.expect("a JSON body"))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(body), None).await
+    }
+
+    /// Registers `name` (`{name}@example.com`) and logs in.
+    pub async fn account(&self, name: &str) -> Account {
+        let email = format!("{name}@example.com");
+        let (status, body) = self
+            .post(
+                "/api/v1/users/register",
+                serde_json::json!({"email": email, "username": name, "password": PASSWORD, "acceptTerms": true}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let (status, body) =
+            self.post("/api/v1/auth/login", serde_json::json!({"login": name, "password": PASSWORD})).await;
+        assert_eq!(status, 200, "{body}");
+        let data = &body["data"];
+        Account {
+            id: data["user"]["id"].as_str().unwrap().to_owned(),
+            email,
+            access: data["accessToken"].as_str().unwrap().to_owned(),
+            refresh: data["refreshToken"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// The identity service's configuration (panics without the stubs).
+    pub fn identity(&self) -> &user_identity::Config {
+        self.identity_config.as_ref().expect("spawned with stubs")
+    }
+}
+
+/// A gateway with real identity (and the other stubs).
+pub async fn spawn_identity() -> TestApp {
+    spawn_with(Options { stubs: true, ..Options::default() }).await
+}
+
+/// An exclusive queue bound to one exchange and routing key.
+pub struct Listener {
+    consumer: lapin::Consumer,
+    _connection: lapin::Connection,
+}
+
+impl Listener {
+    pub async fn bind(exchange: &str, routing_key: &str) -> Self {
+        use lapin::options::BasicConsumeOptions;
+        use lapin::types::FieldTable;
+        let connection = iknow_messaging::consume::connect(&iknow_testkit::amqp_url()).await.expect("RabbitMQ runs");
+        let channel = connection.create_channel().await.unwrap();
+        let queue = format!("{exchange}.{routing_key}.{}", uuid::Uuid::now_v7().simple());
+        iknow_messaging::consume::bind_queue(&channel, &queue, exchange, routing_key, false).await.expect("bind");
+        let options = BasicConsumeOptions { no_ack: true, ..BasicConsumeOptions::default() };
+        let consumer =
+            channel.basic_consume(queue.as_str().into(), "test".into(), options, FieldTable::default()).await.unwrap();
+        Self { consumer, _connection: connection }
+    }
+
+    /// The JSON body of the next delivery (waits at most 20 s).
+    pub async fn next_json(&mut self) -> Value {
+        use futures::StreamExt;
+        let delivery = tokio::time::timeout(std::time::Duration::from_secs(20), self.consumer.next())
+            .await
+            .expect("a delivery in time")
+            .expect("consumer open")
+            .expect("delivery");
+        serde_json::from_slice(&delivery.data).expect("JSON body")
+    }
+}
+
+/// Starts a gateway with `config` and returns its base URL.
+pub async fn start_gateway(config: gateway::Config) -> String {
+    let app = gateway::Application::build(config).await.expect("gateway builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    base
 }

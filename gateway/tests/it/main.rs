@@ -2,10 +2,14 @@
 //! prefix per test), the stub services, and the shared PostgreSQL, Redis and RabbitMQ.
 
 mod api;
+mod auth_limits;
 mod edge;
 mod helpers;
+mod logs;
 mod operations;
 mod outage;
 mod propagation;
 mod rate_limit;
+mod tokens;
+mod users;
 mod validation;
