@@ -2,8 +2,9 @@
 //! gateway beside the specification's plain PostgreSQL full-text query on the same data.
 //!
 //! Sequence: `iknow bench generate --dir DIR`, `iknow import imdb DIR`, start the platform (`iknow up
-//! --no-import`), `iknow bench run`.
+//! --no-import`), `iknow bench run`. `iknow bench auth` measures authentication on any running platform.
 
+mod auth;
 mod generate;
 mod load;
 mod queries;
@@ -37,6 +38,8 @@ enum BenchCommand {
     Generate(GenerateArgs),
     /// Measure a running platform (gateway) and PostgreSQL full-text search on the imported data.
     Run(RunArgs),
+    /// Measure argon2id, login throughput and the per-request cost of JWT verification on a running platform.
+    Auth(auth::AuthArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +94,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Generate(a) => generate_cmd(a),
         BenchCommand::Run(a) => run_cmd(a).await,
+        BenchCommand::Auth(a) => auth::run(a).await,
     }
 }
 
