@@ -264,6 +264,27 @@ impl ActorCatalog for CatalogService {
         let contents = self.contents_by_ids(&ids).await?;
         Ok(Response::new(GetContentsResponse { contents }))
     }
+
+    #[tracing::instrument(skip_all, fields(ids = request.get_ref().ids.len()))]
+    async fn get_filmographies(
+        &self,
+        request: Request<GetManyRequest>,
+    ) -> Result<Response<iknow_proto::catalog::v1::GetFilmographiesResponse>, Status> {
+        let ids = crate::batch::parse_ids(&request.get_ref().ids, crate::batch::MAX_FILMOGRAPHY_IDS, "ids")?;
+        let filmographies = crate::batch::filmographies(&self.pool, &ids).await.map_err(internal)?;
+        Ok(Response::new(iknow_proto::catalog::v1::GetFilmographiesResponse { filmographies }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ids = request.get_ref().content_ids.len()))]
+    async fn get_casts(
+        &self,
+        request: Request<iknow_proto::catalog::v1::GetCastsRequest>,
+    ) -> Result<Response<iknow_proto::catalog::v1::GetCastsResponse>, Status> {
+        let r = request.get_ref();
+        let ids = crate::batch::parse_ids(&r.content_ids, crate::batch::MAX_CAST_IDS, "content_ids")?;
+        let casts = crate::batch::casts(&self.pool, &ids, r.include_series_regulars).await.map_err(internal)?;
+        Ok(Response::new(iknow_proto::catalog::v1::GetCastsResponse { casts }))
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! typo-tolerant search over in-memory indexes and a two-tier (in-process + Redis) read cache.
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod cache;
 pub mod config;
 pub mod grpc;

@@ -1,0 +1,221 @@
+//! Batch reads for services that join a user's titles against the catalogue: the filmographies of many
+//! actors (`GetFilmographies`) and the casts of many titles (`GetCasts`), each in one or two SQL queries
+//! with `= ANY($1)`, never one query per id.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use iknow_common::Error;
+use iknow_proto::catalog::v1::{
+    ActorFilmography, CastCredit, CastMember, ContentCast, ContentRef, FilmographyCredit, FilmographyEntry,
+};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::store::content_type_from_db;
+
+/// Most actor ids one `GetFilmographies` call may ask for.
+pub const MAX_FILMOGRAPHY_IDS: usize = 1_000;
+/// Most title ids one `GetCasts` call may ask for.
+pub const MAX_CAST_IDS: usize = 5_000;
+
+fn timed(query: &'static str, started: Instant) {
+    iknow_common::metrics::record_db_query("actor-catalog", query, started);
+}
+
+/// Parses `ids` (UUIDs, at most `max`), dropping repeats and keeping the first-seen order; `field` names
+/// the request field in a violation.
+pub fn parse_ids(ids: &[String], max: usize, field: &str) -> Result<Vec<Uuid>, Error> {
+    if ids.len() > max {
+        return Err(Error::field(field, &format!("at most {max} ids")));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    let mut out = Vec::with_capacity(ids.len());
+    for s in ids {
+        let id = iknow_common::id::parse(s).ok_or_else(|| Error::field(field, "must be UUIDs"))?;
+        if seen.insert(id) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(sqlx::FromRow)]
+struct CreditRow {
+    actor_id: Uuid,
+    content_id: Option<Uuid>,
+    imdb_id: Option<String>,
+    title: Option<String>,
+    content_type: Option<String>,
+    year: Option<i32>,
+    role_name: Option<String>,
+    characters: Option<Vec<String>>,
+    category: Option<String>,
+    credit_order: Option<i32>,
+    series_id: Option<Uuid>,
+    series_imdb_id: Option<String>,
+    series_title: Option<String>,
+    series_type: Option<String>,
+    series_year: Option<i32>,
+}
+
+/// The credits of every known actor of `ids` (one query), in `ids` order; unknown ids are left out, an
+/// actor without credits has an empty list. Credits newest first, as `GetActor` lists them.
+pub async fn filmographies(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<ActorFilmography>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let started = Instant::now();
+    let rows: Vec<CreditRow> = sqlx::query_as(
+        "SELECT a.id AS actor_id, c.id AS content_id, c.imdb_id, c.title, c.content_type, \
+                c.release_year::int4 AS year, f.role_name, f.characters, f.category, f.credit_order, \
+                p.id AS series_id, p.imdb_id AS series_imdb_id, p.title AS series_title, \
+                p.content_type AS series_type, p.release_year::int4 AS series_year \
+         FROM actors a \
+         LEFT JOIN filmography f ON f.actor_id = a.id \
+         LEFT JOIN content c ON c.id = f.content_id \
+         LEFT JOIN content p ON p.id = c.parent_id \
+         WHERE a.id = ANY($1) \
+         ORDER BY a.id, c.release_year DESC NULLS LAST, f.credit_order ASC NULLS LAST, c.title, f.role_name",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    timed("filmographies_of_actors", started);
+    let mut by_actor: HashMap<Uuid, Vec<FilmographyCredit>> = HashMap::with_capacity(ids.len());
+    for r in rows {
+        let credits = by_actor.entry(r.actor_id).or_default();
+        let Some(content_id) = r.content_id else { continue };
+        let series = r.series_id.map(|id| ContentRef {
+            id: id.to_string(),
+            imdb_id: r.series_imdb_id.unwrap_or_default(),
+            title: r.series_title.unwrap_or_default(),
+            content_type: content_type_from_db(r.series_type.as_deref().unwrap_or_default()).into(),
+            year: r.series_year,
+        });
+        credits.push(FilmographyCredit {
+            entry: Some(FilmographyEntry {
+                content: Some(ContentRef {
+                    id: content_id.to_string(),
+                    imdb_id: r.imdb_id.unwrap_or_default(),
+                    title: r.title.unwrap_or_default(),
+                    content_type: content_type_from_db(r.content_type.as_deref().unwrap_or_default()).into(),
+                    year: r.year,
+                }),
+                role_name: r.role_name.unwrap_or_default(),
+                characters: r.characters.unwrap_or_default(),
+                category: r.category.unwrap_or_default(),
+                credit_order: r.credit_order.unwrap_or_default(),
+            }),
+            series,
+        });
+    }
+    Ok(ids
+        .iter()
+        .filter_map(|id| by_actor.remove(id).map(|credits| ActorFilmography { actor_id: id.to_string(), credits }))
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct TitleRow {
+    id: Uuid,
+    parent_id: Option<Uuid>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CastRow {
+    content_id: Uuid,
+    actor_id: Uuid,
+    actor_imdb_id: Option<String>,
+    actor_name: String,
+    role_name: String,
+    characters: Vec<String>,
+    category: String,
+    credit_order: Option<i32>,
+    profile_image_url: Option<String>,
+}
+
+/// The casts of every known title of `ids` (two queries: the titles, then every credit of them and, when
+/// `with_series`, of their series), in `ids` order; unknown ids are left out. Each cast is in credit order;
+/// an episode's series regulars follow its own cast, without the actors already credited on the episode.
+pub async fn casts(pool: &PgPool, ids: &[Uuid], with_series: bool) -> sqlx::Result<Vec<ContentCast>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let started = Instant::now();
+    let titles: Vec<TitleRow> =
+        sqlx::query_as("SELECT id, parent_id FROM content WHERE id = ANY($1)").bind(ids).fetch_all(pool).await?;
+    timed("titles_of_casts", started);
+    let mut wanted: Vec<Uuid> = titles.iter().map(|t| t.id).collect();
+    if with_series {
+        wanted.extend(titles.iter().filter_map(|t| t.parent_id));
+        wanted.sort_unstable();
+        wanted.dedup();
+    }
+    let started = Instant::now();
+    let rows: Vec<CastRow> = sqlx::query_as(
+        "SELECT f.content_id, a.id AS actor_id, a.imdb_id AS actor_imdb_id, a.name AS actor_name, f.role_name, \
+                f.characters, f.category, f.credit_order, a.profile_image_url \
+         FROM filmography f JOIN actors a ON a.id = f.actor_id \
+         WHERE f.content_id = ANY($1) \
+         ORDER BY f.content_id, f.credit_order ASC NULLS LAST, a.name, f.role_name",
+    )
+    .bind(&wanted)
+    .fetch_all(pool)
+    .await?;
+    timed("casts_of_contents", started);
+    let mut by_content: HashMap<Uuid, Vec<CastMember>> = HashMap::new();
+    for r in rows {
+        by_content.entry(r.content_id).or_default().push(CastMember {
+            actor_id: r.actor_id.to_string(),
+            actor_imdb_id: r.actor_imdb_id.unwrap_or_default(),
+            actor_name: r.actor_name,
+            role_name: r.role_name,
+            characters: r.characters,
+            category: r.category,
+            credit_order: r.credit_order.unwrap_or_default(),
+            profile_image_url: r.profile_image_url.unwrap_or_default(),
+        });
+    }
+    let parents: HashMap<Uuid, Option<Uuid>> = titles.into_iter().map(|t| (t.id, t.parent_id)).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            let parent = *parents.get(id)?;
+            let own = by_content.get(id).cloned().unwrap_or_default();
+            let mut cast: Vec<CastCredit> =
+                own.into_iter().map(|m| CastCredit { member: Some(m), series_regular: false }).collect();
+            if let (true, Some(series)) = (with_series, parent) {
+                let credited: std::collections::HashSet<String> =
+                    cast.iter().filter_map(|c| c.member.as_ref().map(|m| m.actor_id.clone())).collect();
+                let regulars = by_content.get(&series).map(Vec::as_slice).unwrap_or_default();
+                let mut added = std::collections::HashSet::new();
+                for m in regulars {
+                    if !credited.contains(&m.actor_id) && added.insert(m.actor_id.clone()) {
+                        cast.push(CastCredit { member: Some(m.clone()), series_regular: true });
+                    }
+                }
+            }
+            Some(ContentCast {
+                content_id: id.to_string(),
+                series_id: parent.map(|p| p.to_string()).unwrap_or_default(),
+                cast,
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_capped_deduplicated_and_checked() {
+        let a = Uuid::now_v7().to_string();
+        let b = Uuid::now_v7().to_string();
+        let ids = parse_ids(&[a.clone(), b.clone(), a.clone()], 3, "ids").unwrap();
+        assert_eq!(ids.iter().map(Uuid::to_string).collect::<Vec<_>>(), [a.clone(), b]);
+        assert!(matches!(parse_ids(&vec![a.clone(); 4], 3, "ids"), Err(Error::Validation { .. })));
+        assert!(matches!(parse_ids(&["nope".into()], 3, "contentIds"), Err(Error::Validation { .. })));
+    }
+}
