@@ -110,6 +110,48 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    /// The credits of many actors (`GetFilmographies`), asked in chunks of at most
+    /// [`MAX_FILMOGRAPHY_IDS`] run concurrently; unknown actors are left out. Unavailable when the catalogue
+    /// cannot answer.
+    pub async fn filmographies(&self, actor_ids: &[Uuid]) -> Result<Vec<catalog::ActorFilmography>, Error> {
+        let calls = actor_ids.chunks(MAX_FILMOGRAPHY_IDS).map(|chunk| {
+            let request = GetManyRequest { ids: chunk.iter().map(Uuid::to_string).collect() };
+            let mut client = self.client.clone();
+            async move { client.get_filmographies(request).await.map(|r| r.into_inner().filmographies) }
+        });
+        let answers = futures::future::try_join_all(calls).await.map_err(unreachable)?;
+        Ok(answers.into_iter().flatten().collect())
+    }
+
+    /// The casts of many titles (`GetCasts`), asked in chunks of at most [`MAX_CAST_IDS`] run concurrently;
+    /// unknown titles are left out. Unavailable when the catalogue cannot answer.
+    pub async fn casts(&self, content_ids: &[Uuid], with_series: bool) -> Result<Vec<catalog::ContentCast>, Error> {
+        let calls = content_ids.chunks(MAX_CAST_IDS).map(|chunk| {
+            let request = catalog::GetCastsRequest {
+                content_ids: chunk.iter().map(Uuid::to_string).collect(),
+                include_series_regulars: with_series,
+            };
+            let mut client = self.client.clone();
+            async move { client.get_casts(request).await.map(|r| r.into_inner().casts) }
+        });
+        let answers = futures::future::try_join_all(calls).await.map_err(unreachable)?;
+        Ok(answers.into_iter().flatten().collect())
+    }
+}
+
+/// Most actor ids per `GetFilmographies` call (the catalogue's cap).
+pub const MAX_FILMOGRAPHY_IDS: usize = 1_000;
+/// Most title ids per `GetCasts` call (the catalogue's cap).
+pub const MAX_CAST_IDS: usize = 5_000;
+
+/// A failed batch read: logged, and answered as Unavailable (the features that need the catalogue are off
+/// while it is down or failing).
+fn unreachable(status: tonic::Status) -> Error {
+    tracing::warn!(code = ?status.code(), message = status.message(), "catalogue batch call failed");
+    Error::unavailable("The catalogue is unavailable, try again shortly")
+}
+
 /// Inserts or refreshes a title's summary.
 pub async fn store_summary(pool: &PgPool, s: &Summary) -> sqlx::Result<()> {
     sqlx::query(

@@ -245,4 +245,31 @@ impl Library for LibraryService {
             .collect();
         Ok(Response::new(pb::SeenContentResponse { items }))
     }
+
+    #[tracing::instrument(skip_all, fields(rpc = "KnownFrom"))]
+    async fn known_from(
+        &self,
+        request: Request<pb::KnownFromRequest>,
+    ) -> Result<Response<pb::KnownFromResponse>, Status> {
+        let reply = crate::insights::known_from_actor(&self.pool, &self.catalog, request.get_ref()).await?;
+        Ok(Response::new(reply))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "FamiliarFaces"))]
+    async fn familiar_faces(
+        &self,
+        request: Request<pb::FamiliarFacesRequest>,
+    ) -> Result<Response<pb::FamiliarFacesResponse>, Status> {
+        let reply = crate::insights::familiar_faces(&self.pool, &self.catalog, request.get_ref()).await?;
+        Ok(Response::new(reply))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ActorStats"))]
+    async fn actor_stats(
+        &self,
+        request: Request<pb::ActorStatsRequest>,
+    ) -> Result<Response<pb::ActorStatsResponse>, Status> {
+        let reply = crate::insights::actor_stats(&self.pool, &self.catalog, request.get_ref()).await?;
+        Ok(Response::new(reply))
+    }
 }

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod config;
 pub mod consumer;
 pub mod grpc;
+pub mod insights;
 pub mod store;
 pub mod validate;
 

@@ -19,6 +19,15 @@ pub const GUMP: &str = "tt0109830";
 pub const INCEPTION: &str = "tt1375666";
 pub const BREAKING_BAD: &str = "tt0903747";
 pub const PILOT: &str = "tt0959621";
+/// Breaking Bad S1E2.
+pub const CATS_IN_THE_BAG: &str = "tt1054724";
+pub const DRIVE: &str = "tt0780504";
+
+pub const KEANU: &str = "nm0000206";
+pub const FISHBURNE: &str = "nm0000401";
+pub const HANKS: &str = "nm0000158";
+pub const CRANSTON: &str = "nm0186505";
+pub const AARON_PAUL: &str = "nm0666739";
 
 /// Ids of the seeded titles, by IMDb id.
 pub struct Titles {
@@ -32,6 +41,16 @@ impl Titles {
             .fetch_one(&self.pool)
             .await
             .expect("a seeded title");
+        id.to_string()
+    }
+
+    /// The catalogue id of a seeded actor.
+    pub async fn actor(&self, imdb: &str) -> String {
+        let id: Uuid = sqlx::query_scalar("SELECT id FROM actors WHERE imdb_id = $1")
+            .bind(imdb)
+            .fetch_one(&self.pool)
+            .await
+            .expect("a seeded actor");
         id.to_string()
     }
 }
@@ -154,7 +173,31 @@ fn title(imdb: &str, kind: ContentType, name: &str, year: i32, runtime: i32) -> 
     }
 }
 
-/// A few titles, a series with an episode among them.
+fn actor(imdb: &str, name: &str) -> cat::ActorInput {
+    cat::ActorInput { imdb_id: imdb.into(), name: name.into(), professions: vec!["actor".into()], ..Default::default() }
+}
+
+fn credit(actor: &str, content: &str, character: &str, order: i32) -> cat::CreditInput {
+    cat::CreditInput {
+        actor_imdb_id: actor.into(),
+        content_imdb_id: content.into(),
+        category: "actor".into(),
+        characters: vec![character.into()],
+        credit_order: order,
+    }
+}
+
+fn episode(episode: &str, number: i32) -> EpisodeLinkInput {
+    EpisodeLinkInput {
+        episode_imdb_id: episode.into(),
+        series_imdb_id: BREAKING_BAD.into(),
+        season_number: Some(1),
+        episode_number: Some(number),
+    }
+}
+
+/// A few titles, a series with two episodes among them, and their casts: Bryan Cranston and Aaron Paul are
+/// credited on the series (its regulars), Laurence Fishburne on the pilot alone (a guest).
 pub fn sample() -> UpsertBatchRequest {
     use ContentType::*;
     UpsertBatchRequest {
@@ -163,16 +206,29 @@ pub fn sample() -> UpsertBatchRequest {
             title(BIG, Movie, "Big", 1988, 104),
             title(GUMP, Movie, "Forrest Gump", 1994, 142),
             title(INCEPTION, Movie, "Inception", 2010, 148),
+            title(DRIVE, Movie, "Drive", 2011, 100),
             title(BREAKING_BAD, Series, "Breaking Bad", 2008, 49),
             title(PILOT, Episode, "Pilot", 2008, 58),
+            title(CATS_IN_THE_BAG, Episode, "Cat's in the Bag...", 2008, 48),
         ],
-        episodes: vec![EpisodeLinkInput {
-            episode_imdb_id: PILOT.into(),
-            series_imdb_id: BREAKING_BAD.into(),
-            season_number: Some(1),
-            episode_number: Some(1),
-        }],
-        ..Default::default()
+        episodes: vec![episode(PILOT, 1), episode(CATS_IN_THE_BAG, 2)],
+        actors: vec![
+            actor(KEANU, "Keanu Reeves"),
+            actor(FISHBURNE, "Laurence Fishburne"),
+            actor(HANKS, "Tom Hanks"),
+            actor(CRANSTON, "Bryan Cranston"),
+            actor(AARON_PAUL, "Aaron Paul"),
+        ],
+        credits: vec![
+            credit(KEANU, MATRIX, "Neo", 1),
+            credit(FISHBURNE, MATRIX, "Morpheus", 2),
+            credit(HANKS, BIG, "Josh Baskin", 1),
+            credit(HANKS, GUMP, "Forrest Gump", 1),
+            credit(CRANSTON, DRIVE, "Shannon", 3),
+            credit(CRANSTON, BREAKING_BAD, "Walter White", 1),
+            credit(AARON_PAUL, BREAKING_BAD, "Jesse Pinkman", 2),
+            credit(FISHBURNE, PILOT, "Guest Chemist", 5),
+        ],
     }
 }
 

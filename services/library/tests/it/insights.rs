@@ -1,0 +1,165 @@
+//! "Where do I know them from" against a real catalogue: known-from (with an episode counting its series),
+//! familiar faces of an episode (its own cast plus the series' regulars, never counting the series itself as
+//! elsewhere), actor stats (titles, then minutes), other users' data never showing, and 503 only for these
+//! while the catalogue is down.
+
+use iknow_proto::library::v1 as pb;
+use tonic::Code;
+
+use crate::helpers::*;
+
+impl TestApp {
+    async fn known_from(&self, user: &str, actor_id: &str) -> Result<pb::KnownFromResponse, tonic::Status> {
+        let r = pb::KnownFromRequest { user_id: user.into(), actor_id: actor_id.into() };
+        self.client.clone().known_from(r).await.map(|r| r.into_inner())
+    }
+
+    async fn faces(&self, user: &str, content_id: &str) -> Result<Vec<pb::FamiliarFace>, tonic::Status> {
+        let r = pb::FamiliarFacesRequest { user_id: user.into(), content_id: content_id.into() };
+        self.client.clone().familiar_faces(r).await.map(|r| r.into_inner().faces)
+    }
+
+    async fn stats(&self, user: &str, limit: Option<i32>) -> Result<pb::ActorStatsResponse, tonic::Status> {
+        let r = pb::ActorStatsRequest { user_id: user.into(), limit };
+        self.client.clone().actor_stats(r).await.map(|r| r.into_inner())
+    }
+
+    /// The viewer of these tests: The Matrix 3 days ago, Big 5 days ago (104 min), Drive yesterday (100 min),
+    /// Breaking Bad S1E2 2 days ago (47 min), and Forrest Gump completed on the watchlist (now).
+    async fn viewer(&self) -> String {
+        let u = user();
+        self.view_at(&u, &self.titles.id(MATRIX).await, at(3, 20, 0), None).await;
+        self.view_at(&u, &self.titles.id(BIG).await, at(5, 20, 0), Some(104)).await;
+        self.view_at(&u, &self.titles.id(DRIVE).await, at(1, 20, 0), Some(100)).await;
+        self.view_at(&u, &self.titles.id(CATS_IN_THE_BAG).await, at(2, 21, 0), Some(47)).await;
+        let gump = self.titles.id(GUMP).await;
+        self.add(&u, &gump).await.unwrap();
+        let done = pb::UpdateWatchlistItemRequest {
+            user_id: u.clone(),
+            content_id: gump,
+            status: Some("completed".into()),
+            ..Default::default()
+        };
+        self.update(done).await.unwrap();
+        u
+    }
+}
+
+fn titles(items: &[pb::KnownFromItem]) -> Vec<&str> {
+    items.iter().map(|i| i.content.as_ref().unwrap().title.as_str()).collect()
+}
+
+#[tokio::test]
+async fn known_from_lists_seen_titles_most_recent_first_with_the_share_seen() {
+    let app = spawn().await;
+    let u = app.viewer().await;
+
+    let hanks = app.known_from(&u, &app.titles.actor(HANKS).await).await.unwrap();
+    assert_eq!(titles(&hanks.items), ["Forrest Gump", "Big"], "the completed item (now) before the view 5 days ago");
+    assert_eq!((hanks.items[0].role_name.as_str(), hanks.items[0].view_count), ("Forrest Gump", 0));
+    assert_eq!((hanks.items[1].role_name.as_str(), hanks.items[1].view_count), ("Josh Baskin", 1));
+    assert_eq!(hanks.items[1].credit_order, 1);
+    assert_eq!(hanks.items[1].content.as_ref().unwrap().runtime_minutes, Some(104));
+    assert_eq!((hanks.seen_count, hanks.filmography_count, hanks.share), (2, 2, 1.0));
+
+    // Aaron Paul is credited on the series only; the viewer saw one of its episodes.
+    let paul = app.known_from(&u, &app.titles.actor(AARON_PAUL).await).await.unwrap();
+    assert_eq!(titles(&paul.items), ["Breaking Bad"]);
+    assert_eq!(paul.items[0].last_viewed_at, at(2, 21, 0).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+
+    // Fishburne: seen in The Matrix, not in the pilot (never watched): half of his filmography.
+    let fishburne = app.known_from(&u, &app.titles.actor(FISHBURNE).await).await.unwrap();
+    assert_eq!(titles(&fishburne.items), ["The Matrix"]);
+    assert_eq!(fishburne.items[0].characters, ["Morpheus"]);
+    assert_eq!((fishburne.seen_count, fishburne.filmography_count, fishburne.share), (1, 2, 0.5));
+
+    // Another user has seen nothing: the same actors are known from nowhere.
+    let other = user();
+    let none = app.known_from(&other, &app.titles.actor(HANKS).await).await.unwrap();
+    assert!(none.items.is_empty());
+    assert_eq!((none.seen_count, none.filmography_count, none.share), (0, 2, 0.0));
+
+    let unknown = app.known_from(&u, &uuid::Uuid::now_v7().to_string()).await.unwrap_err();
+    assert_eq!((unknown.code(), code(&unknown)), (Code::NotFound, "ACTOR_NOT_FOUND"));
+    let bad = app.known_from("nope", "nope").await.unwrap_err();
+    assert_eq!(fields(&bad), ["userId", "actorId"]);
+}
+
+#[tokio::test]
+async fn an_episodes_familiar_faces_include_series_regulars_seen_elsewhere_only() {
+    let app = spawn().await;
+    let u = app.viewer().await;
+    let faces = app.faces(&u, &app.titles.id(PILOT).await).await.unwrap();
+    let names: Vec<&str> = faces.iter().map(|f| f.actor_name.as_str()).collect();
+    // Aaron Paul was seen only in Breaking Bad itself (S1E2): the series is not "elsewhere".
+    assert_eq!(names, ["Bryan Cranston", "Laurence Fishburne"], "Cranston seen yesterday, Fishburne 3 days ago");
+    let cranston = &faces[0];
+    assert!(cranston.series_regular, "credited on the series");
+    assert_eq!(cranston.role_name, "Walter White");
+    assert_eq!(cranston.seen_count, 1);
+    let example = cranston.example.as_ref().unwrap();
+    assert_eq!((example.content.as_ref().unwrap().title.as_str(), example.role_name.as_str()), ("Drive", "Shannon"));
+    let fishburne = &faces[1];
+    assert!(!fishburne.series_regular, "a guest of the episode");
+    assert_eq!(fishburne.role_name, "Guest Chemist");
+    assert_eq!(fishburne.example.as_ref().unwrap().role_name, "Morpheus");
+
+    // The Matrix: Keanu was seen only in The Matrix itself, Fishburne nowhere else either.
+    assert!(app.faces(&u, &app.titles.id(MATRIX).await).await.unwrap().is_empty());
+    // Inception has no cast here; another user has seen nobody.
+    assert!(app.faces(&u, &app.titles.id(INCEPTION).await).await.unwrap().is_empty());
+    assert!(app.faces(&user(), &app.titles.id(PILOT).await).await.unwrap().is_empty());
+
+    let unknown = app.faces(&u, &uuid::Uuid::now_v7().to_string()).await.unwrap_err();
+    assert_eq!((unknown.code(), code(&unknown)), (Code::NotFound, "CONTENT_NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn actor_stats_rank_by_titles_then_minutes_and_count_a_series_once() {
+    let app = spawn().await;
+    let u = app.viewer().await;
+    let stats = app.stats(&u, None).await.unwrap();
+    let ranked: Vec<(&str, u32, i64)> =
+        stats.actors.iter().map(|a| (a.actor_name.as_str(), a.titles_seen, a.minutes_watched)).collect();
+    assert_eq!(
+        ranked,
+        [
+            // Big (104 min watched) + Forrest Gump (completed: its runtime, 142).
+            ("Tom Hanks", 2, 246),
+            // Drive (100) + Breaking Bad through S1E2 (47).
+            ("Bryan Cranston", 2, 147),
+            // The Matrix without a duration: its runtime.
+            ("Keanu Reeves", 1, 136),
+            ("Laurence Fishburne", 1, 136),
+            ("Aaron Paul", 1, 47),
+        ]
+    );
+    // Five titles seen directly, plus Breaking Bad through its episode.
+    assert_eq!(stats.titles_seen, 6);
+    assert_eq!(app.stats(&u, Some(2)).await.unwrap().actors.len(), 2);
+    assert!(app.stats(&user(), None).await.unwrap().actors.is_empty(), "another user's stats are their own");
+    for bad in [0, 101] {
+        assert_eq!(fields(&app.stats(&u, Some(bad)).await.unwrap_err()), ["limit"]);
+    }
+}
+
+#[tokio::test]
+async fn with_the_catalogue_down_only_these_answer_unavailable() {
+    let app = spawn().await;
+    let u = app.viewer().await;
+    let (hanks, pilot) = (app.titles.actor(HANKS).await, app.titles.id(PILOT).await);
+    app.catalog_proxy.cut();
+    for err in [
+        app.known_from(&u, &hanks).await.unwrap_err(),
+        app.faces(&u, &pilot).await.unwrap_err(),
+        app.stats(&u, None).await.unwrap_err(),
+    ] {
+        assert_eq!(err.code(), Code::Unavailable, "{err:?}");
+        assert_eq!(iknow_common::Error::from_status(&err).http_status().as_u16(), 503);
+    }
+    assert_eq!(app.watchlist(&u).await.len(), 1, "the watchlist still answers");
+    assert_eq!(app.all_history(&u).await.len(), 4, "the history still answers");
+    app.catalog_proxy.restore();
+    let back = iknow_testkit::eventually(10, || async { app.known_from(&u, &hanks).await.ok() }).await;
+    assert_eq!(back.seen_count, 2);
+}
