@@ -189,9 +189,20 @@ pub struct Export {
     /// The identity service's part: profile, preferences, subscription and session records.
     #[schema(value_type = Object)]
     pub identity: Value,
-    /// The library's part (watchlist, history); null until the library exports.
-    #[schema(value_type = Option<Object>, required = true)]
-    pub library: Option<Value>,
+    /// The library's part: `{watchlist: [item], history: [entry]}`, every row the library holds about the
+    /// caller.
+    pub library: LibraryExport,
+}
+
+/// The library's part of an export.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LibraryExport {
+    /// Every watchlist item, with its title.
+    #[schema(value_type = Vec<Object>)]
+    pub watchlist: Vec<Value>,
+    /// Every history entry, newest first, with its title (`duration` and `totalDuration` in minutes).
+    #[schema(value_type = Vec<Object>)]
+    pub history: Vec<Value>,
 }
 
 /// `{data: export, meta}`.

@@ -66,6 +66,14 @@ pub struct Config {
     /// How long a revocation marker lives, in seconds; at least the access-token lifetime.
     #[serde(default = "default_revocation_ttl")]
     pub revocation_ttl_seconds: u64,
+    /// Days of viewing history a free caller may read (from 00:00 UTC that many days ago); older history is
+    /// premium.
+    #[serde(default = "default_history_window")]
+    pub premium_history_window_days: u32,
+}
+
+fn default_history_window() -> u32 {
+    90
 }
 
 fn default_jwt_secret() -> String {
@@ -118,6 +126,7 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret", &"<redacted>")
             .field("revocation_redis_prefix", &self.revocation_redis_prefix)
             .field("revocation_ttl_seconds", &self.revocation_ttl_seconds)
+            .field("premium_history_window_days", &self.premium_history_window_days)
             .finish_non_exhaustive()
     }
 }

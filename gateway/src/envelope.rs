@@ -131,12 +131,21 @@ pub struct TierDetails {
     pub current_tier: String,
 }
 
-/// Details of an error: the failing fields of a validation error, or the tiers of a subscription refusal.
+/// Details of `DUPLICATE_WATCHLIST_ITEM`: the item already on the watchlist.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExistingItemDetails {
+    pub existing_item: crate::library::WatchlistItem,
+}
+
+/// Details of an error: the failing fields of a validation error, the tiers of a subscription refusal, or the
+/// existing item of a duplicate watchlist add.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum ErrorDetails {
     Fields(FieldDetails),
     Tier(TierDetails),
+    ExistingItem(Box<ExistingItemDetails>),
 }
 
 /// The body of an error.
@@ -147,7 +156,8 @@ pub struct ErrorBody {
     pub code: String,
     /// Human-readable message.
     pub message: String,
-    /// Present on validation errors (`fields`) and on `SUBSCRIPTION_REQUIRED` (`requiredTier`, `currentTier`).
+    /// Present on validation errors (`fields`), on `SUBSCRIPTION_REQUIRED` (`requiredTier`, `currentTier`) and
+    /// on `DUPLICATE_WATCHLIST_ITEM` (`existingItem`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub details: Option<ErrorDetails>,

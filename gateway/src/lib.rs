@@ -10,6 +10,8 @@ pub mod dto;
 pub mod envelope;
 pub mod extract;
 pub mod health;
+pub mod insights;
+pub mod library;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

@@ -29,6 +29,16 @@ use crate::state::AppState;
         crate::routes::users::update_me,
         crate::routes::users::export_me,
         crate::routes::users::delete_me,
+        crate::routes::library::list_watchlist,
+        crate::routes::library::add_to_watchlist,
+        crate::routes::library::update_watchlist_item,
+        crate::routes::library::remove_from_watchlist,
+        crate::routes::library::list_history,
+        crate::routes::library::record_view,
+        crate::routes::library::delete_history_entry,
+        crate::routes::insights::known_from,
+        crate::routes::insights::familiar_faces,
+        crate::routes::insights::actor_stats,
         crate::routes::auth::login,
         crate::routes::auth::refresh,
         crate::routes::auth::logout,
@@ -41,6 +51,8 @@ use crate::state::AppState;
     tags(
         (name = "users", description = "Accounts: registration, email verification, the caller's own account"),
         (name = "auth", description = "Sessions: log-in, refresh, log-out, password reset"),
+        (name = "library", description = "The caller's watchlist and viewing history (history older than 90 days is \
+            premium), and where the caller knows an actor from"),
         (name = "actors", description = "Actors and their filmographies"),
         (name = "content", description = "Movies, series and episodes with their cast"),
         (name = "operations", description = "Health and metrics"),
@@ -144,7 +156,8 @@ mod tests {
             assert!(user["properties"][nullable].to_string().contains("null"), "{nullable}: {user}");
             assert!(user["required"].as_array().unwrap().contains(&nullable.into()), "{nullable} is always sent");
         }
-        assert!(doc["components"]["schemas"]["Export"]["properties"]["library"].to_string().contains("null"));
+        let library = &doc["components"]["schemas"]["LibraryExport"];
+        assert!(library["required"].as_array().unwrap().contains(&"watchlist".into()), "{library}");
         assert_eq!(doc["components"]["schemas"]["RegisterRequest"]["additionalProperties"], false);
     }
 }

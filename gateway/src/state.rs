@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use iknow_common::request_id::Propagate;
 use iknow_proto::catalog::v1::actor_catalog_client::ActorCatalogClient;
 use iknow_proto::identity::v1::user_identity_client::UserIdentityClient;
+use iknow_proto::library::v1::library_client::LibraryClient as LibraryGrpcClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
@@ -19,17 +20,23 @@ pub type CatalogClient = ActorCatalogClient<InterceptedService<Channel, Propagat
 /// User-identity client that forwards the current request id.
 pub type IdentityClient = UserIdentityClient<InterceptedService<Channel, Propagate>>;
 
+/// Library client (watchlist, history) that forwards the current request id.
+pub type LibraryClient = LibraryGrpcClient<InterceptedService<Channel, Propagate>>;
+
 /// Handler state; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub catalog: CatalogClient,
     pub identity: IdentityClient,
+    pub library: LibraryClient,
     /// Token verification and session revocation.
     pub auth: Arc<crate::auth::Authenticator>,
     pub probes: Arc<Probes>,
     pub web_dir: Arc<std::path::PathBuf>,
     pub openapi: Arc<serde_json::Value>,
     pub rate_limiter: Arc<crate::rate_limit::RateLimiter>,
+    /// Days of viewing history a free caller may read (`premium_history_window_days`).
+    pub history_window_days: u32,
 }
 
 /// A channel that connects on first use, bounded by the configured connect and call deadlines.
@@ -48,21 +55,25 @@ impl AppState {
         let catalog = ActorCatalogClient::with_interceptor(catalog_channel.clone(), Propagate);
         let identity_channel = lazy_channel(&config.identity_url, config)?;
         let identity = UserIdentityClient::with_interceptor(identity_channel.clone(), Propagate);
+        let library_channel = lazy_channel(&config.library_url, config)?;
+        let library = LibraryGrpcClient::with_interceptor(library_channel.clone(), Propagate);
         let services = vec![
             ("catalog", catalog_channel),
             ("identity", identity_channel),
-            ("library", lazy_channel(&config.library_url, config)?),
+            ("library", library_channel),
             ("ingest", lazy_channel(&config.ingest_url, config)?),
         ];
         let probes = Probes::new(services, config)?;
         Ok(Self {
             catalog,
             identity,
+            library,
             auth: Arc::new(crate::auth::Authenticator::new(config)?),
             probes: Arc::new(probes),
             web_dir: Arc::new(config.web_dir.clone()),
             openapi: Arc::new(crate::openapi::document()),
             rate_limiter: Arc::new(crate::rate_limit::RateLimiter::new(config)?),
+            history_window_days: config.premium_history_window_days,
         })
     }
 }

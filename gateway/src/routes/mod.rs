@@ -3,12 +3,14 @@
 pub mod actors;
 pub mod auth;
 pub mod content;
+pub mod insights;
+pub mod library;
 pub mod users;
 
 use std::time::Instant;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use iknow_common::Error;
 
 use crate::envelope::{ApiError, Meta, Pagination, RequestContext, elapsed_ms};
@@ -20,13 +22,23 @@ pub fn api() -> Router<AppState> {
     Router::new()
         .route("/actors/search", get(actors::search_actors))
         .route("/actors/{id}", get(actors::get_actor))
+        .route("/actors/{id}/known-from", get(insights::known_from))
         .route("/content/search", get(content::search_content))
         .route("/content/{id}", get(content::get_content))
+        .route("/content/{id}/familiar-faces", get(insights::familiar_faces))
         .route("/openapi.json", get(crate::openapi::openapi_json))
         .route("/users/register", post(users::register))
         .route("/users/verify-email", post(users::verify_email))
         .route("/users/me", get(users::me).patch(users::update_me).delete(users::delete_me))
         .route("/users/me/export", get(users::export_me))
+        .route("/users/me/watchlist", get(library::list_watchlist).post(library::add_to_watchlist))
+        .route(
+            "/users/me/watchlist/{contentId}",
+            patch(library::update_watchlist_item).delete(library::remove_from_watchlist),
+        )
+        .route("/users/me/history", get(library::list_history).post(library::record_view))
+        .route("/users/me/history/{id}", delete(library::delete_history_entry))
+        .route("/users/me/stats/actors", get(insights::actor_stats))
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/logout", post(auth::logout))

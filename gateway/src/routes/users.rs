@@ -6,12 +6,13 @@ use axum::extract::State;
 use http::StatusCode;
 use iknow_common::{Error, FieldViolation};
 use iknow_proto::identity::v1 as pb;
+use iknow_proto::library::v1 as library_pb;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::account::{
-    DeleteMeRequest, Deleted, DeletedResponse, Export, ExportResponse, RegisterRequest, UpdateMeRequest, User,
-    UserResponse, VerifyEmailRequest,
+    DeleteMeRequest, Deleted, DeletedResponse, Export, ExportResponse, LibraryExport, RegisterRequest,
+    UpdateMeRequest, User, UserResponse, VerifyEmailRequest,
 };
 use crate::auth::AuthUser;
 use crate::body::JsonBody;
@@ -146,18 +147,38 @@ pub async fn update_me(
 pub struct ExportParts {
     /// user-identity's document.
     pub identity: Value,
-    /// The library's document; `None` until the library exports.
-    pub library: Option<Value>,
+    /// The library's document.
+    pub library: LibraryExport,
 }
 
-/// Gathers every service's part of a user's export. The seam where the library's part joins (its own
-/// export call, next step); today only user-identity answers.
+/// The library's export document as its two lists.
+fn library_export(json: &str) -> Result<LibraryExport, ApiError> {
+    let invalid = || ApiError(Error::internal(anyhow::anyhow!("the library exported an unexpected document")));
+    let mut document = serde_json::from_str::<Value>(json).map_err(|_| invalid())?;
+    let mut list = |key: &str| match document.get_mut(key).map(Value::take) {
+        Some(Value::Array(rows)) => Ok(rows),
+        _ => Err(invalid()),
+    };
+    Ok(LibraryExport { watchlist: list("watchlist")?, history: list("history")? })
+}
+
+/// Gathers every service's part of a user's export, asking them at the same time. Any service failing fails
+/// the export (a service that is down → 503): a partial export is never presented as complete.
 pub async fn gather_export(state: &AppState, user: Uuid) -> Result<ExportParts, ApiError> {
-    let exported =
-        state.identity.clone().export_user(pb::ExportUserRequest { id: user.to_string() }).await.map_err(as_caller)?;
-    let identity = serde_json::from_str::<Value>(&exported.into_inner().json)
-        .map_err(|_| Error::internal(anyhow::anyhow!("user-identity exported invalid JSON")))?;
-    Ok(ExportParts { identity, library: None })
+    let mut identity = state.identity.clone();
+    let mut library = state.library.clone();
+    let identity_part = async {
+        let exported =
+            identity.export_user(pb::ExportUserRequest { id: user.to_string() }).await.map_err(as_caller)?;
+        serde_json::from_str::<Value>(&exported.into_inner().json)
+            .map_err(|_| ApiError(Error::internal(anyhow::anyhow!("user-identity exported invalid JSON"))))
+    };
+    let library_part = async {
+        let exported = library.export_user_data(library_pb::ExportUserDataRequest { user_id: user.to_string() }).await?;
+        library_export(&exported.into_inner().json)
+    };
+    let (identity, library) = tokio::try_join!(identity_part, library_part)?;
+    Ok(ExportParts { identity, library })
 }
 
 /// Everything the platform holds about the caller (GDPR access).
@@ -170,7 +191,8 @@ pub async fn gather_export(state: &AppState, user: Uuid) -> Result<ExportParts, 
         (status = 200, description = "The caller's data, one part per service", body = ExportResponse),
         (status = 401, description = "`UNAUTHORIZED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`", body = ErrorResponse),
         (status = 500, description = "`INTERNAL_ERROR`", body = ErrorResponse),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`: a service holding data is down", body = ErrorResponse),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: a service holding data (user-identity, library) is down; \
+            no partial export is ever returned", body = ErrorResponse),
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
@@ -184,7 +206,8 @@ pub async fn export_me(
     Ok(Json(ExportResponse { data, meta: Meta::new(&ctx) }))
 }
 
-/// Erases the caller's account after confirming the password (GDPR erasure). Every session ends.
+/// Erases the caller's account after confirming the password (GDPR erasure): the account, every session, and
+/// the watchlist and viewing history. Every session ends.
 #[utoipa::path(
     delete,
     path = "/api/v1/users/me",
@@ -210,5 +233,13 @@ pub async fn delete_me(
     let request = pb::DeleteUserRequest { id: user.id.to_string(), password: body.password };
     state.identity.clone().delete_user(request).await.map_err(as_caller)?;
     state.auth.revocations().revoke(user.id).await;
+    // Best effort: the library also erases the rows when it consumes identity's `user.deleted` event.
+    let erase = library_pb::DeleteUserDataRequest { user_id: user.id.to_string() };
+    if let Err(status) = state.library.clone().delete_user_data(erase).await {
+        tracing::warn!(
+            code = ?status.code(),
+            "the library did not erase the account's data now; the user.deleted event erases it later"
+        );
+    }
     Ok(Json(DeletedResponse { data: Deleted { deleted: true }, meta: Meta::new(&ctx) }))
 }

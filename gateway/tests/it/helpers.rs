@@ -348,6 +348,7 @@ pub fn generous_limits() -> gateway::Config {
         jwt_secret: iknow_common::token::DEV_JWT_SECRET.into(),
         revocation_redis_prefix: iknow_testkit::unique_prefix("gateway-revoked"),
         revocation_ttl_seconds: 900,
+        premium_history_window_days: 90,
     }
 }
 

@@ -5,6 +5,7 @@ mod api;
 mod auth_limits;
 mod edge;
 mod helpers;
+mod library;
 mod logs;
 mod operations;
 mod outage;

@@ -41,6 +41,15 @@ impl ActorCatalog for Recorder {
     async fn get_contents(&self, r: Request<GetManyRequest>) -> Result<Response<GetContentsResponse>, Status> {
         Err(self.record(&r))
     }
+    async fn get_filmographies(
+        &self,
+        r: Request<GetManyRequest>,
+    ) -> Result<Response<GetFilmographiesResponse>, Status> {
+        Err(self.record(&r))
+    }
+    async fn get_casts(&self, r: Request<GetCastsRequest>) -> Result<Response<GetCastsResponse>, Status> {
+        Err(self.record(&r))
+    }
 }
 
 #[tokio::test]
