@@ -3,8 +3,9 @@
 
 Starts the compose file's iknow services from locally built binaries (target/debug by default), in depends_on
 order, with the compose file's own environment, rewritten only where a container differs from this host:
-service hostnames become 127.0.0.1, every bound port a free one, the catalogue database a fresh one and the Redis
-prefix a unique one; PostgreSQL, Redis and RabbitMQ are the local ones. Each service must pass its compose
+service hostnames become 127.0.0.1, every bound port a free one, each service's database (iknow_catalog,
+iknow_identity, iknow_library) a fresh one, the Redis prefixes and RabbitMQ exchanges unique ones; PostgreSQL,
+Redis and RabbitMQ are the local ones. Each service must pass its compose
 healthcheck (the very command, run with bash), the import-sample job must exit 0, the gateway's healthcheck must
 pass and the API must find an actor of the sample, and every service must stop cleanly on SIGTERM.
 """
@@ -26,6 +27,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 BIN_DIR = Path(os.environ.get("IKNOW_BIN_DIR", ROOT / "target/debug"))
 INFRA = {"postgres": 5432, "redis": 6379, "rabbitmq": 5672}
+# The databases the compose file names; each gets a fresh one per run.
+DATABASES = ("iknow_catalog", "iknow_identity", "iknow_library")
+# The config section each binary reads.
+SECTIONS = {"actor-catalog": "CATALOG", "user-identity": "IDENTITY", "library": "LIBRARY",
+            "scraper-ingest": "INGEST", "gateway": "GATEWAY"}
 DEADLINE_S = 120
 
 
@@ -50,6 +56,11 @@ def main() -> int:
     run_id = secrets.token_hex(4)
     database = f"iknow_smoke_{run_id}"
     prefix = f"iknow:smoke:{run_id}:"
+    # user-identity publishes user.deleted where the library consumes it: both get this run's exchange (the
+    # library's durable queue is named after it and deleted at the end).
+    exchanges = {"IKNOW__IDENTITY__EVENTS_EXCHANGE": f"iknow-smoke-{run_id}.identity.events",
+                 "IKNOW__LIBRARY__IDENTITY_EVENTS_EXCHANGE": f"iknow-smoke-{run_id}.identity.events",
+                 "IKNOW__IDENTITY__NOTIFICATIONS_EXCHANGE": f"iknow-smoke-{run_id}.notifications"}
     ports = {n: free_port() for n in apps}
     compose_port: dict[str, int] = {}  # the port each app binds inside its container
     for name, svc in apps.items():
@@ -73,13 +84,20 @@ def main() -> int:
                 return f"//127.0.0.1:{ports[h]}"
             return m[0]
         value = re.sub(r"(?:@|//)([\w\-]+):\d+", host, value)
-        value = value.replace("/iknow_catalog", f"/{database}")
+        for db in DATABASES:
+            value = value.replace(f"/{db}", f"/{database}_{db.removeprefix('iknow_')}")
         value = value.replace("/app/data/sample/imdb", str(ROOT / "data/sample/imdb"))
         return value.replace("iknow:catalog:", prefix)
 
     def env_of(svc: dict) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IKNOW")}
         env.update({k: rewrite(v) for k, v in (svc.get("environment") or {}).items()})
+        # The gateway's revocation markers and rate-limit windows under this run's prefix, too.
+        section = SECTIONS.get(svc["build"]["args"]["BIN"])
+        if section == "GATEWAY":
+            env.setdefault("IKNOW__GATEWAY__REVOCATION_REDIS_PREFIX", f"{prefix}revoked:")
+            env.setdefault("IKNOW__GATEWAY__RATE_LIMIT_REDIS_PREFIX", f"{prefix}ratelimit:")
+        env.update({k: v for k, v in exchanges.items() if k.split("__")[1] == section})
         return env
 
     confirmed: set[str] = set()  # services that passed their healthcheck, so have their signal handlers
@@ -169,8 +187,13 @@ def main() -> int:
                     p.kill()
                     print(f"    FAILED: {name} did not stop within 20s of SIGTERM")
                     failed = True
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c",
-                        f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'], capture_output=True)
+        for db in DATABASES:
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c",
+                            f'DROP DATABASE IF EXISTS "{database}_{db.removeprefix("iknow_")}" WITH (FORCE)'],
+                           capture_output=True)
+        if shutil.which("rabbitmqctl"):
+            queue = f"{exchanges['IKNOW__LIBRARY__IDENTITY_EVENTS_EXCHANGE']}.library.user-deleted"
+            subprocess.run(["rabbitmqctl", "-q", "delete_queue", queue], capture_output=True, timeout=60)
         keys = subprocess.run(["redis-cli", "--scan", "--pattern", f"{prefix}*"], capture_output=True, text=True)
         if keys.stdout.split():
             subprocess.run(["redis-cli", "del", *keys.stdout.split()], capture_output=True)

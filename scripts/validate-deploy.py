@@ -11,6 +11,7 @@ import re
 import sys
 import tomllib
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -23,6 +24,19 @@ SECTIONS = {"actor-catalog": "catalog", "user-identity": "identity", "library": 
 OTHER_ENV = {"RUST_LOG", "RUST_BACKTRACE", "IKNOW_CONFIG"}
 # The gateway's HTTP routes a probe may use (gateway: /health and /metrics outside /api/v1).
 HTTP_PROBE_PATHS = {"/health", "/metrics"}
+# Settings whose values are (or carry) credentials: in k8s and helm they come from a Secret, never a ConfigMap
+# or a plain value, and every component sets each of these keys of its own section.
+SECRET_SUFFIXES = ("_DATABASE_URL", "_REDIS_URL", "_AMQP_URL", "_JWT_SECRET")
+# Settings two components must agree on: a token user-identity signs is verified by the gateway; the exchange
+# user-identity publishes user.deleted to is the one the library consumes.
+SHARED_SETTINGS = [("IKNOW__IDENTITY__JWT_SECRET", "IKNOW__GATEWAY__JWT_SECRET"),
+                   ("IKNOW__IDENTITY__EVENTS_EXCHANGE", "IKNOW__LIBRARY__IDENTITY_EVENTS_EXCHANGE")]
+# (a, b): a must be at least b. A revocation marker must outlive every access token it revokes.
+AT_LEAST = [("IKNOW__GATEWAY__REVOCATION_TTL_SECONDS", "IKNOW__IDENTITY__ACCESS_TTL_SECONDS")]
+# Settings every component may carry besides its own section.
+GLOBAL_PREFIXES = ("IKNOW__ENVIRONMENT", "IKNOW__TELEMETRY__")
+# docker-compose.yml feeds both JWT secrets from this one variable.
+COMPOSE_JWT_VARIABLE = "IKNOW_JWT_SECRET"
 IMAGE_RE = re.compile(r"^(?:[\w.\-:]+/)*iknow/(?P<bin>[a-z\-]+):[\w.\-${}:]+$")
 
 problems: list[str] = []
@@ -70,6 +84,8 @@ def workspace_binaries() -> set[str]:
 
 ENV_NAMES = config_env_names()
 BINARIES = workspace_binaries()
+# What each k8s Deployment's container gets (component -> variable -> Setting); helm is compared against it.
+K8S_SETTINGS: dict[str, dict] = {}
 
 
 def check_env_name(where: str, name: str) -> None:
@@ -102,6 +118,87 @@ def addr_port(value: str) -> int | None:
 def url_host_port(value: str) -> tuple[str, int] | None:
     m = re.match(r"^https?://([\w.\-]+):(\d+)/?$", str(value))
     return (m[1], int(m[2])) if m else None
+
+
+# ---------------------------------------------------------------------------------------------- settings
+
+
+class Setting(NamedTuple):
+    """Where a deployment takes one IKNOW__ variable from: a plain value (None: rendered by a template), or the
+    key of a Secret."""
+
+    value: str | None = None
+    secret: tuple[str, str] | None = None
+
+    def show(self, var: str) -> str:
+        if self.secret:
+            return f"Secret {self.secret[0]!r} key {self.secret[1]!r}"
+        if var.endswith(SECRET_SUFFIXES):
+            return "a plain value"  # never print a credential
+        return repr(self.value)
+
+
+def owner_of(var: str) -> str | None:
+    """The component whose section `var` (IKNOW__SECTION__KEY) belongs to."""
+    parts = var.split("__")
+    if len(parts) != 3:
+        return None
+    return next((c for c, s in SECTIONS.items() if s == parts[1].lower()), None)
+
+
+def check_own_section(where: str, comp: str, var: str) -> None:
+    """A component is given only its own section's keys (and the global ones)."""
+    section = SECTIONS.get(comp)
+    if section and var.startswith("IKNOW__") and not var.startswith(GLOBAL_PREFIXES) \
+            and not var.startswith(f"IKNOW__{section.upper()}__"):
+        problem(where, f"{var} is not for {comp}, which reads only [{section}]")
+
+
+def check_settings(flavour: str, comps: dict[str, dict[str, Setting]], secrets_required: bool) -> None:
+    """What every component of one deployment flavour ends up with (comps: component -> variable -> Setting):
+    each credential of its section set (from a Secret where secrets_required), no loopback URL, no
+    development JWT secret, shared settings equal and ordered ones in order."""
+    for comp, env in comps.items():
+        prefix = f"IKNOW__{SECTIONS[comp].upper()}__"
+        w = f"{flavour} {comp}"
+        for var in (v for v in ENV_NAMES if v.startswith(prefix)):
+            default, s = ENV_NAMES[var], env.get(var)
+            credential = var.endswith(SECRET_SUFFIXES)
+            if s is None:
+                if credential and secrets_required:
+                    problem(w, f"{var} is not set (it needs a key of the Secret)")
+                elif var.endswith("_URL") and "127.0.0.1" in str(default):
+                    problem(w, f"{var} is not set and defaults to loopback {default}")
+                elif var.endswith("_JWT_SECRET"):
+                    problem(w, f"{var} is not set: production refuses the development default")
+                continue
+            if credential and secrets_required and s.secret is None:
+                problem(w, f"{var} is a credential but is {s.show(var)}, not a Secret key")
+            if var.endswith("_URL") and s.value and "127.0.0.1" in s.value:
+                problem(w, f"{var} points at loopback, which inside a container is the container itself")
+
+    def effective(var: str) -> Setting | None:
+        comp = owner_of(var)
+        if comp not in comps:
+            return None
+        return comps[comp].get(var) or Setting(value=str(ENV_NAMES.get(var)))
+
+    def describe(var: str, s: Setting) -> str:
+        return s.show(var) if var in comps[owner_of(var)] else "unset: the default"
+
+    for a, b in SHARED_SETTINGS:
+        sa, sb = effective(a), effective(b)
+        if sa and sb and sa != sb:
+            problem(flavour, f"{a} ({describe(a, sa)}) and {b} ({describe(b, sb)}) must be one and the same setting")
+    for a, b in AT_LEAST:
+        sa, sb = effective(a), effective(b)
+        if not (sa and sb and sa.value and sb.value) or "$" in sa.value + sb.value:
+            continue
+        try:
+            if int(sa.value) < int(sb.value):
+                problem(flavour, f"{a}={sa.value} must be at least {b}={sb.value}")
+        except ValueError:
+            problem(flavour, f"{a}={sa.value!r} or {b}={sb.value!r} is not a number")
 
 
 # ---------------------------------------------------------------------------------------------- Dockerfile
@@ -208,6 +305,24 @@ def check_compose() -> None:
     binaries_run = {(s.get("build") or {}).get("args", {}).get("BIN") for s in services.values()}
     for b in BINARIES - binaries_run:
         problem(where, f"no service runs binary {b!r}")
+    comps: dict[str, dict[str, Setting]] = {}
+    for name, svc in services.items():
+        binary = (svc.get("build") or {}).get("args", {}).get("BIN")
+        env = {k: Setting(value=str(v)) for k, v in (svc.get("environment") or {}).items()}
+        w = f"{where} services.{name}"
+        if binary in SECTIONS:
+            comps[binary] = env
+            for var in env:
+                check_own_section(w, binary, var)
+        # Whatever an app connects to (another service, PostgreSQL, Redis, RabbitMQ) it waits for.
+        for var, s in env.items():
+            for host in re.findall(r"(?:@|//)([\w\-]+):\d+", s.value or ""):
+                if host in services and host != name and host not in (svc.get("depends_on") or {}):
+                    problem(w, f"{var} reaches {host}, which is not in depends_on")
+        for var, s in env.items():
+            if var.endswith("_JWT_SECRET") and f"${{{COMPOSE_JWT_VARIABLE}" not in (s.value or ""):
+                problem(w, f"{var} must come from ${{{COMPOSE_JWT_VARIABLE}:-...}} (one variable, both JWT secrets)")
+    check_settings(where, comps, secrets_required=False)
 
 
 # ---------------------------------------------------------------------------------------------- kubernetes
@@ -285,6 +400,7 @@ def check_k8s() -> None:
     def container_ports(tpl: dict) -> dict:
         return {p.get("name"): p["containerPort"] for c in tpl["spec"]["containers"] for p in c.get("ports", [])}
 
+    used_secret_keys: set[tuple[str, str]] = set()
     for where, o, tpl in pods:
         labels = tpl["metadata"].get("labels", {})
         if o["kind"] == "Deployment" and not matches(o["spec"]["selector"]["matchLabels"], labels):
@@ -293,29 +409,30 @@ def check_k8s() -> None:
             w = f"{where} container {c['name']}"
             binary = check_image(w, c["image"])
             ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
-            env_names = set()
+            env: dict[str, Setting] = {}
             for ref in c.get("envFrom", []):
                 cm = ref.get("configMapRef", {}).get("name")
                 if cm and cm not in configmaps:
                     problem(w, f"envFrom names ConfigMap {cm!r}, which no manifest defines")
                 elif cm:
-                    env_names |= set(configmaps[cm].get("data", {}))
+                    env.update({k: Setting(value=str(v)) for k, v in configmaps[cm].get("data", {}).items()})
             for e in c.get("env", []):
                 check_env_name(w, e["name"])
-                env_names.add(e["name"])
+                check_own_section(w, binary or "", e["name"])
                 ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+                env[e["name"]] = Setting(secret=(ref["name"], ref["key"])) if ref else Setting(value=e.get("value"))
+                if ref:
+                    used_secret_keys.add((ref["name"], ref["key"]))
                 if ref and ref["key"] not in secrets.get(ref["name"], {}).get("stringData", {}):
                     problem(w, f"{e['name']} reads key {ref['key']!r} missing from Secret {ref['name']!r}")
             section = SECTIONS.get(binary or "")
             if section and o["kind"] == "Deployment":
+                K8S_SETTINGS[binary] = env
                 addr_var = f"IKNOW__{section.upper()}__{'HTTP' if section == 'gateway' else 'GRPC'}_ADDR"
                 for cm_ref in c.get("envFrom", []):
                     value = configmaps.get(cm_ref.get("configMapRef", {}).get("name"), {}).get("data", {})
                     if addr_var in value and addr_port(value[addr_var]) not in ports.values():
                         problem(w, f"{addr_var}={value[addr_var]} is not a containerPort")
-                for var in (v for v in ENV_NAMES if v.startswith(f"IKNOW__{section.upper()}__")):
-                    if var.endswith("_URL") and var not in env_names and "127.0.0.1" in str(ENV_NAMES[var]):
-                        problem(w, f"{var} is not set and defaults to loopback {ENV_NAMES[var]}")
             for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
                 probe = c.get(kind)
                 if not probe:
@@ -334,6 +451,12 @@ def check_k8s() -> None:
                 hp = url_host_port(url_arg)
                 if not hp or hp[0] not in services:
                     problem(w, f"--catalog {url_arg} does not name a Service")
+
+    check_settings("k8s", K8S_SETTINGS, secrets_required=True)
+    for name, secret in secrets.items():
+        for key in secret.get("stringData", {}):
+            if (name, key) not in used_secret_keys:
+                problem(f"Secret/{name}", f"key {key!r} is read by no container")
 
     def pods_selected(selector: dict) -> list[tuple[str, dict, dict]]:
         return [p for p in pods if matches(selector, p[2]["metadata"].get("labels", {}))]
@@ -434,6 +557,9 @@ def check_helm_static() -> None:
                 problem(f"{where} {name}.secretEnv", f"{var} reads key {key!r} missing from secrets.values")
         for var in comp.get("env") or {}:
             check_env_name(f"{where} {name}.env", var)
+        for var in list(comp.get("secretEnv") or {}) + list(comp.get("env") or {}):
+            check_own_section(f"{where} {name}", name, var)
+    check_helm_settings(values, components)
     helpers = (chart_dir / "templates/_helpers.tpl").read_text()
     defined = set(re.findall(r'{{-?\s*define\s+"([^"]+)"', helpers))
     for tpl in sorted((chart_dir / "templates").iterdir()):
@@ -449,6 +575,59 @@ def check_helm_static() -> None:
                 problem(w, f".Values{path} is not in values.yaml")
         for var in re.findall(r"\b(IKNOW__[A-Z_]+?)(?=[\s:\"])", text):
             check_env_name(w, var)
+
+
+def helm_configmap_vars(values: dict) -> dict[str, Setting]:
+    """The variables templates/configmap.yaml renders (values only where they are literal in values.yaml)."""
+    text = (ROOT / "helm/iknow/templates/configmap.yaml").read_text()
+    out: dict[str, Setting] = {}
+    for line in text.splitlines():
+        m = re.match(r"^\s*(IKNOW__[A-Za-z_{}$ ]+?):\s*(.*)$", line)
+        if not m:
+            continue
+        sections = [s["section"] for s in values["services"].values()] if "$section" in m[1] else [""]
+        for section in sections:
+            var = re.sub(r"{{\s*\$section\s*}}", section.upper(), m[1])
+            out[var] = Setting(value=values["environment"] if var == "IKNOW__ENVIRONMENT" else None)
+    return out
+
+
+def check_helm_settings(values: dict, components: dict) -> None:
+    """The chart's settings: check_settings, every Secret key read, and the same keys (and literal values)
+    per component as k8s/."""
+    where = "helm/iknow"
+    shared = helm_configmap_vars(values)
+    for var in shared:
+        check_env_name(f"{where}/templates/configmap.yaml", var)
+    comps: dict[str, dict[str, Setting]] = {}
+    used: set[str] = set()
+    for name, comp in components.items():
+        env = dict(shared)
+        env.update({k: Setting(value=str(v)) for k, v in (comp.get("env") or {}).items()})
+        env.update({k: Setting(secret=("secrets", key)) for k, key in (comp.get("secretEnv") or {}).items()})
+        used |= set((comp.get("secretEnv") or {}).values())
+        comps[name] = env
+    check_settings(where, comps, secrets_required=True)
+    for key in sorted(set(values["secrets"]["values"]) - used):
+        problem(f"{where}/values.yaml secrets.values", f"key {key!r} is read by no component")
+    # Same keys of each component's own section as k8s/, the same Secret keys, the same literal values.
+    for name, env in comps.items():
+        if name not in K8S_SETTINGS:
+            continue
+        prefix = f"IKNOW__{SECTIONS[name].upper()}__"
+        mine = {v for v in env if v.startswith(prefix)}
+        theirs = {v for v in K8S_SETTINGS[name] if v.startswith(prefix)}
+        for var in sorted(theirs - mine):
+            problem(f"{where} {name}", f"{var} is set in k8s/ but not by the chart")
+        for var in sorted(mine - theirs):
+            problem(f"{where} {name}", f"{var} is set by the chart but not in k8s/")
+        for var in sorted(mine & theirs):
+            h, k = env[var], K8S_SETTINGS[name][var]
+            if h.secret or k.secret:
+                if not (h.secret and k.secret and h.secret[1] == k.secret[1]):
+                    problem(f"{where} {name}", f"{var} is {h.show(var)} here but {k.show(var)} in k8s/")
+            elif h.value is not None and h.value != k.value:
+                problem(f"{where} {name}", f"{var}={h.value!r} here but {k.value!r} in k8s/")
 
 
 def main() -> int:
