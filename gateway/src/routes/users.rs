@@ -11,8 +11,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::account::{
-    DeleteMeRequest, Deleted, DeletedResponse, Export, ExportResponse, LibraryExport, RegisterRequest,
-    UpdateMeRequest, User, UserResponse, VerifyEmailRequest,
+    DeleteMeRequest, Deleted, DeletedResponse, Export, ExportResponse, LibraryExport, RegisterRequest, UpdateMeRequest,
+    User, UserResponse, VerifyEmailRequest,
 };
 use crate::auth::AuthUser;
 use crate::body::JsonBody;
@@ -168,13 +168,13 @@ pub async fn gather_export(state: &AppState, user: Uuid) -> Result<ExportParts, 
     let mut identity = state.identity.clone();
     let mut library = state.library.clone();
     let identity_part = async {
-        let exported =
-            identity.export_user(pb::ExportUserRequest { id: user.to_string() }).await.map_err(as_caller)?;
+        let exported = identity.export_user(pb::ExportUserRequest { id: user.to_string() }).await.map_err(as_caller)?;
         serde_json::from_str::<Value>(&exported.into_inner().json)
             .map_err(|_| ApiError(Error::internal(anyhow::anyhow!("user-identity exported invalid JSON"))))
     };
     let library_part = async {
-        let exported = library.export_user_data(library_pb::ExportUserDataRequest { user_id: user.to_string() }).await?;
+        let exported =
+            library.export_user_data(library_pb::ExportUserDataRequest { user_id: user.to_string() }).await?;
         library_export(&exported.into_inner().json)
     };
     let (identity, library) = tokio::try_join!(identity_part, library_part)?;
