@@ -1,7 +1,9 @@
-//! The `iknow` command: run the whole platform (`up`), import IMDb datasets (`import imdb`), benchmark (`bench`).
+//! The `iknow` command: run the whole platform (`up`), import IMDb datasets (`import imdb`), benchmark (`bench`),
+//! evaluate identification (`eval identify`).
 #![forbid(unsafe_code)]
 
 mod bench;
+mod eval;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +28,8 @@ enum Command {
     Import(ImportCommand),
     /// Benchmark a running platform.
     Bench(bench::BenchArgs),
+    /// Evaluate a running platform's answers on labelled queries.
+    Eval(eval::EvalArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,6 +89,10 @@ async fn main() -> ExitCode {
         Command::Bench(args) => {
             init_cli_logs();
             bench::run(args).await.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Eval(args) => {
+            init_cli_logs();
+            eval::run(args).await.map(|met| if met { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
     };
     iknow_common::telemetry::shutdown();

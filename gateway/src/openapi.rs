@@ -23,6 +23,7 @@ use crate::state::AppState;
         crate::routes::actors::search_actors,
         crate::routes::content::get_content,
         crate::routes::content::search_content,
+        crate::routes::identify::identify,
         crate::routes::users::register,
         crate::routes::users::verify_email,
         crate::routes::users::me,
@@ -55,6 +56,7 @@ use crate::state::AppState;
             premium), and where the caller knows an actor from"),
         (name = "actors", description = "Actors and their filmographies"),
         (name = "content", description = "Movies, series and episodes with their cast"),
+        (name = "identify", description = "Who plays a character in a title, or who a free-text question names"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

@@ -28,7 +28,7 @@ pub struct RateLimitSubject(pub String);
 pub enum Bucket {
     /// Log-in, registration, email verification and the other `/api/v1/auth/*` routes; always per IP.
     Auth,
-    /// Every `*/search` route.
+    /// Every `*/search` route, and `/identify` (a search too).
     Search,
     /// The rest of `/api/v1`.
     Default,
@@ -49,7 +49,7 @@ pub fn classify(path: &str) -> Option<Bucket> {
     let api = path.strip_prefix("/api/v1").filter(|rest| rest.is_empty() || rest.starts_with('/'))?;
     if api == "/auth" || api.starts_with("/auth/") || api == "/users/register" || api == "/users/verify-email" {
         Some(Bucket::Auth)
-    } else if api.ends_with("/search") {
+    } else if api.ends_with("/search") || api == "/identify" {
         Some(Bucket::Search)
     } else {
         Some(Bucket::Default)
@@ -245,6 +245,7 @@ mod tests {
         assert_eq!(classify("/api/v1/users/me"), Some(Bucket::Default));
         assert_eq!(classify("/api/v1/actors/search"), Some(Bucket::Search));
         assert_eq!(classify("/api/v1/content/search"), Some(Bucket::Search));
+        assert_eq!(classify("/api/v1/identify"), Some(Bucket::Search));
         assert_eq!(classify("/api/v1/actors/123"), Some(Bucket::Default));
         assert_eq!(classify("/api/v1/authors"), Some(Bucket::Default));
         assert_eq!(classify("/api/v10/x"), None);

@@ -8,7 +8,7 @@ mod auth;
 mod generate;
 mod load;
 mod queries;
-mod stats;
+pub(crate) mod stats;
 #[cfg(test)]
 mod tests;
 

@@ -5,6 +5,7 @@ mod api;
 mod auth_limits;
 mod edge;
 mod helpers;
+mod identify;
 mod library;
 mod logs;
 mod operations;

@@ -50,6 +50,9 @@ impl ActorCatalog for Recorder {
     async fn get_casts(&self, r: Request<GetCastsRequest>) -> Result<Response<GetCastsResponse>, Status> {
         Err(self.record(&r))
     }
+    async fn identify(&self, r: Request<IdentifyRequest>) -> Result<Response<IdentifyResponse>, Status> {
+        Err(self.record(&r))
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 #![forbid(unsafe_code)]
 
 mod analyzer;
+mod candidates;
+pub mod matcher;
 mod rank;
 #[cfg(test)]
 mod tests;

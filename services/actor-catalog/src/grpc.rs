@@ -285,6 +285,17 @@ impl ActorCatalog for CatalogService {
         let casts = crate::batch::casts(&self.pool, &ids, r.include_series_regulars).await.map_err(internal)?;
         Ok(Response::new(iknow_proto::catalog::v1::GetCastsResponse { casts }))
     }
+
+    #[tracing::instrument(skip_all, fields(free_text = !request.get_ref().q.trim().is_empty(), limit = request.get_ref().limit, candidates))]
+    async fn identify(
+        &self,
+        request: Request<iknow_proto::catalog::v1::IdentifyRequest>,
+    ) -> Result<Response<iknow_proto::catalog::v1::IdentifyResponse>, Status> {
+        let params = crate::identify::validate(request.get_ref())?;
+        let response = crate::identify::identify(&self.pool, &self.indexes, &params).await?;
+        tracing::Span::current().record("candidates", response.candidates.len());
+        Ok(Response::new(response))
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod cache;
 pub mod config;
 pub mod grpc;
+pub mod identify;
 pub mod index;
 pub mod prepare;
 pub mod store;

@@ -3,6 +3,7 @@
 
 mod cache;
 mod helpers;
+mod identify;
 mod reads;
 mod search;
 mod upsert;

@@ -1,0 +1,44 @@
+//! A recall-oriented search for identification: documents matching ANY query word (typo- and
+//! prefix-tolerant like [`NameIndex::search`]), best-covered first. It finds "the matrix" when a typo fell on a
+//! short word that must otherwise match exactly ("teh matrix"), or when the query holds a word the title lacks.
+
+use tantivy::Term;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query as TantivyQuery, TermQuery};
+use tantivy::schema::IndexRecordOption;
+
+use crate::rank::{self, Ranker};
+use crate::word_query::{FirstLetter, WordQuery};
+use crate::{NameIndex, SearchError, SortBy, SortOrder, Uuid, analyzer};
+
+impl NameIndex {
+    /// Ids of up to `limit` docs matching at least one word of `text` (ranked by the sum of the words' match
+    /// scores, an exact full name first, then popularity). Empty text gives nothing.
+    pub fn search_any(&self, text: &str, limit: usize) -> Result<Vec<Uuid>, SearchError> {
+        let mut analyzer = self.inner.analyzer.clone();
+        let words = analyzer::tokens(&mut analyzer, text);
+        if words.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let f = self.inner.fields;
+        let n = words.len();
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let fields = vec![(f.name, 1.0), (f.alt, 0.8)];
+                let q: Box<dyn TantivyQuery> =
+                    Box::new(WordQuery::new(w.clone(), i + 1 == n, fields, FirstLetter::Exact));
+                (Occur::Should, q)
+            })
+            .collect();
+        let exact = TermQuery::new(Term::from_field_text(f.key, &words.join(" ")), IndexRecordOption::Basic);
+        clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(exact), 1.0))));
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.inner.reader.searcher();
+        let top = TopDocs::with_limit(limit).tweak_score(Ranker { sort_by: SortBy::Relevance, order: SortOrder::Desc });
+        let page = searcher.search(&query, &top)?;
+        let docs: Vec<_> = page.into_iter().map(|(_, doc)| doc).collect();
+        Ok(rank::ids(&searcher, &docs)?)
+    }
+}
