@@ -218,10 +218,10 @@ pub struct ExportResponse {
 pub struct RegisterRequest {
     #[schema(example = "jan@example.com")]
     pub email: String,
-    /// 3 to 30 letters, digits, `_`, `-` or `.`.
+    /// 3 to 30 letters, digits, `_` or `-`; unique.
     #[schema(example = "jan")]
     pub username: String,
-    /// At least 8 characters with a lowercase letter, an uppercase letter and a digit.
+    /// At least 12 characters with an uppercase letter, a lowercase letter, a digit and a special character.
     #[schema(format = Password)]
     pub password: String,
     /// Must be true.

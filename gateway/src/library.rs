@@ -3,7 +3,7 @@
 //! lists every failing field without a round trip (the library checks them again and stays the authority).
 
 use axum::extract::{FromRequestParts, Path, Query};
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use http::request::Parts;
 use iknow_common::{Error, FieldViolation};
 use iknow_proto::library::v1 as pb;
@@ -512,7 +512,7 @@ impl RecordViewRequest {
                     c.fail("viewedAt", "must not be in the future");
                     None
                 }
-                Some(t) => Some(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+                Some(t) => Some(rfc3339(t)),
             }
         });
         let max = i64::from(i32::MAX);
@@ -685,7 +685,7 @@ pub struct HistoryParams {
 
 /// RFC 3339 UTC, as sent to the library and put in page links.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    iknow_common::time::rfc3339(t)
 }
 
 impl HistoryParams {

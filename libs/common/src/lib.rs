@@ -12,6 +12,7 @@ pub mod preferences;
 pub mod request_id;
 pub mod shutdown;
 pub mod telemetry;
+pub mod time;
 pub mod token;
 
 pub use error::{Error, FieldViolation};

@@ -1,7 +1,7 @@
 //! SQL of the library. Every statement is scoped by `user_id`: a row of another user is never read, changed
 //! nor deleted (it is simply not found).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use iknow_proto::library::v1 as pb;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -10,7 +10,7 @@ use crate::validate::{HistoryQuery, ItemChange, NewItem, Sort, View, WatchlistQu
 
 /// RFC 3339 in UTC with `Z`, fractional seconds only when there are some.
 pub fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    iknow_common::time::rfc3339(t)
 }
 
 /// The stored summary of a title, joined to every listed row.

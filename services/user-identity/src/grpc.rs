@@ -78,10 +78,10 @@ impl From<UserRow> for User {
             email_verified: u.email_verified,
             preferences_json: u.preferences.to_string(),
             subscription_tier: u.subscription_tier,
-            subscription_expires: u.subscription_expires.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            created_at: u.created_at.to_rfc3339(),
-            last_login: u.last_login.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            updated_at: u.updated_at.to_rfc3339(),
+            subscription_expires: u.subscription_expires.map(iknow_common::time::rfc3339).unwrap_or_default(),
+            created_at: iknow_common::time::rfc3339(u.created_at),
+            last_login: u.last_login.map(iknow_common::time::rfc3339).unwrap_or_default(),
+            updated_at: iknow_common::time::rfc3339(u.updated_at),
         }
     }
 }
