@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use iknow_proto::catalog::v1::{Actor, Content};
+use iknow_proto::catalog::v1::{Actor, ActorFilmography, Content};
 use prost::Message;
 use redis::aio::MultiplexedConnection;
 use uuid::Uuid;
@@ -26,6 +26,9 @@ pub struct Cache {
     /// them: in process only (they are cheap to rebuild and hot only on the replica that serves the search).
     actor_summaries: moka::future::Cache<Uuid, Arc<Actor>>,
     content_summaries: moka::future::Cache<Uuid, Arc<Content>>,
+    /// Each actor's credits with their series, as `GetFilmographies` returns them: in process only (the
+    /// library asks for the same cast's filmographies again and again).
+    filmographies: moka::future::Cache<Uuid, Arc<ActorFilmography>>,
     redis: Arc<RedisTier>,
     prefix: String,
     ttl_seconds: u64,
@@ -58,6 +61,7 @@ impl Cache {
             contents: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             actor_summaries: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             content_summaries: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
+            filmographies: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             redis: Arc::new(RedisTier::new(&config.redis_url)),
             prefix: config.redis_prefix.clone(),
             ttl_seconds: config.cache_ttl_seconds.max(1),
@@ -141,6 +145,18 @@ impl Cache {
         }
     }
 
+    /// An actor's cached filmography (in process only).
+    pub async fn peek_filmography(&self, id: Uuid) -> Option<Arc<ActorFilmography>> {
+        self.filmographies.get(&id).await
+    }
+
+    /// Stores a filmography loaded at `generation`, unless an invalidation happened since.
+    pub async fn put_filmography(&self, id: Uuid, filmography: Arc<ActorFilmography>, generation: u64) {
+        if self.generation() == generation {
+            self.filmographies.insert(id, filmography).await;
+        }
+    }
+
     /// Stores a title summary (no cast) loaded at `generation`, unless an invalidation happened since.
     pub async fn put_content_summary(&self, id: Uuid, content: Arc<Content>, generation: u64) {
         if self.generation() == generation {
@@ -175,6 +191,7 @@ impl Cache {
         for id in actor_ids {
             self.actors.invalidate(id).await;
             self.actor_summaries.invalidate(id).await;
+            self.filmographies.invalidate(id).await;
         }
         for id in content_ids {
             self.contents.invalidate(id).await;

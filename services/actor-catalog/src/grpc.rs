@@ -149,6 +149,28 @@ impl CatalogService {
         Ok(in_order(ids, found))
     }
 
+    /// Filmographies, from the in-process cache where present, else one query for the rest; in `ids` order.
+    async fn filmographies_by_ids(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<Vec<iknow_proto::catalog::v1::ActorFilmography>, Status> {
+        let mut found = Vec::with_capacity(ids.len());
+        let mut missing = vec![];
+        for id in ids {
+            match self.cache.peek_filmography(*id).await {
+                Some(f) => found.push((*id, Arc::unwrap_or_clone(f))),
+                None => missing.push(*id),
+            }
+        }
+        let generation = self.cache.generation();
+        for f in crate::batch::filmographies(&self.pool, &missing).await.map_err(internal)? {
+            let id = f.actor_id.parse().map_err(internal)?;
+            self.cache.put_filmography(id, Arc::new(f.clone()), generation).await;
+            found.push((id, f));
+        }
+        Ok(in_order(ids, found))
+    }
+
     /// Titles without cast, from the in-process cache where present, else one query; in `ids` order.
     async fn contents_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Content>, Status> {
         let mut found = Vec::with_capacity(ids.len());
@@ -271,7 +293,7 @@ impl ActorCatalog for CatalogService {
         request: Request<GetManyRequest>,
     ) -> Result<Response<iknow_proto::catalog::v1::GetFilmographiesResponse>, Status> {
         let ids = crate::batch::parse_ids(&request.get_ref().ids, crate::batch::MAX_FILMOGRAPHY_IDS, "ids")?;
-        let filmographies = crate::batch::filmographies(&self.pool, &ids).await.map_err(internal)?;
+        let filmographies = self.filmographies_by_ids(&ids).await?;
         Ok(Response::new(iknow_proto::catalog::v1::GetFilmographiesResponse { filmographies }))
     }
 

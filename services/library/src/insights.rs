@@ -43,19 +43,23 @@ pub struct SeenTitle {
 /// length (`total_duration`, else the title's runtime; no completion percentage means all of it); a completed
 /// watchlist item without history counts the title's runtime once.
 pub async fn seen_titles(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<SeenTitle>> {
+    // One pass over the user's history rows; the title summaries are joined once, after grouping. Minutes
+    // known from the row (its duration, else its share of total_duration) are summed apart from the shares
+    // of the title's runtime, which only the summary knows.
     sqlx::query_as(
         "WITH h AS ( \
-             SELECT v.content_id, max(v.viewed_at) AS last, count(*) AS n, \
-                    COALESCE(sum(COALESCE(v.duration::numeric, round( \
-                        COALESCE(v.total_duration, s.runtime_minutes) * COALESCE(v.completion_percentage, 100) \
-                        / 100))), 0)::int8 AS minutes \
-             FROM viewing_history v JOIN content_snapshot s ON s.content_id = v.content_id \
-             WHERE v.user_id = $1 GROUP BY v.content_id \
+             SELECT content_id, max(viewed_at) AS last, count(*) AS n, \
+                    COALESCE(sum(duration), 0) + COALESCE(sum(total_duration * COALESCE(completion_percentage, 100) \
+                        / 100) FILTER (WHERE duration IS NULL), 0) AS known_minutes, \
+                    COALESCE(sum(COALESCE(completion_percentage, 100) / 100) \
+                        FILTER (WHERE duration IS NULL AND total_duration IS NULL), 0) AS runtime_share \
+             FROM viewing_history WHERE user_id = $1 GROUP BY content_id \
          ), w AS ( \
              SELECT content_id, completed_at FROM watchlist WHERE user_id = $1 AND status = 'completed' \
          ) \
          SELECT s.content_id, GREATEST(h.last, w.completed_at) AS last_viewed_at, COALESCE(h.n, 0) AS view_count, \
-                CASE WHEN h.content_id IS NULL THEN COALESCE(s.runtime_minutes, 0)::int8 ELSE h.minutes END \
+                CASE WHEN h.content_id IS NULL THEN COALESCE(s.runtime_minutes, 0)::int8 \
+                     ELSE round(h.known_minutes + h.runtime_share * COALESCE(s.runtime_minutes, 0))::int8 END \
                     AS minutes, \
                 s.series_id, s.poster_url, s.runtime_minutes \
          FROM h FULL JOIN w ON w.content_id = h.content_id \
@@ -271,33 +275,39 @@ pub async fn familiar_faces(
     r: &pb::FamiliarFacesRequest,
 ) -> Result<pb::FamiliarFacesResponse, Error> {
     let (user_id, content_id) = two_ids(&r.user_id, "contentId", &r.content_id)?;
-    let title = [content_id];
-    let (rows, casts) = tokio::join!(seen_titles(pool, user_id), catalog.casts(&title, true));
+    // The cast and its filmographies are read while the history query runs.
+    let catalogue = async {
+        let cast = catalog
+            .casts(&[content_id], true)
+            .await?
+            .into_iter()
+            .find(|c| c.content_id == content_id.to_string())
+            .ok_or_else(|| Error::not_found("CONTENT_NOT_FOUND", "No title with this id"))?;
+        let mut members: Vec<(Uuid, cat::CastCredit)> = vec![];
+        let mut listed = HashSet::new();
+        for credit in cast.cast {
+            let Some(id) = credit.member.as_ref().and_then(|m| iknow_common::id::parse(&m.actor_id)) else { continue };
+            if listed.insert(id) {
+                members.push((id, credit));
+            }
+        }
+        let ids: Vec<Uuid> = members.iter().map(|(id, _)| *id).collect();
+        let films: HashMap<String, cat::ActorFilmography> =
+            catalog.filmographies(&ids).await?.into_iter().map(|f| (f.actor_id.clone(), f)).collect();
+        Ok::<_, Error>((cast.series_id, members, films))
+    };
+    let (rows, answer) = tokio::join!(seen_titles(pool, user_id), catalogue);
     let index = SeenIndex::new(rows.map_err(Error::internal)?);
-    let cast = casts?
-        .into_iter()
-        .find(|c| c.content_id == content_id.to_string())
-        .ok_or_else(|| Error::not_found("CONTENT_NOT_FOUND", "No title with this id"))?;
-    if index.is_empty() || cast.cast.is_empty() {
+    let (series_id, members, films) = answer?;
+    if index.is_empty() || members.is_empty() {
         return Ok(pb::FamiliarFacesResponse { faces: vec![] });
     }
     // This title, and for an episode its series: neither they nor the series' episodes count as "elsewhere".
     let mut excluded = HashSet::from([content_id]);
-    excluded.extend(iknow_common::id::parse(&cast.series_id));
-    let mut members: Vec<(Uuid, &cat::CastCredit, &cat::CastMember)> = vec![];
-    let mut listed = HashSet::new();
-    for credit in &cast.cast {
-        let Some(m) = &credit.member else { continue };
-        let Some(id) = iknow_common::id::parse(&m.actor_id) else { continue };
-        if listed.insert(id) {
-            members.push((id, credit, m));
-        }
-    }
-    let ids: Vec<Uuid> = members.iter().map(|(id, ..)| *id).collect();
-    let films: HashMap<String, cat::ActorFilmography> =
-        catalog.filmographies(&ids).await?.into_iter().map(|f| (f.actor_id.clone(), f)).collect();
+    excluded.extend(iknow_common::id::parse(&series_id));
     let mut faces = vec![];
-    for (id, credit, m) in members {
+    for (id, credit) in members {
+        let Some(m) = credit.member else { continue };
         let Some(film) = films.get(&id.to_string()) else { continue };
         let (items, _) = known_from(&film.credits, &index, &excluded);
         let Some(last) = items.iter().map(|(_, s)| s.last).max() else { continue };
@@ -311,11 +321,11 @@ pub async fn familiar_faces(
         faces.push((
             last,
             pb::FamiliarFace {
-                actor_id: m.actor_id.clone(),
-                actor_name: m.actor_name.clone(),
-                profile_image_url: m.profile_image_url.clone(),
-                role_name: m.role_name.clone(),
-                characters: m.characters.clone(),
+                actor_id: m.actor_id,
+                actor_name: m.actor_name,
+                profile_image_url: m.profile_image_url,
+                role_name: m.role_name,
+                characters: m.characters,
                 series_regular: credit.series_regular,
                 example,
                 seen_count,
