@@ -19,6 +19,7 @@ pub const EXISTING_ITEM_METADATA: &str = "x-existing-item-bin";
 pub struct LibraryService {
     pool: PgPool,
     catalog: Catalog,
+    seen: crate::seen::SeenCache,
 }
 
 fn internal(e: impl Into<anyhow::Error>) -> Status {
@@ -93,7 +94,7 @@ pub fn entry_json(e: &pb::HistoryEntry) -> serde_json::Value {
 
 impl LibraryService {
     pub fn new(pool: PgPool, catalog: Catalog) -> Self {
-        Self { pool, catalog }
+        Self { seen: crate::seen::SeenCache::new(pool.clone()), pool, catalog }
     }
 }
 
@@ -251,7 +252,7 @@ impl Library for LibraryService {
         &self,
         request: Request<pb::KnownFromRequest>,
     ) -> Result<Response<pb::KnownFromResponse>, Status> {
-        let reply = crate::insights::known_from_actor(&self.pool, &self.catalog, request.get_ref()).await?;
+        let reply = crate::insights::known_from_actor(&self.seen, &self.catalog, request.get_ref()).await?;
         Ok(Response::new(reply))
     }
 
@@ -260,7 +261,7 @@ impl Library for LibraryService {
         &self,
         request: Request<pb::FamiliarFacesRequest>,
     ) -> Result<Response<pb::FamiliarFacesResponse>, Status> {
-        let reply = crate::insights::familiar_faces(&self.pool, &self.catalog, request.get_ref()).await?;
+        let reply = crate::insights::familiar_faces(&self.seen, &self.catalog, request.get_ref()).await?;
         Ok(Response::new(reply))
     }
 
@@ -269,7 +270,7 @@ impl Library for LibraryService {
         &self,
         request: Request<pb::ActorStatsRequest>,
     ) -> Result<Response<pb::ActorStatsResponse>, Status> {
-        let reply = crate::insights::actor_stats(&self.pool, &self.catalog, request.get_ref()).await?;
+        let reply = crate::insights::actor_stats(&self.seen, &self.catalog, request.get_ref()).await?;
         Ok(Response::new(reply))
     }
 }

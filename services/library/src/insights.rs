@@ -1,10 +1,6 @@
 //! "Where do I know them from": known-from, familiar faces and actor stats. Each joins the user's seen titles
-//! (one query on the library's database) with batch reads of the catalogue (`GetFilmographies`, `GetCasts`;
-//! never a call per row), and answers Unavailable while the catalogue is down.
-//!
-//! "Seen" is a title in the history or a completed watchlist item. An episode seen also counts its series as
-//! seen, because series regulars are credited on the series: the series' last view is its latest episode
-//! view, its view count the sum of its episodes' (and its own).
+//! ([`crate::seen`]) with batch reads of the catalogue (`GetFilmographies`, `GetCasts`; never a call per row),
+//! and answers Unavailable while the catalogue is down.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,107 +8,16 @@ use chrono::{DateTime, Utc};
 use iknow_common::{Error, FieldViolation};
 use iknow_proto::catalog::v1 as cat;
 use iknow_proto::library::v1 as pb;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::catalog::Catalog;
+use crate::seen::{SeenCache, SeenIndex, Sighting};
 use crate::store::time;
 
 /// Default and largest `limit` of `ActorStats`.
 pub const DEFAULT_STATS_LIMIT: i32 = 20;
 /// Largest `limit` of `ActorStats`.
 pub const MAX_STATS_LIMIT: i32 = 100;
-
-/// One title the user has seen, with what the library stores about it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SeenTitle {
-    pub content_id: Uuid,
-    pub last_viewed_at: DateTime<Utc>,
-    /// History rows (one per UTC day viewed).
-    pub view_count: i64,
-    /// Minutes watched (see [`seen_titles`]).
-    pub minutes: i64,
-    pub series_id: Option<Uuid>,
-    pub poster_url: Option<String>,
-    pub runtime_minutes: Option<i32>,
-}
-
-/// Every title the user has seen, most recent first (one query).
-///
-/// Minutes: each history row counts its `duration`; a row without one counts its completion share of its
-/// length (`total_duration`, else the title's runtime; no completion percentage means all of it); a completed
-/// watchlist item without history counts the title's runtime once.
-pub async fn seen_titles(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<SeenTitle>> {
-    // One pass over the user's history rows; the title summaries are joined once, after grouping. Minutes
-    // known from the row (its duration, else its share of total_duration) are summed apart from the shares
-    // of the title's runtime, which only the summary knows.
-    sqlx::query_as(
-        "WITH h AS ( \
-             SELECT content_id, max(viewed_at) AS last, count(*) AS n, \
-                    COALESCE(sum(duration), 0) + COALESCE(sum(total_duration * COALESCE(completion_percentage, 100) \
-                        / 100) FILTER (WHERE duration IS NULL), 0) AS known_minutes, \
-                    COALESCE(sum(COALESCE(completion_percentage, 100) / 100) \
-                        FILTER (WHERE duration IS NULL AND total_duration IS NULL), 0) AS runtime_share \
-             FROM viewing_history WHERE user_id = $1 GROUP BY content_id \
-         ), w AS ( \
-             SELECT content_id, completed_at FROM watchlist WHERE user_id = $1 AND status = 'completed' \
-         ) \
-         SELECT s.content_id, GREATEST(h.last, w.completed_at) AS last_viewed_at, COALESCE(h.n, 0) AS view_count, \
-                CASE WHEN h.content_id IS NULL THEN COALESCE(s.runtime_minutes, 0)::int8 \
-                     ELSE round(h.known_minutes + h.runtime_share * COALESCE(s.runtime_minutes, 0))::int8 END \
-                    AS minutes, \
-                s.series_id, s.poster_url, s.runtime_minutes \
-         FROM h FULL JOIN w ON w.content_id = h.content_id \
-         JOIN content_snapshot s ON s.content_id = COALESCE(h.content_id, w.content_id) \
-         ORDER BY last_viewed_at DESC, s.content_id",
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await
-}
-
-/// When and how often a title counts as seen.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Sighting {
-    pub last: DateTime<Utc>,
-    pub views: i64,
-}
-
-/// The seen titles by id, with every series counted as seen through its seen episodes.
-#[derive(Debug, Default)]
-pub struct SeenIndex {
-    pub titles: HashMap<Uuid, Sighting>,
-    /// What the library stores about the titles seen directly (poster, runtime).
-    pub stored: HashMap<Uuid, SeenTitle>,
-}
-
-impl SeenIndex {
-    /// Indexes `rows`, adding each seen episode's series.
-    pub fn new(rows: Vec<SeenTitle>) -> Self {
-        let mut titles: HashMap<Uuid, Sighting> = HashMap::with_capacity(rows.len());
-        let mut add = |id: Uuid, s: Sighting| {
-            titles
-                .entry(id)
-                .and_modify(|t| {
-                    t.last = t.last.max(s.last);
-                    t.views += s.views;
-                })
-                .or_insert(s);
-        };
-        for r in &rows {
-            let s = Sighting { last: r.last_viewed_at, views: r.view_count };
-            add(r.content_id, s);
-            if let Some(series) = r.series_id {
-                add(series, s);
-            }
-        }
-        Self { titles, stored: rows.into_iter().map(|r| (r.content_id, r)).collect() }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.titles.is_empty()
-    }
-}
 
 fn content_type(t: i32) -> &'static str {
     match cat::ContentType::try_from(t) {
@@ -245,14 +150,14 @@ fn two_ids(user_id: &str, field: &str, value: &str) -> Result<(Uuid, Uuid), Erro
 
 /// `KnownFrom`.
 pub async fn known_from_actor(
-    pool: &PgPool,
+    seen: &SeenCache,
     catalog: &Catalog,
     r: &pb::KnownFromRequest,
 ) -> Result<pb::KnownFromResponse, Error> {
     let (user_id, actor_id) = two_ids(&r.user_id, "actorId", &r.actor_id)?;
     let actor = [actor_id];
-    let (rows, films) = tokio::join!(seen_titles(pool, user_id), catalog.filmographies(&actor));
-    let index = SeenIndex::new(rows.map_err(Error::internal)?);
+    let (index, films) = tokio::join!(seen.of(user_id), catalog.filmographies(&actor));
+    let index = index.map_err(Error::internal)?;
     let film = films?
         .into_iter()
         .find(|f| f.actor_id == actor_id.to_string())
@@ -270,7 +175,7 @@ pub async fn known_from_actor(
 
 /// `FamiliarFaces`.
 pub async fn familiar_faces(
-    pool: &PgPool,
+    seen: &SeenCache,
     catalog: &Catalog,
     r: &pb::FamiliarFacesRequest,
 ) -> Result<pb::FamiliarFacesResponse, Error> {
@@ -296,8 +201,8 @@ pub async fn familiar_faces(
             catalog.filmographies(&ids).await?.into_iter().map(|f| (f.actor_id.clone(), f)).collect();
         Ok::<_, Error>((cast.series_id, members, films))
     };
-    let (rows, answer) = tokio::join!(seen_titles(pool, user_id), catalogue);
-    let index = SeenIndex::new(rows.map_err(Error::internal)?);
+    let (index, answer) = tokio::join!(seen.of(user_id), catalogue);
+    let index = index.map_err(Error::internal)?;
     let (series_id, members, films) = answer?;
     if index.is_empty() || members.is_empty() {
         return Ok(pb::FamiliarFacesResponse { faces: vec![] });
@@ -362,7 +267,7 @@ struct Tally {
 
 /// `ActorStats`.
 pub async fn actor_stats(
-    pool: &PgPool,
+    seen: &SeenCache,
     catalog: &Catalog,
     r: &pb::ActorStatsRequest,
 ) -> Result<pb::ActorStatsResponse, Error> {
@@ -378,8 +283,7 @@ pub async fn actor_stats(
     if !violations.is_empty() {
         return Err(Error::validation(violations));
     }
-    let rows = seen_titles(pool, user_id).await.map_err(Error::internal)?;
-    let index = SeenIndex::new(rows);
+    let index = seen.of(user_id).await.map_err(Error::internal)?;
     if index.stored.is_empty() {
         return Ok(pb::ActorStatsResponse { actors: vec![], titles_seen: 0 });
     }
@@ -438,6 +342,7 @@ pub async fn actor_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seen::SeenTitle;
 
     fn at(h: u32) -> DateTime<Utc> {
         chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap().and_hms_opt(h, 0, 0).unwrap().and_utc()
@@ -466,15 +371,6 @@ mod tests {
             }),
             series: series.map(|s| cat::ContentRef { id: s.to_string(), ..Default::default() }),
         }
-    }
-
-    #[test]
-    fn episodes_count_their_series_as_seen() {
-        let (series, e1, e2) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let index = SeenIndex::new(vec![seen(e1, Some(series), 3, 1), seen(e2, Some(series), 5, 2)]);
-        assert_eq!(index.titles[&series], Sighting { last: at(5), views: 3 });
-        assert_eq!(index.titles.len(), 3);
-        assert_eq!(index.stored.len(), 2);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod consumer;
 pub mod grpc;
 pub mod insights;
+pub mod seen;
 pub mod store;
 pub mod validate;
 

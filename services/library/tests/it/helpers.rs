@@ -256,6 +256,15 @@ pub fn at(days: i64, hh: u32, mm: u32) -> DateTime<Utc> {
 }
 
 impl TestApp {
+    /// A second library replica on the same database (it stops with the test's runtime).
+    pub async fn replica(&self) -> LibraryClient<Channel> {
+        let config = library::Config::for_tests(&self._dbs.1.url, &self.catalog_proxy.url("http"), &self.exchange);
+        let app = library::build(&config).await.expect("the replica builds");
+        let url = format!("http://{}", app.addr());
+        tokio::spawn(app.run_until(std::future::pending()));
+        LibraryClient::connect(url).await.expect("the replica answers")
+    }
+
     pub async fn add(&self, user: &str, content_id: &str) -> Result<pb::WatchlistItem, tonic::Status> {
         self.add_with(pb::AddToWatchlistRequest {
             user_id: user.into(),

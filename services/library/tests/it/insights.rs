@@ -4,6 +4,7 @@
 //! while the catalogue is down.
 
 use iknow_proto::library::v1 as pb;
+use iknow_proto::library::v1::library_client::LibraryClient;
 use tonic::Code;
 
 use crate::helpers::*;
@@ -162,4 +163,37 @@ async fn with_the_catalogue_down_only_these_answer_unavailable() {
     app.catalog_proxy.restore();
     let back = iknow_testkit::eventually(10, || async { app.known_from(&u, &hanks).await.ok() }).await;
     assert_eq!(back.seen_count, 2);
+}
+
+#[tokio::test]
+async fn a_change_on_one_replica_shows_at_once_on_another() {
+    let app = spawn().await;
+    let u = app.viewer().await;
+    let fishburne = app.titles.actor(FISHBURNE).await;
+    let mut other = app.replica().await;
+    let ask = |client: &mut LibraryClient<tonic::transport::Channel>| {
+        let r = pb::KnownFromRequest { user_id: u.clone(), actor_id: fishburne.clone() };
+        let mut client = client.clone();
+        async move { client.known_from(r).await.unwrap().into_inner().seen_count }
+    };
+    assert_eq!(ask(&mut other).await, 1, "The Matrix");
+    assert_eq!(ask(&mut other).await, 1, "asked again: the replica's cached copy");
+
+    // A view recorded through the first replica: the second one sees it on its next read.
+    let pilot = app.titles.id(PILOT).await;
+    let view = app.view_at(&u, &pilot, at(0, 0, 1), None).await;
+    assert_eq!(ask(&mut other).await, 2, "The Matrix and the pilot");
+    app.delete_entry(&u, &view.entry.unwrap().id).await.unwrap();
+    assert_eq!(ask(&mut other).await, 1, "the deleted view is gone");
+    // Completing a watchlist item counts too.
+    app.add(&u, &pilot).await.unwrap();
+    assert_eq!(ask(&mut other).await, 1, "on the watchlist, not completed: not seen");
+    let done = pb::UpdateWatchlistItemRequest {
+        user_id: u.clone(),
+        content_id: pilot,
+        status: Some("completed".into()),
+        ..Default::default()
+    };
+    app.update(done).await.unwrap();
+    assert_eq!(ask(&mut other).await, 2);
 }
