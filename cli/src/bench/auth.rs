@@ -105,14 +105,14 @@ pub async fn run(a: AuthArgs) -> anyhow::Result<()> {
         "get-actor bearer",
         a.concurrency,
         Stop::After(duration),
-        get_with_token(client.clone(), urls[0].clone(), token.clone()),
+        load::get_urls_as(client.clone(), urls.clone(), Some(token.clone())),
     )
     .await;
     let me = load::closed_loop(
         "users/me",
         a.concurrency,
         Stop::After(duration),
-        get_with_token(client.clone(), base.join("api/v1/users/me")?, token.clone()),
+        load::get_urls_as(client.clone(), Arc::new(vec![base.join("api/v1/users/me")?]), Some(token.clone())),
     )
     .await;
     let overhead = overhead_line(&anonymous, &bearer);
@@ -167,7 +167,7 @@ fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
-async fn register(client: &Client, base: &Url, username: &str, password: &str) -> anyhow::Result<()> {
+pub(super) async fn register(client: &Client, base: &Url, username: &str, password: &str) -> anyhow::Result<()> {
     let body = json!({
         "email": format!("{username}@bench.example.com"),
         "username": username,
@@ -184,7 +184,7 @@ async fn register(client: &Client, base: &Url, username: &str, password: &str) -
     }
 }
 
-async fn login(client: &Client, base: &Url, login: &str, password: &str) -> anyhow::Result<String> {
+pub(super) async fn login(client: &Client, base: &Url, login: &str, password: &str) -> anyhow::Result<String> {
     let resp = client
         .post(base.join("api/v1/auth/login")?)
         .json(&json!({ "login": login, "password": password }))
@@ -231,22 +231,6 @@ async fn login_loop(
         }
     })
     .await
-}
-
-fn get_with_token(
-    client: Client,
-    url: Url,
-    token: String,
-) -> impl Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send>> {
-    move |_| {
-        let request = client.get(url.clone()).bearer_auth(&token);
-        Box::pin(async move {
-            match request.send().await {
-                Ok(resp) => resp.status().is_success() && resp.bytes().await.is_ok(),
-                Err(_) => false,
-            }
-        })
-    }
 }
 
 /// How much a bearer token adds to the same request: latency and throughput against the anonymous baseline.

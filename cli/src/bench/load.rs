@@ -80,11 +80,22 @@ pub fn get_urls(
     client: Client,
     urls: Arc<Vec<Url>>,
 ) -> impl Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send>> {
+    get_urls_as(client, urls, None)
+}
+
+/// [`get_urls`], with `Authorization: Bearer <token>` when a token is given.
+pub fn get_urls_as(
+    client: Client,
+    urls: Arc<Vec<Url>>,
+    token: Option<String>,
+) -> impl Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send>> {
     move |i| {
-        let client = client.clone();
-        let url = urls[(i as usize) % urls.len()].clone();
+        let mut request = client.get(urls[(i as usize) % urls.len()].clone());
+        if let Some(t) = &token {
+            request = request.bearer_auth(t);
+        }
         Box::pin(async move {
-            match client.get(url).send().await {
+            match request.send().await {
                 Ok(resp) if resp.status().is_success() => resp.bytes().await.is_ok(),
                 Ok(resp) => {
                     let _ = resp.bytes().await;

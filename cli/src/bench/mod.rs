@@ -2,10 +2,12 @@
 //! gateway beside the specification's plain PostgreSQL full-text query on the same data.
 //!
 //! Sequence: `iknow bench generate --dir DIR`, `iknow import imdb DIR`, start the platform (`iknow up
-//! --no-import`), `iknow bench run`. `iknow bench auth` measures authentication on any running platform.
+//! --no-import`), `iknow bench run`. `iknow bench auth` measures authentication on any running platform;
+//! `iknow bench insights` "where do I know them from" for a user with a long history on the imported catalogue.
 
 mod auth;
 mod generate;
+mod insights;
 mod load;
 mod queries;
 pub(crate) mod stats;
@@ -40,6 +42,8 @@ enum BenchCommand {
     Run(RunArgs),
     /// Measure argon2id, login throughput and the per-request cost of JWT verification on a running platform.
     Auth(auth::AuthArgs),
+    /// Measure familiar faces and known-from for a user with a long history, against a plain title read.
+    Insights(insights::InsightsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +99,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Generate(a) => generate_cmd(a),
         BenchCommand::Run(a) => run_cmd(a).await,
         BenchCommand::Auth(a) => auth::run(a).await,
+        BenchCommand::Insights(a) => insights::run(a).await,
     }
 }
 
