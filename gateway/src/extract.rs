@@ -268,7 +268,7 @@ fn one_of<T: Copy>(
 }
 
 /// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

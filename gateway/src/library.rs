@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::body::BodyFields;
 use crate::dto::ContentKind;
 use crate::envelope::{ApiError, Meta, Pagination};
-use crate::extract::SortOrder;
+use crate::extract::{SortOrder, encode};
 
 /// Longest watchlist notes, in characters.
 pub const MAX_NOTES: usize = 2000;
@@ -578,19 +578,6 @@ fn page(pairs: &[(String, String)], bad: &mut Vec<FieldViolation>) -> (u32, u32)
         }
     };
     (limit, offset)
-}
-
-/// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Paging of one page of a list: links to the neighbouring pages when they exist (`url(offset)` makes one).

@@ -342,23 +342,7 @@ pub async fn actor_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seen::SeenTitle;
-
-    fn at(h: u32) -> DateTime<Utc> {
-        chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap().and_hms_opt(h, 0, 0).unwrap().and_utc()
-    }
-
-    fn seen(id: Uuid, series: Option<Uuid>, h: u32, views: i64) -> SeenTitle {
-        SeenTitle {
-            content_id: id,
-            last_viewed_at: at(h),
-            view_count: views,
-            minutes: 10,
-            series_id: series,
-            poster_url: None,
-            runtime_minutes: None,
-        }
-    }
+    use crate::seen::test_rows::seen;
 
     fn credit(id: Uuid, series: Option<Uuid>, role: &str, order: i32) -> cat::FilmographyCredit {
         cat::FilmographyCredit {

@@ -153,15 +153,18 @@ impl SeenCache {
     }
 }
 
+/// Rows for unit tests of this module and of [`crate::insights`].
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_rows {
     use super::*;
 
-    fn at(h: u32) -> DateTime<Utc> {
+    /// 2024-05-01 at `h`:00 UTC.
+    pub fn at(h: u32) -> DateTime<Utc> {
         chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap().and_hms_opt(h, 0, 0).unwrap().and_utc()
     }
 
-    fn seen(id: Uuid, series: Option<Uuid>, h: u32, views: i64) -> SeenTitle {
+    /// A title seen `views` times, last at `h`:00.
+    pub fn seen(id: Uuid, series: Option<Uuid>, h: u32, views: i64) -> SeenTitle {
         SeenTitle {
             content_id: id,
             last_viewed_at: at(h),
@@ -172,6 +175,12 @@ mod tests {
             runtime_minutes: None,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_rows::{at, seen};
+    use super::*;
 
     #[test]
     fn episodes_count_their_series_as_seen() {
