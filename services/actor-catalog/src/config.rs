@@ -21,6 +21,13 @@ pub struct Config {
     pub local_cache_capacity: u64,
     /// Seconds an entry lives in the in-process cache.
     pub local_cache_ttl_seconds: u64,
+    /// Rows written (actors, titles, credits) after which the tables are analysed again; 0 never.
+    #[serde(default = "default_analyze_after_rows")]
+    pub analyze_after_rows: u64,
+}
+
+fn default_analyze_after_rows() -> u64 {
+    100_000
 }
 
 impl Config {
@@ -35,6 +42,7 @@ impl Config {
             cache_ttl_seconds: 3600,
             local_cache_capacity: 10_000,
             local_cache_ttl_seconds: 300,
+            analyze_after_rows: default_analyze_after_rows(),
         }
     }
 }
@@ -47,5 +55,6 @@ mod tests {
         let c: super::Config = settings.section("catalog").unwrap();
         assert_eq!(c.redis_prefix, "iknow:catalog:");
         assert!(c.local_cache_capacity > 0);
+        assert_eq!(c.analyze_after_rows, 100_000);
     }
 }

@@ -27,6 +27,7 @@ pub struct CatalogService {
     pool: PgPool,
     cache: Cache,
     indexes: Indexes,
+    analyzer: Arc<crate::analyze::Analyzer>,
 }
 
 fn internal(e: impl Into<anyhow::Error>) -> Status {
@@ -127,7 +128,12 @@ fn in_order<T>(ids: &[Uuid], items: Vec<(Uuid, T)>) -> Vec<T> {
 
 impl CatalogService {
     pub fn new(pool: PgPool, cache: Cache, indexes: Indexes) -> Self {
-        Self { pool, cache, indexes }
+        Self { pool, cache, indexes, analyzer: crate::analyze::Analyzer::new(0) }
+    }
+
+    /// Refreshes the planner statistics after bulk writes (see [`crate::analyze`]).
+    pub fn with_analyzer(self, analyzer: Arc<crate::analyze::Analyzer>) -> Self {
+        Self { analyzer, ..self }
     }
 
     /// Actors without filmography, from the in-process cache where present, else one query; in `ids` order.
@@ -254,12 +260,14 @@ impl ActorCatalog for CatalogService {
         let started = std::time::Instant::now();
         let outcome = upsert::upsert_batch(&self.pool, request.into_inner()).await.map_err(internal)?;
         let db_ms = started.elapsed().as_millis() as u64;
+        let r = &outcome.response;
+        let written = u64::from(r.actors_written) + u64::from(r.contents_written) + u64::from(r.credits_written);
+        self.analyzer.wrote(written, &self.pool);
         self.cache.invalidate(&outcome.touched_actors, &outcome.touched_contents).await;
         // The batch is committed: a failed index refresh leaves search stale, it must not fail the call.
         if let Err(e) = self.indexes.refresh(&self.pool, &outcome.touched_actors, &outcome.touched_contents).await {
             tracing::error!(error = ?e, "search index refresh failed");
         }
-        let r = &outcome.response;
         tracing::info!(
             actors_written = r.actors_written,
             contents_written = r.contents_written,

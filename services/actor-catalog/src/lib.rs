@@ -2,6 +2,7 @@
 //! typo-tolerant search over in-memory indexes and a two-tier (in-process + Redis) read cache.
 #![forbid(unsafe_code)]
 
+pub mod analyze;
 pub mod batch;
 pub mod cache;
 pub mod config;
@@ -48,7 +49,8 @@ impl Application {
         let cache = cache::Cache::new(&config);
         cache.probe().await;
         let (listener, addr) = g::bind(&config.grpc_addr).await?;
-        let service = grpc::CatalogService::new(pool.clone(), cache, indexes);
+        let service = grpc::CatalogService::new(pool.clone(), cache, indexes)
+            .with_analyzer(analyze::Analyzer::new(config.analyze_after_rows));
         Ok(Application { listener, addr, pool, service })
     }
 

@@ -104,3 +104,29 @@ async fn migrations_are_idempotent_and_data_survives_a_restart() {
     let r = again.upsert(sample()).await;
     assert_eq!(r.actors_written + r.contents_written + r.credits_written, 0);
 }
+
+#[tokio::test]
+async fn bulk_writes_refresh_the_planner_statistics() {
+    iknow_common::telemetry::init_for_tests();
+    let db = iknow_testkit::TestDb::new().await;
+    let mut config =
+        actor_catalog::config_for_tests(&db.url, &iknow_testkit::redis_url(), &iknow_testkit::unique_prefix("analyze"));
+    config.analyze_after_rows = 5;
+    let app = actor_catalog::Application::build(config).await.unwrap();
+    let pool = app.pool().clone();
+    let url = format!("http://{}", app.addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let mut client = iknow_proto::catalog::v1::actor_catalog_client::ActorCatalogClient::connect(url).await.unwrap();
+    let analysed = async || -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('actors', 'content', 'filmography') \
+             AND GREATEST(last_analyze, last_autoanalyze) IS NOT NULL",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(analysed().await, 0, "a new database has never been analysed");
+    client.upsert_batch(sample()).await.unwrap();
+    iknow_testkit::eventually(20, || async { (analysed().await == 3).then_some(()) }).await;
+}
