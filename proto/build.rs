@@ -6,6 +6,7 @@ use std::path::PathBuf;
 const PROTOS: &[&str] = &[
     "proto/iknow/catalog/v1/catalog.proto",
     "proto/iknow/identity/v1/identity.proto",
+    "proto/iknow/ingest/v1/ingest.proto",
     "proto/iknow/library/v1/library.proto",
 ];
 

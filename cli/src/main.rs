@@ -1,5 +1,5 @@
-//! The `iknow` command: run the whole platform (`up`), import IMDb datasets (`import imdb`), benchmark (`bench`),
-//! evaluate identification (`eval identify`).
+//! The `iknow` command: run the whole platform (`up`), import IMDb datasets (`import imdb`), list import jobs
+//! (`jobs`), benchmark (`bench`), evaluate identification (`eval identify`).
 #![forbid(unsafe_code)]
 
 mod bench;
@@ -26,6 +26,8 @@ enum Command {
     /// Import a dataset into the catalogue.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// List the ingest service's import jobs (state, counts, errors), or show one.
+    Jobs(JobsArgs),
     /// Benchmark a running platform.
     Bench(bench::BenchArgs),
     /// Evaluate a running platform's answers on labelled queries.
@@ -53,17 +55,38 @@ enum ImportCommand {
 
 #[derive(Debug, clap::Args)]
 struct ImdbArgs {
-    /// Directory holding the dataset files.
+    /// Directory holding the dataset files (as the ingest service sees it; made absolute).
     dir: PathBuf,
-    /// gRPC URL of the actor catalogue.
+    /// Import from this process straight into the catalogue, without the queue.
+    #[arg(long)]
+    direct: bool,
+    /// gRPC URL of the ingest service (default: from the configuration's [ingest] grpc_addr).
+    #[arg(long, env = "IKNOW_INGEST_URL")]
+    ingest: Option<String>,
+    /// gRPC URL of the actor catalogue (--direct).
     #[arg(long, env = "IKNOW_CATALOG_URL", default_value = "http://127.0.0.1:50051")]
     catalog: String,
-    /// Rows per UpsertBatch call.
+    /// Rows per UpsertBatch call (--direct; queued jobs use the service's [ingest] batch_size).
     #[arg(long, default_value_t = 2000)]
     batch_size: usize,
-    /// UpsertBatch calls in flight at once.
+    /// UpsertBatch calls in flight at once (--direct).
     #[arg(long, default_value_t = 3)]
     concurrency: usize,
+}
+
+#[derive(Debug, clap::Args)]
+struct JobsArgs {
+    /// Show this job in full instead of listing.
+    id: Option<String>,
+    /// gRPC URL of the ingest service (default: from the configuration's [ingest] grpc_addr).
+    #[arg(long, env = "IKNOW_INGEST_URL")]
+    ingest: Option<String>,
+    /// Jobs listed, newest first (1-100).
+    #[arg(long, default_value_t = 20)]
+    limit: u32,
+    /// Only jobs in this state: queued, running, succeeded, failed or dead.
+    #[arg(long)]
+    state: Option<String>,
 }
 
 /// Terminal users see progress bars and the report; otherwise progress lines are logged.
@@ -86,6 +109,15 @@ async fn main() -> ExitCode {
             iknow::up::run(opts).await.map(|()| ExitCode::SUCCESS)
         }
         Command::Import(ImportCommand::Imdb(args)) => import_imdb(args).await,
+        Command::Jobs(args) => {
+            init_cli_logs();
+            let url = args.ingest.unwrap_or_else(import::queue::default_ingest_url);
+            match args.id {
+                Some(id) => import::queue::show(&url, &id).await,
+                None => import::queue::list(&url, args.limit, args.state).await,
+            }
+            .map(|()| ExitCode::SUCCESS)
+        }
         Command::Bench(args) => {
             init_cli_logs();
             bench::run(args).await.map(|()| ExitCode::SUCCESS)
@@ -107,6 +139,10 @@ async fn main() -> ExitCode {
 
 async fn import_imdb(args: ImdbArgs) -> anyhow::Result<ExitCode> {
     init_cli_logs();
+    if !args.direct {
+        let url = args.ingest.unwrap_or_else(import::queue::default_ingest_url);
+        return import::queue::import(&url, &args.dir, import::stdout_is_terminal()).await;
+    }
     let opts = ImportOptions { batch_size: args.batch_size, concurrency: args.concurrency, ..ImportOptions::default() };
     let started = std::time::Instant::now();
     let report = import::import_imdb(&args.dir, args.catalog, &opts).await?;

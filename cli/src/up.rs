@@ -1,5 +1,6 @@
-//! `iknow up`: the whole platform in one process — the catalogue, the stub services and the gateway, wired
-//! to each other's bound addresses, with one shutdown signal fanned out to all — and the sample import.
+//! `iknow up`: the whole platform in one process — the catalogue, identity, library, the ingest service (its
+//! gRPC and job consumer) and the gateway, wired to each other's bound addresses, with one shutdown signal
+//! fanned out to all — and the sample import (direct, without the queue).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -37,17 +38,25 @@ pub struct Platform {
     pub gateway_url: String,
     /// gRPC URL of the catalogue.
     pub catalog_url: String,
+    /// gRPC URL of the ingest service (`iknow import imdb --ingest`).
+    pub ingest_url: String,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<ServiceResult>,
 }
 
 impl Platform {
-    /// Starts the catalogue (creating its database and running migrations), the stub services, then the
-    /// gateway pointed at the addresses they actually bound, so port 0 works everywhere.
+    /// Starts the catalogue (creating its database and running migrations), the other services (the ingest
+    /// workers pointed at the catalogue), then the gateway pointed at the addresses they actually bound, so
+    /// port 0 works everywhere.
     pub async fn start(settings: &Settings) -> anyhow::Result<Self> {
         let (shutdown, _) = watch::channel(false);
-        let mut platform =
-            Self { gateway_url: String::new(), catalog_url: String::new(), shutdown, tasks: JoinSet::new() };
+        let mut platform = Self {
+            gateway_url: String::new(),
+            catalog_url: String::new(),
+            ingest_url: String::new(),
+            shutdown,
+            tasks: JoinSet::new(),
+        };
         match platform.start_all(settings).await {
             Ok(()) => Ok(platform),
             Err(e) => {
@@ -87,7 +96,8 @@ impl Platform {
         let library_addr = library.addr();
         self.spawn("library", |stop| library.run_until(stop));
 
-        let ingest = scraper_ingest::build(&settings.section("ingest").context("[ingest]")?)
+        let ingest_settings = settings.clone().with_override("ingest.catalog_url", format!("http://{catalog_addr}"))?;
+        let ingest = scraper_ingest::build(&ingest_settings.section("ingest").context("[ingest]")?)
             .await
             .context("starting scraper-ingest")?;
         let ingest_addr = ingest.addr();
@@ -118,6 +128,7 @@ impl Platform {
         self.spawn("gateway", |stop| gateway.run_until(stop));
 
         self.catalog_url = url(catalog_addr);
+        self.ingest_url = url(ingest_addr);
         Ok(())
     }
 
@@ -222,11 +233,11 @@ pub async fn run(opts: UpOptions) -> anyhow::Result<()> {
             },
         }
     };
-    let gateway_url = platform.gateway_url.clone();
+    let (gateway_url, ingest_url) = (platform.gateway_url.clone(), platform.ingest_url.clone());
     let outcome = tokio::select! {
         () = async {
             ready.await;
-            println!("I Know is up: {gateway_url} (API /api/v1, docs /docs, health /health)");
+            println!("I Know is up: {gateway_url} (API /api/v1, docs /docs, health /health); imports: {ingest_url}");
             iknow_common::shutdown::signal().await;
         } => None,
         failed = platform.stopped() => Some(failed),

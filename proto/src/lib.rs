@@ -14,6 +14,13 @@ pub mod identity {
     }
 }
 
+/// `iknow.ingest.v1`: the scraper-ingest service (queued imports).
+pub mod ingest {
+    pub mod v1 {
+        tonic::include_proto!("iknow.ingest.v1");
+    }
+}
+
 /// `iknow.library.v1`: the library service (watchlist and viewing history).
 pub mod library {
     pub mod v1 {

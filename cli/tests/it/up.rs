@@ -7,8 +7,9 @@ use iknow_testkit::TestDb;
 
 use crate::helpers::*;
 
-/// Port 0 everywhere; the catalogue, identity and library each on their own test database.
-fn settings(db: &TestDb, identity_db: &TestDb, library_db: &TestDb) -> Settings {
+/// Port 0 everywhere; the catalogue, identity, library and ingest each on their own test database, the
+/// ingest queues under a prefix of their own.
+fn settings(db: &TestDb, identity_db: &TestDb, library_db: &TestDb, ingest_db: &TestDb) -> Settings {
     let mut s = Settings::load_with(None, []).unwrap();
     for key in ["catalog.grpc_addr", "identity.grpc_addr", "library.grpc_addr", "ingest.grpc_addr", "gateway.http_addr"]
     {
@@ -26,13 +27,20 @@ fn settings(db: &TestDb, identity_db: &TestDb, library_db: &TestDb) -> Settings 
         .unwrap()
         .with_override("library.database_max_connections", 5)
         .unwrap()
+        .with_override("ingest.database_url", ingest_db.url.clone())
+        .unwrap()
+        .with_override("ingest.queue_prefix", iknow_testkit::unique_prefix("up"))
+        .unwrap()
 }
 
 #[tokio::test]
 async fn the_platform_starts_wired_imports_once_and_shuts_down() {
     iknow_common::telemetry::init_for_tests();
     let (db, identity_db, library_db) = (TestDb::new().await, TestDb::new().await, TestDb::new().await);
-    let platform = Platform::start(&settings(&db, &identity_db, &library_db)).await.expect("the platform starts");
+    let ingest_db = TestDb::new().await;
+    let up_settings = settings(&db, &identity_db, &library_db, &ingest_db);
+    let platform = Platform::start(&up_settings).await.expect("the platform starts");
+    assert!(platform.ingest_url.starts_with("http://127.0.0.1:"));
     assert!(platform.gateway_url.starts_with("http://127.0.0.1:"));
     assert_ne!(platform.gateway_url, "http://127.0.0.1:3000", "port 0 was honoured");
 
@@ -57,7 +65,9 @@ async fn the_platform_starts_wired_imports_once_and_shuts_down() {
     assert!(second.is_none(), "the sample is imported once");
 
     let catalog_url = platform.catalog_url.clone();
+    let ingest: scraper_ingest::Config = up_settings.section("ingest").unwrap();
     platform.shutdown().await.expect("every service stops cleanly");
+    scraper_ingest::topology::delete_all(&ingest).await.expect("the test's queues are deleted");
     let after = iknow_proto::catalog::v1::actor_catalog_client::ActorCatalogClient::connect(catalog_url).await;
     assert!(after.is_err(), "the catalogue no longer listens");
 }

@@ -44,6 +44,7 @@ pub struct TestApp {
     _db: TestDb,
     _identity_db: Option<TestDb>,
     _library_db: Option<TestDb>,
+    _ingest_db: Option<TestDb>,
 }
 
 fn stop_signal() -> (oneshot::Sender<()>, impl Future<Output = ()> + Send + 'static) {
@@ -73,6 +74,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let mut identity_db = None;
     let mut identity_config = None;
     let mut library_db = None;
+    let mut ingest_db = None;
     for name in ["identity", "library", "ingest"] {
         if !options.stubs {
             stub_urls.push(format!("http://{}", iknow_testkit::dead_addr().await));
@@ -105,7 +107,13 @@ pub async fn spawn_with(options: Options) -> TestApp {
                 tokio::spawn(app.run_until(signal));
                 port
             } else {
-                let config = scraper_ingest::Config { grpc_addr: "127.0.0.1:0".into() };
+                // Health and gRPC only: no worker, and a broker address where nothing listens, so it declares
+                // no queues on the shared RabbitMQ.
+                let idb = TestDb::new().await;
+                let mut config = scraper_ingest::Config::for_tests(&idb.url, &catalog_proxy.url("http"), "");
+                config.worker_enabled = false;
+                config.amqp_url = format!("amqp://guest:guest@{}/%2f", iknow_testkit::dead_addr().await);
+                ingest_db = Some(idb);
                 let app = scraper_ingest::build(&config).await.expect("ingest builds");
                 let port = app.port();
                 tokio::spawn(app.run_until(signal));
@@ -153,6 +161,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         _db: db,
         _identity_db: identity_db,
         _library_db: library_db,
+        _ingest_db: ingest_db,
     }
 }
 

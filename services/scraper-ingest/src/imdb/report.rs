@@ -1,13 +1,15 @@
 //! The import's outcome per file and in total: rows read, written, unchanged, rejected (with the first
-//! rejected lines and why) and skipped.
+//! rejected lines and why) and skipped. A job stores its [`FileReport`]s (JSON) after every committed batch.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 /// How many rejected lines a report keeps, and prints, per file.
 pub const MAX_LISTED: usize = 20;
 
 /// One rejected line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
     /// 1-based line number in the file (the header is line 1); 0 when the service named a row the
     /// import could not match to a line.
@@ -55,7 +57,8 @@ impl Rejections {
 }
 
 /// The outcome of one file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FileReport {
     /// The file's name (`title.basics.tsv.gz`, say).
     pub file: String,
@@ -73,6 +76,15 @@ pub struct FileReport {
     pub rejections: Vec<Rejection>,
     /// A read error that ended the file early; the rows before it were imported.
     pub error: Option<String>,
+    /// The whole file is imported (a job skips it when it resumes).
+    pub complete: bool,
+    /// Every line up to this one is imported and counted above: where a resumed job continues.
+    pub committed_line: u64,
+}
+
+/// `title.basics` for `title.basics.tsv` or `title.basics.tsv.gz`.
+pub fn stem(file: &str) -> &str {
+    file.split_once(".tsv").map_or(file, |(stem, _)| stem)
 }
 
 /// The outcome of a whole import.
@@ -107,6 +119,25 @@ impl ImportReport {
 }
 
 impl FileReport {
+    /// An empty report of the file `file`.
+    pub fn new(file: impl Into<String>) -> Self {
+        Self { file: file.into(), ..Self::default() }
+    }
+
+    /// The dataset the file holds, without its extensions (`title.basics` for `title.basics.tsv.gz`), so a
+    /// resumed job finds its file again if it was compressed meanwhile.
+    pub fn stem(&self) -> &str {
+        stem(&self.file)
+    }
+
+    /// Counts `rejections` and keeps the [`MAX_LISTED`] first ones, by line number.
+    pub fn add_rejections(&mut self, rejections: Rejections) {
+        self.rejected += rejections.count();
+        self.rejections.extend(rejections.kept);
+        self.rejections.sort_by_key(|r| r.line);
+        self.rejections.truncate(MAX_LISTED);
+    }
+
     /// The counts on one line.
     pub fn summary(&self) -> String {
         format!(

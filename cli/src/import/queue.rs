@@ -1,0 +1,243 @@
+//! The queued import seen from the command line: enqueue an `imdb_dataset` job on the ingest service, follow it
+//! with progress bars to its report, and list or show jobs (`iknow jobs`).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use iknow_proto::ingest::v1::{self as pb, ingest_client::IngestClient};
+use scraper_ingest::progress::{Observer as _, Progress};
+use tonic::transport::{Channel, Endpoint};
+
+use super::{Bars, FileReport, ImportReport, Rejection};
+
+/// How often a followed job is asked for.
+const POLL: Duration = Duration::from_millis(250);
+/// Consecutive failed polls before following gives up.
+const MAX_POLL_FAILURES: u32 = 40;
+
+/// The ingest service's URL from the configuration (`[ingest] grpc_addr`, `IKNOW__INGEST__GRPC_ADDR`).
+pub fn default_ingest_url() -> String {
+    let addr = iknow_common::config::Settings::load(None)
+        .ok()
+        .and_then(|s| s.section::<String>("ingest.grpc_addr").ok())
+        .unwrap_or_else(|| "127.0.0.1:50054".into());
+    let addr = addr.replace("0.0.0.0", "127.0.0.1");
+    format!("http://{addr}")
+}
+
+/// A client of the ingest service at `url`.
+pub async fn connect(url: &str) -> anyhow::Result<IngestClient<Channel>> {
+    let channel = Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("invalid ingest URL {url:?}"))?
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach the ingest service at {url}"))?;
+    Ok(IngestClient::new(channel))
+}
+
+fn status_error(what: &str, status: tonic::Status) -> anyhow::Error {
+    let e = iknow_common::Error::from_status(&status);
+    match e.details() {
+        Some(details) => anyhow::anyhow!("{what}: {} {details}", e.public_message()),
+        None => anyhow::anyhow!("{what}: {}", status.message()),
+    }
+}
+
+/// Enqueues the import of `dir` (made absolute: the service resolves it) and returns the job.
+pub async fn enqueue(client: &mut IngestClient<Channel>, dir: &Path) -> anyhow::Result<pb::Job> {
+    let dir = std::fs::canonicalize(dir).or_else(|_| std::path::absolute(dir)).context("invalid directory")?;
+    let request = pb::EnqueueImdbDatasetRequest { dir: dir.to_string_lossy().into_owned() };
+    Ok(client.enqueue_imdb_dataset(request).await.map_err(|s| status_error("enqueue failed", s))?.into_inner())
+}
+
+/// The job's report in the shape the direct import prints.
+pub fn report(job: &pb::Job) -> ImportReport {
+    let files = job
+        .files
+        .iter()
+        .map(|f| FileReport {
+            file: f.file.clone(),
+            rows_read: f.rows_read,
+            written: f.written,
+            unchanged: f.unchanged,
+            rejected: f.rejected,
+            skipped: f.skipped,
+            rejections: f.rejections.iter().map(|r| Rejection { line: r.line, reason: r.reason.clone() }).collect(),
+            error: Some(f.error.clone()).filter(|e| !e.is_empty()),
+            complete: f.complete,
+            committed_line: f.committed_line,
+        })
+        .collect();
+    ImportReport { files }
+}
+
+/// Follows `id` until it succeeds or dies, drawing its progress; ctrl-c stops following (not the job).
+/// Returns the final job, or `None` when the user stopped following.
+pub async fn follow(client: &mut IngestClient<Channel>, id: &str, draw: bool) -> anyhow::Result<Option<pb::Job>> {
+    let bars = Bars::new(draw);
+    let mut announced_failure = 0;
+    let mut failures = 0;
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    loop {
+        let job = match client.get_job(pb::GetJobRequest { id: id.to_owned() }).await {
+            Ok(job) => {
+                failures = 0;
+                job.into_inner()
+            }
+            Err(status) if failures < MAX_POLL_FAILURES => {
+                failures += 1;
+                tracing::debug!(code = ?status.code(), "polling the job failed; trying again");
+                tokio::time::sleep(POLL).await;
+                continue;
+            }
+            Err(status) => {
+                bars.finish();
+                let e = status_error("following the job failed", status);
+                anyhow::bail!("{e:#}; the job carries on once the service is back (`iknow jobs {id}`)");
+            }
+        };
+        if job.state == "failed" && job.attempts > announced_failure {
+            announced_failure = job.attempts;
+            bars.println(&format!(
+                "attempt {}/{} failed: {}; retrying with backoff",
+                job.attempts, job.max_attempts, job.last_error
+            ));
+        }
+        if let Some(p) = &job.progress {
+            bars.progress(&Progress {
+                file: p.file.clone(),
+                bytes_read: p.bytes_read,
+                bytes_total: p.bytes_total,
+                rows_read: p.rows_read,
+                rows_per_second: p.rows_per_second,
+                job_bytes_read: p.job_bytes_read,
+                job_bytes_total: p.job_bytes_total,
+                done: false,
+            });
+        }
+        if matches!(job.state.as_str(), "succeeded" | "dead") {
+            bars.finish();
+            return Ok(Some(job));
+        }
+        tokio::select! {
+            () = tokio::time::sleep(POLL) => {}
+            _ = &mut ctrl_c => {
+                bars.finish();
+                eprintln!("stopped following; job {id} carries on (see `iknow jobs {id}`)");
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// `iknow import imdb DIR` through the queue: enqueue, follow, print the report. The exit code says
+/// whether the job succeeded with every file whole.
+pub async fn import(ingest_url: &str, dir: &Path, draw: bool) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    let mut client = connect(ingest_url).await?;
+    let started = Instant::now();
+    let job = enqueue(&mut client, dir).await?;
+    println!("job {} enqueued", job.id);
+    let Some(job) = follow(&mut client, &job.id, draw).await? else { return Ok(ExitCode::SUCCESS) };
+    let report = report(&job);
+    print!("{report}");
+    println!(
+        "job {} {} after {} attempt(s) in {:.1}s",
+        job.id,
+        job.state,
+        job.attempts,
+        started.elapsed().as_secs_f64()
+    );
+    if job.state != "succeeded" {
+        eprintln!("error: {}", job.last_error);
+        return Ok(ExitCode::FAILURE);
+    }
+    let errors = report.errors();
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn short(s: &str, n: usize) -> String {
+    let one_line = s.replace('\n', " ");
+    if one_line.chars().count() <= n {
+        one_line
+    } else {
+        format!("{}…", one_line.chars().take(n - 1).collect::<String>())
+    }
+}
+
+/// `iknow jobs`: the newest jobs, one line each (state, attempts, counts, error).
+pub async fn list(ingest_url: &str, limit: u32, state: Option<String>) -> anyhow::Result<()> {
+    let mut client = connect(ingest_url).await?;
+    let jobs = client
+        .list_jobs(pb::ListJobsRequest { limit, state })
+        .await
+        .map_err(|s| status_error("listing jobs failed", s))?
+        .into_inner()
+        .jobs;
+    println!(
+        "{:<36}  {:<12}  {:<9}  {:>3}  {:<19}  {:>9}  {:>9}  {:>9}  {:>8}  {:>9}  ERROR",
+        "ID", "KIND", "STATE", "ATT", "CREATED", "READ", "WRITTEN", "UNCHANGED", "REJECTED", "SKIPPED"
+    );
+    for job in &jobs {
+        let t = report(job).total();
+        let created = job.created_at.get(..19).unwrap_or(&job.created_at).replace('T', " ");
+        let error = report(job).errors().first().map(|e| e.to_string()).unwrap_or_else(|| job.last_error.clone());
+        println!(
+            "{:<36}  {:<12}  {:<9}  {:>3}  {:<19}  {:>9}  {:>9}  {:>9}  {:>8}  {:>9}  {}",
+            job.id,
+            job.kind,
+            job.state,
+            job.attempts,
+            created,
+            t.rows_read,
+            t.written,
+            t.unchanged,
+            t.rejected,
+            t.skipped,
+            short(&error, 80)
+        );
+    }
+    if jobs.is_empty() {
+        println!("(no jobs)");
+    }
+    Ok(())
+}
+
+/// `iknow jobs ID`: one job in full (its report as the import prints it).
+pub async fn show(ingest_url: &str, id: &str) -> anyhow::Result<()> {
+    let mut client = connect(ingest_url).await?;
+    let job = client
+        .get_job(pb::GetJobRequest { id: id.to_owned() })
+        .await
+        .map_err(|s| status_error("reading the job failed", s))?
+        .into_inner();
+    let dir = match &job.params {
+        Some(pb::job::Params::ImdbDataset(p)) => p.dir.clone(),
+        None => String::new(),
+    };
+    println!("job        {} ({} {dir})", job.id, job.kind);
+    println!("state      {} (attempt {} of {})", job.state, job.attempts, job.max_attempts);
+    println!("created    {}", job.created_at);
+    println!("started    {}", job.started_at);
+    println!("finished   {}", job.finished_at);
+    if let Some(c) = &job.checkpoint {
+        println!("checkpoint {} line {}", c.file, c.line);
+    }
+    if let Some(p) = &job.progress {
+        println!(
+            "progress   {} {}/{} bytes, {} rows, {:.0} rows/s",
+            p.file, p.bytes_read, p.bytes_total, p.rows_read, p.rows_per_second
+        );
+    }
+    if !job.last_error.is_empty() {
+        println!("last error {}", job.last_error);
+    }
+    print!("{}", report(&job));
+    Ok(())
+}

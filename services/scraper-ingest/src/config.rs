@@ -1,0 +1,200 @@
+//! The `[ingest]` configuration section.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Settings of the scraper-ingest service (section `[ingest]` of config/default.toml).
+#[derive(Clone, Deserialize)]
+pub struct Config {
+    /// Address the gRPC server binds (port 0 picks a free one).
+    pub grpc_addr: String,
+    /// PostgreSQL URL of the ingest database (`scrape_jobs`, `outbox`); created when missing.
+    pub database_url: String,
+    /// Upper bound of the connection pool.
+    #[serde(default = "default_max_connections")]
+    pub database_max_connections: u32,
+    /// RabbitMQ URL of the job queues (consumer and outbox relay). Never logged: it carries a password.
+    pub amqp_url: String,
+    /// gRPC URL of the actor-catalog service the workers write through (`UpsertBatch`).
+    pub catalog_url: String,
+    /// Deadline of one `UpsertBatch` call, in milliseconds.
+    #[serde(default = "default_catalog_timeout_ms")]
+    pub catalog_timeout_ms: u64,
+    /// Deadline of opening a connection to the catalogue, in milliseconds.
+    #[serde(default = "default_catalog_connect_timeout_ms")]
+    pub catalog_connect_timeout_ms: u64,
+    /// Tries of one batch while the catalogue is briefly unavailable, before the attempt fails (and the job is
+    /// retried through the queue).
+    #[serde(default = "default_catalog_tries")]
+    pub catalog_tries: u32,
+    /// Prepended to every queue name (`{prefix}scrape.jobs`, ...); tests use a unique one.
+    #[serde(default)]
+    pub queue_prefix: String,
+    /// Jobs one consumer runs at once: the channel's prefetch and the number of worker slots.
+    #[serde(default = "default_prefetch")]
+    pub prefetch: u16,
+    /// Attempts of a job before it goes to the dead-letter queue.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Delay before the first retry, in milliseconds; doubled per further failure (with jitter).
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: u64,
+    /// Longest delay between two attempts, in milliseconds.
+    #[serde(default = "default_retry_max_ms")]
+    pub retry_max_ms: u64,
+    /// How long a message of a job another worker is running waits before it is looked at again (ms).
+    #[serde(default = "default_busy_recheck_ms")]
+    pub busy_recheck_ms: u64,
+    /// A running job's lease, renewed about every second; a worker that stops renewing it (crashed) loses the
+    /// job to the next delivery after this many seconds.
+    #[serde(default = "default_lease_seconds")]
+    pub lease_seconds: u64,
+    /// Rows per `UpsertBatch` call (one checkpoint per batch).
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// `UpsertBatch` calls in flight at once per job.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Run the consumer (off for a replica that only answers gRPC; the outbox relay always runs).
+    #[serde(default = "default_true")]
+    pub worker_enabled: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The database and broker URLs are left out: they may carry passwords.
+        f.debug_struct("Config")
+            .field("grpc_addr", &self.grpc_addr)
+            .field("catalog_url", &self.catalog_url)
+            .field("queue_prefix", &self.queue_prefix)
+            .field("prefetch", &self.prefetch)
+            .field("max_attempts", &self.max_attempts)
+            .field("batch_size", &self.batch_size)
+            .field("concurrency", &self.concurrency)
+            .field("worker_enabled", &self.worker_enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_max_connections() -> u32 {
+    8
+}
+fn default_catalog_timeout_ms() -> u64 {
+    120_000
+}
+fn default_catalog_connect_timeout_ms() -> u64 {
+    5_000
+}
+fn default_catalog_tries() -> u32 {
+    3
+}
+fn default_prefetch() -> u16 {
+    1
+}
+fn default_max_attempts() -> u32 {
+    5
+}
+fn default_retry_base_ms() -> u64 {
+    2_000
+}
+fn default_retry_max_ms() -> u64 {
+    300_000
+}
+fn default_busy_recheck_ms() -> u64 {
+    10_000
+}
+fn default_lease_seconds() -> u64 {
+    30
+}
+fn default_batch_size() -> usize {
+    2000
+}
+fn default_concurrency() -> usize {
+    3
+}
+fn default_true() -> bool {
+    true
+}
+
+impl Config {
+    /// A configuration for tests: any free port, a small pool, the given database and catalogue, the shared
+    /// broker (`IKNOW_TEST_AMQP`), queues under `queue_prefix`, short delays.
+    pub fn for_tests(database_url: &str, catalog_url: &str, queue_prefix: &str) -> Self {
+        Self {
+            grpc_addr: "127.0.0.1:0".into(),
+            database_url: database_url.into(),
+            database_max_connections: 5,
+            amqp_url: std::env::var("IKNOW_TEST_AMQP")
+                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+            catalog_url: catalog_url.into(),
+            catalog_timeout_ms: 30_000,
+            catalog_connect_timeout_ms: 1_000,
+            catalog_tries: 2,
+            queue_prefix: queue_prefix.into(),
+            prefetch: 2,
+            max_attempts: 3,
+            retry_base_ms: 100,
+            retry_max_ms: 1_000,
+            busy_recheck_ms: 500,
+            lease_seconds: 10,
+            batch_size: 500,
+            concurrency: 2,
+            worker_enabled: true,
+        }
+    }
+
+    pub fn catalog_timeout(&self) -> Duration {
+        Duration::from_millis(self.catalog_timeout_ms.max(1))
+    }
+
+    pub fn catalog_connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.catalog_connect_timeout_ms.max(1))
+    }
+
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_seconds.max(2))
+    }
+
+    /// The work queue every job message goes to.
+    pub fn work_queue(&self) -> String {
+        format!("{}scrape.jobs", self.queue_prefix)
+    }
+
+    /// Where a job goes after its last failed attempt (or a failure retrying cannot fix).
+    pub fn dead_queue(&self) -> String {
+        format!("{}scrape.jobs.dead", self.queue_prefix)
+    }
+
+    /// Where a message of a job that another worker runs waits before it is looked at again.
+    pub fn wait_queue(&self) -> String {
+        format!("{}scrape.jobs.wait", self.queue_prefix)
+    }
+
+    /// Where the retry after the `failures`-th failed attempt waits (one queue per attempt, so a long delay
+    /// never holds a short one behind it).
+    pub fn retry_queue(&self, failures: u32) -> String {
+        format!("{}scrape.jobs.retry.{}", self.queue_prefix, failures.max(1))
+    }
+
+    /// Every queue of the topology (tests delete them).
+    pub fn queues(&self) -> Vec<String> {
+        let mut queues = vec![self.work_queue(), self.dead_queue(), self.wait_queue()];
+        queues.extend((1..self.max_attempts.max(2)).map(|n| self.retry_queue(n)));
+        queues
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn default_section_deserialises() {
+        let settings = iknow_common::config::Settings::load_with(None, []).unwrap();
+        let c: super::Config = settings.section("ingest").unwrap();
+        assert_eq!(c.work_queue(), "scrape.jobs");
+        assert_eq!(c.dead_queue(), "scrape.jobs.dead");
+        assert_eq!(c.retry_queue(2), "scrape.jobs.retry.2");
+        assert_eq!(c.queues().len(), 3 + c.max_attempts as usize - 1);
+        assert!(c.worker_enabled);
+    }
+}

@@ -1,0 +1,153 @@
+//! The `Ingest` gRPC service: validates each request, creates jobs (row and first message in one
+//! transaction, the message through the outbox) and reads them back.
+
+use iknow_common::{Error, FieldViolation};
+use iknow_messaging::{OutboxMessage, RelayHandle};
+use iknow_proto::ingest::v1::{self as pb, ingest_server::Ingest};
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::jobs::{ImdbParams, JobKind, JobMessage, JobState};
+use crate::{Config, store};
+
+/// Longest `dir`, in bytes.
+pub const MAX_DIR_BYTES: usize = 4096;
+/// Page size of ListJobs when none is asked for, and the largest allowed.
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 100;
+
+/// The ingest service.
+#[derive(Clone)]
+pub struct IngestService {
+    pool: PgPool,
+    relay: RelayHandle,
+    work_queue: String,
+    max_attempts: u32,
+}
+
+fn internal(e: impl Into<anyhow::Error>) -> Status {
+    Error::internal(e).into()
+}
+
+/// The request id of a call: the caller's `x-request-id` metadata, else a new one, so every job's messages
+/// carry one.
+fn request_id<T>(request: &Request<T>) -> String {
+    request
+        .metadata()
+        .get(iknow_common::request_id::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| iknow_common::request_id::is_acceptable(id))
+        .map(str::to_owned)
+        .or_else(iknow_common::request_id::current)
+        .unwrap_or_else(|| Uuid::now_v7().to_string())
+}
+
+/// The violations of an EnqueueImdbDataset `dir`.
+pub fn check_dir(dir: &str) -> Vec<FieldViolation> {
+    let mut violations = Vec::new();
+    if dir.trim().is_empty() {
+        violations.push(FieldViolation::new("dir", "must not be empty"));
+    } else if dir.len() > MAX_DIR_BYTES {
+        violations.push(FieldViolation::new("dir", "must be at most 4096 bytes"));
+    } else if dir.contains('\0') {
+        violations.push(FieldViolation::new("dir", "must not contain NUL characters"));
+    } else if !std::path::Path::new(dir).is_absolute() {
+        violations.push(FieldViolation::new("dir", "must be an absolute path (as the ingest service sees it)"));
+    }
+    violations
+}
+
+impl IngestService {
+    pub fn new(pool: PgPool, relay: RelayHandle, config: &Config) -> Self {
+        Self { pool, relay, work_queue: config.work_queue(), max_attempts: config.max_attempts.max(1) }
+    }
+}
+
+#[tonic::async_trait]
+impl Ingest for IngestService {
+    #[tracing::instrument(skip_all, fields(job_id))]
+    async fn enqueue_imdb_dataset(
+        &self,
+        request: Request<pb::EnqueueImdbDatasetRequest>,
+    ) -> Result<Response<pb::Job>, Status> {
+        let request_id = request_id(&request);
+        let dir = request.into_inner().dir;
+        let violations = check_dir(&dir);
+        if !violations.is_empty() {
+            return Err(Error::validation(violations).into());
+        }
+        let id = iknow_common::id::new();
+        tracing::Span::current().record("job_id", tracing::field::display(id));
+        let kind = JobKind::ImdbDataset.as_str();
+        let payload = serde_json::to_value(ImdbParams { dir }).map_err(internal)?;
+        let message = JobMessage { job_id: id, kind: kind.into(), attempt: 1 };
+        let message = OutboxMessage::json("", &self.work_queue, &message)
+            .map_err(internal)?
+            .header(iknow_common::request_id::HEADER, request_id.clone());
+        let mut tx = self.pool.begin().await.map_err(internal)?;
+        let job = store::create(&mut tx, id, kind, &payload, self.max_attempts, &request_id).await.map_err(internal)?;
+        iknow_messaging::enqueue(&mut tx, &message).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        self.relay.wake();
+        tracing::info!(kind, "job enqueued");
+        Ok(Response::new(job.to_pb()))
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id))]
+    async fn get_job(&self, request: Request<pb::GetJobRequest>) -> Result<Response<pb::Job>, Status> {
+        let id = request.into_inner().id;
+        tracing::Span::current().record("job_id", id.as_str());
+        let Some(id) = iknow_common::id::parse(&id) else {
+            return Err(Error::field("id", "must be a UUID").into());
+        };
+        match store::get(&self.pool, id).await.map_err(internal)? {
+            Some(job) => Ok(Response::new(job.to_pb())),
+            None => Err(Error::not_found("JOB_NOT_FOUND", "No such job").into()),
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_jobs(&self, request: Request<pb::ListJobsRequest>) -> Result<Response<pb::ListJobsResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = Vec::new();
+        let limit = match request.limit {
+            0 => DEFAULT_LIMIT,
+            n if n <= MAX_LIMIT => n,
+            _ => {
+                violations.push(FieldViolation::new("limit", "must be between 1 and 100"));
+                DEFAULT_LIMIT
+            }
+        };
+        let state = match request.state.as_deref() {
+            None => None,
+            Some(s) => {
+                let state = JobState::parse(s);
+                if state.is_none() {
+                    violations
+                        .push(FieldViolation::new("state", "must be one of queued, running, succeeded, failed, dead"));
+                }
+                state
+            }
+        };
+        if !violations.is_empty() {
+            return Err(Error::validation(violations).into());
+        }
+        let jobs = store::list(&self.pool, i64::from(limit), state).await.map_err(internal)?;
+        Ok(Response::new(pb::ListJobsResponse { jobs: jobs.iter().map(|j| j.to_pb()).collect() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_dir;
+
+    #[test]
+    fn dir_rules() {
+        assert!(check_dir("/data/imdb").is_empty());
+        assert_eq!(check_dir("").len(), 1);
+        assert_eq!(check_dir("relative/dir")[0].field, "dir");
+        assert!(!check_dir(&format!("/{}", "a".repeat(5000))).is_empty());
+        assert!(!check_dir("/a\0b").is_empty());
+    }
+}
