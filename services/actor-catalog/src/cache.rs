@@ -182,8 +182,8 @@ impl Cache {
         self.contents.insert(id, content).await;
     }
 
-    /// Drops entries from both tiers.
-    pub async fn invalidate(&self, actor_ids: &[Uuid], content_ids: &[Uuid]) {
+    /// Drops entries from the in-process tiers only (another replica wrote them and dropped Redis's).
+    pub async fn forget_local(&self, actor_ids: &[Uuid], content_ids: &[Uuid]) {
         if actor_ids.is_empty() && content_ids.is_empty() {
             return;
         }
@@ -197,6 +197,24 @@ impl Cache {
             self.contents.invalidate(id).await;
             self.content_summaries.invalidate(id).await;
         }
+    }
+
+    /// Drops every in-process entry (events may have been missed).
+    pub async fn forget_all_local(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.actors.invalidate_all();
+        self.contents.invalidate_all();
+        self.actor_summaries.invalidate_all();
+        self.content_summaries.invalidate_all();
+        self.filmographies.invalidate_all();
+    }
+
+    /// Drops entries from both tiers.
+    pub async fn invalidate(&self, actor_ids: &[Uuid], content_ids: &[Uuid]) {
+        if actor_ids.is_empty() && content_ids.is_empty() {
+            return;
+        }
+        self.forget_local(actor_ids, content_ids).await;
         let keys: Vec<String> = actor_ids
             .iter()
             .map(|id| self.key(Entity::Actor, *id))

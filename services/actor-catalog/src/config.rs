@@ -24,6 +24,10 @@ pub struct Config {
     /// Rows written (actors, titles, credits) after which the tables are analysed again; 0 never.
     #[serde(default = "default_analyze_after_rows")]
     pub analyze_after_rows: u64,
+    /// RabbitMQ URL: upserts are announced there (through the outbox) and every replica listens.
+    pub amqp_url: String,
+    /// Topic exchange of `actor.upserted` / `content.upserted`.
+    pub events_exchange: String,
 }
 
 fn default_analyze_after_rows() -> u64 {
@@ -43,6 +47,11 @@ impl Config {
             local_cache_capacity: 10_000,
             local_cache_ttl_seconds: 300,
             analyze_after_rows: default_analyze_after_rows(),
+            amqp_url: std::env::var("IKNOW_TEST_AMQP")
+                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+            // One exchange for every test, so none is left behind per test: a replica hearing another test's
+            // events only forgets ids its own database does not hold, which changes nothing.
+            events_exchange: "test.catalog.events".into(),
         }
     }
 }
@@ -56,5 +65,6 @@ mod tests {
         assert_eq!(c.redis_prefix, "iknow:catalog:");
         assert!(c.local_cache_capacity > 0);
         assert_eq!(c.analyze_after_rows, 100_000);
+        assert_eq!(c.events_exchange, "catalog.events");
     }
 }

@@ -28,6 +28,8 @@ pub struct CatalogService {
     cache: Cache,
     indexes: Indexes,
     analyzer: Arc<crate::analyze::Analyzer>,
+    /// Where upserts are announced (none: not announced), and the relay to wake after one.
+    events: Option<(crate::events::Announce, iknow_messaging::RelayHandle)>,
 }
 
 fn internal(e: impl Into<anyhow::Error>) -> Status {
@@ -128,7 +130,12 @@ fn in_order<T>(ids: &[Uuid], items: Vec<(Uuid, T)>) -> Vec<T> {
 
 impl CatalogService {
     pub fn new(pool: PgPool, cache: Cache, indexes: Indexes) -> Self {
-        Self { pool, cache, indexes, analyzer: crate::analyze::Analyzer::new(0) }
+        Self { pool, cache, indexes, analyzer: crate::analyze::Analyzer::new(0), events: None }
+    }
+
+    /// Announces every upsert on `catalog.events` (see [`crate::events`]).
+    pub fn with_events(self, announce: crate::events::Announce, relay: iknow_messaging::RelayHandle) -> Self {
+        Self { events: Some((announce, relay)), ..self }
     }
 
     /// Refreshes the planner statistics after bulk writes (see [`crate::analyze`]).
@@ -258,7 +265,11 @@ impl ActorCatalog for CatalogService {
         request: Request<UpsertBatchRequest>,
     ) -> Result<Response<UpsertBatchResponse>, Status> {
         let started = std::time::Instant::now();
-        let outcome = upsert::upsert_batch(&self.pool, request.into_inner()).await.map_err(internal)?;
+        let announce = self.events.as_ref().map(|(a, _)| a);
+        let outcome = upsert::upsert_batch(&self.pool, request.into_inner(), announce).await.map_err(internal)?;
+        if let Some((_, relay)) = &self.events {
+            relay.wake();
+        }
         let db_ms = started.elapsed().as_millis() as u64;
         let r = &outcome.response;
         let written = u64::from(r.actors_written) + u64::from(r.contents_written) + u64::from(r.credits_written);

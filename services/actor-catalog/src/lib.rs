@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod batch;
 pub mod cache;
 pub mod config;
+pub mod events;
 pub mod grpc;
 pub mod identify;
 pub mod index;
@@ -38,6 +39,8 @@ pub struct Application {
     addr: SocketAddr,
     pool: PgPool,
     service: grpc::CatalogService,
+    relay: iknow_messaging::Relay,
+    events: events::Listener,
 }
 
 impl Application {
@@ -49,9 +52,20 @@ impl Application {
         let cache = cache::Cache::new(&config);
         cache.probe().await;
         let (listener, addr) = g::bind(&config.grpc_addr).await?;
+        let relay =
+            iknow_messaging::Relay::new(pool.clone(), iknow_messaging::RelayConfig::new(config.amqp_url.clone()));
+        let announce = events::Announce::new(&config.events_exchange);
+        let events = events::Listener {
+            amqp_url: config.amqp_url.clone(),
+            announce: announce.clone(),
+            pool: pool.clone(),
+            cache: cache.clone(),
+            indexes: indexes.clone(),
+        };
         let service = grpc::CatalogService::new(pool.clone(), cache, indexes)
-            .with_analyzer(analyze::Analyzer::new(config.analyze_after_rows));
-        Ok(Application { listener, addr, pool, service })
+            .with_analyzer(analyze::Analyzer::new(config.analyze_after_rows))
+            .with_events(announce, relay.handle());
+        Ok(Application { listener, addr, pool, service, relay, events })
     }
 
     pub fn port(&self) -> u16 {
@@ -82,8 +96,29 @@ impl Application {
             .add_service(g::reflection(iknow_proto::FILE_DESCRIPTOR_SET)?)
             .add_service(ActorCatalogServer::new(self.service).max_decoding_message_size(64 * 1024 * 1024));
         tracing::info!(addr = %self.addr, "actor-catalog gRPC listening");
-        router.serve_with_incoming_shutdown(g::incoming(self.listener), shutdown).await?;
+        // One stop for the server, the outbox relay and the events listener; a failing server drops the
+        // sender, which stops the others too.
+        let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let server = router.serve_with_incoming_shutdown(g::incoming(self.listener), async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let mut relay_stop = stop.clone();
+        let relay = self.relay.run_until(async move {
+            let _ = relay_stop.wait_for(|stop| *stop).await;
+        });
+        let (served, (), ()) = tokio::join!(server, relay, events::run(self.events, stop));
         self.pool.close().await;
+        served?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_outbox_migration_is_the_shared_table() {
+        let sql = include_str!("../../../migrations/actor-catalog/0002_outbox.sql");
+        assert!(sql.contains(iknow_messaging::outbox::MIGRATION_SQL.trim()), "0002 must copy MIGRATION_SQL verbatim");
     }
 }

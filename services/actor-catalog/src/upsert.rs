@@ -26,7 +26,13 @@ fn count(n: usize) -> u32 {
 }
 
 /// Writes one batch; rows that cannot be written are returned in `rejected` rather than failing the batch.
-pub async fn upsert_batch(pool: &PgPool, req: UpsertBatchRequest) -> sqlx::Result<Outcome> {
+/// With `announce`, the `actor.upserted` / `content.upserted` events of the touched rows go into the outbox in
+/// the same transaction, so other replicas hear of exactly the writes that committed.
+pub async fn upsert_batch(
+    pool: &PgPool,
+    req: UpsertBatchRequest,
+    announce: Option<&crate::events::Announce>,
+) -> sqlx::Result<Outcome> {
     let mut rejected: Vec<RejectedRow> = vec![];
     let contents = prepare::contents(req.contents, &mut rejected);
     let episodes = prepare::episodes(req.episodes, &mut rejected);
@@ -39,7 +45,8 @@ pub async fn upsert_batch(pool: &PgPool, req: UpsertBatchRequest) -> sqlx::Resul
     let changed_actors = upsert_actors(&mut tx, &actors).await?;
     let (credit_actors, credit_contents, credits_written) = upsert_credits(&mut tx, &credits, &mut rejected).await?;
     update_popularity(&mut tx, &credit_actors, &credit_contents).await?;
-    tx.commit().await?;
+    // A changed title shows in its actors' filmographies, a changed actor in its titles' casts.
+    let (dep_actors, dep_contents) = dependents(&mut tx, &changed_actors, &changed_contents).await?;
 
     let response = UpsertBatchResponse {
         actors_written: count(changed_actors.len()),
@@ -48,16 +55,30 @@ pub async fn upsert_batch(pool: &PgPool, req: UpsertBatchRequest) -> sqlx::Resul
         episodes_linked: count(linked.len()),
         rejected,
     };
-    // A changed title shows in its actors' filmographies, a changed actor in its titles' casts.
-    let (dep_actors, dep_contents) = dependents(pool, &changed_actors, &changed_contents).await?;
-    let touched_actors: BTreeSet<Uuid> = changed_actors.into_iter().chain(credit_actors).chain(dep_actors).collect();
-    let touched_contents: BTreeSet<Uuid> =
-        changed_contents.into_iter().chain(linked).chain(credit_contents).chain(dep_contents).collect();
-    Ok(Outcome {
-        response,
-        touched_actors: touched_actors.into_iter().collect(),
-        touched_contents: touched_contents.into_iter().collect(),
-    })
+    let touched_actors: Vec<Uuid> = changed_actors
+        .into_iter()
+        .chain(credit_actors)
+        .chain(dep_actors)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let touched_contents: Vec<Uuid> = changed_contents
+        .into_iter()
+        .chain(linked)
+        .chain(credit_contents)
+        .chain(dep_contents)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if let Some(announce) = announce {
+        for message in
+            announce.messages(&touched_actors, &touched_contents).map_err(|e| sqlx::Error::Protocol(e.to_string()))?
+        {
+            iknow_messaging::outbox::enqueue(&mut tx, &message).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Outcome { response, touched_actors, touched_contents })
 }
 
 async fn upsert_contents(tx: &mut PgConnection, rows: &[prepare::ContentRow]) -> sqlx::Result<Vec<Uuid>> {
@@ -303,7 +324,7 @@ async fn update_popularity(tx: &mut PgConnection, actor_ids: &[Uuid], content_id
 
 /// Actors credited in the changed titles, and titles crediting the changed actors.
 async fn dependents(
-    pool: &PgPool,
+    tx: &mut sqlx::PgConnection,
     changed_actors: &[Uuid],
     changed_contents: &[Uuid],
 ) -> sqlx::Result<(Vec<Uuid>, Vec<Uuid>)> {
@@ -313,12 +334,12 @@ async fn dependents(
     let started = Instant::now();
     let actors: Vec<Uuid> = sqlx::query_scalar("SELECT DISTINCT actor_id FROM filmography WHERE content_id = ANY($1)")
         .bind(changed_contents)
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await?;
     let contents: Vec<Uuid> =
         sqlx::query_scalar("SELECT DISTINCT content_id FROM filmography WHERE actor_id = ANY($1)")
             .bind(changed_actors)
-            .fetch_all(pool)
+            .fetch_all(&mut *tx)
             .await?;
     iknow_common::metrics::record_db_query(SERVICE, "dependents", started);
     Ok((actors, contents))

@@ -3,6 +3,7 @@
 
 mod batch;
 mod cache;
+mod events;
 mod helpers;
 mod identify;
 mod reads;

@@ -1,0 +1,193 @@
+//! `catalog.events`: what keeps every replica's in-process state true.
+//!
+//! Each `UpsertBatch` puts `actor.upserted` and `content.upserted` (the ids of every touched row) into the
+//! outbox in its own transaction; the relay publishes them to the `events_exchange` topic exchange. Every
+//! replica binds a private queue (exclusive to its connection, deleted with it) to `*.upserted` and, for events
+//! of other replicas, drops those rows from its in-process cache tiers and refreshes them in its search indexes
+//! (Redis keys are dropped by the writer at write time). A replica that lost its connection may have missed
+//! events: once reconnected it drops its whole in-process cache.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use iknow_messaging::outbox::OutboxMessage;
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
+use lapin::types::FieldTable;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::cache::Cache;
+use crate::index::Indexes;
+
+pub const ACTOR_UPSERTED: &str = "actor.upserted";
+pub const CONTENT_UPSERTED: &str = "content.upserted";
+/// Ids per event: a large batch is announced in several messages of bounded size.
+const IDS_PER_EVENT: usize = 5_000;
+/// Events RabbitMQ may hand over before they are acknowledged.
+const PREFETCH: u16 = 32;
+const MIN_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The body of both events.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub ids: Vec<Uuid>,
+    /// The replica that wrote the rows (it has already refreshed itself).
+    pub origin: String,
+}
+
+/// Where this replica announces its writes, and under which name.
+#[derive(Debug, Clone)]
+pub struct Announce {
+    pub exchange: String,
+    /// This replica's id (UUID v7, new at every start).
+    pub origin: String,
+}
+
+impl Announce {
+    pub fn new(exchange: &str) -> Self {
+        Self { exchange: exchange.to_owned(), origin: Uuid::now_v7().to_string() }
+    }
+
+    /// The outbox messages announcing these rows (none for an empty list).
+    pub fn messages(&self, actors: &[Uuid], contents: &[Uuid]) -> anyhow::Result<Vec<OutboxMessage>> {
+        let mut out = vec![];
+        for (kind, ids) in [(ACTOR_UPSERTED, actors), (CONTENT_UPSERTED, contents)] {
+            for chunk in ids.chunks(IDS_PER_EVENT) {
+                let event = Event { kind: kind.to_owned(), ids: chunk.to_vec(), origin: self.origin.clone() };
+                let mut message = OutboxMessage::json(&self.exchange, kind, &event)?;
+                if let Some(id) = iknow_common::request_id::current() {
+                    message = message.header("x-request-id", id);
+                }
+                out.push(message);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What a replica refreshes when another one wrote.
+#[derive(Clone)]
+pub struct Listener {
+    pub amqp_url: String,
+    pub announce: Announce,
+    pub pool: PgPool,
+    pub cache: Cache,
+    pub indexes: Indexes,
+}
+
+/// Runs the listener until `stop` turns true (or its sender goes), reconnecting with backoff.
+pub async fn run(listener: Listener, mut stop: watch::Receiver<bool>) {
+    let mut backoff = MIN_BACKOFF;
+    let mut ever_connected = false;
+    loop {
+        let mut connected = false;
+        let result = tokio::select! {
+            result = session(&listener, ever_connected, &mut connected) => result,
+            _ = stop.changed() => break,
+        };
+        ever_connected |= connected;
+        if stopped(&stop) {
+            break;
+        }
+        match result {
+            Ok(()) => tracing::warn!("catalog.events stream ended; reconnecting"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "catalog.events listener down; reconnecting"),
+        }
+        if connected {
+            backoff = MIN_BACKOFF;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.changed() => {}
+        }
+        if stopped(&stop) {
+            break;
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+fn stopped(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow() || stop.has_changed().is_err()
+}
+
+/// One connection's life: bind the private queue, then apply events until the stream ends or fails.
+async fn session(l: &Listener, reconnecting: bool, connected: &mut bool) -> anyhow::Result<()> {
+    let conn = iknow_messaging::consume::connect(&l.amqp_url).await?;
+    let channel = conn.create_channel().await?;
+    let queue = format!("{}.replica.{}", l.announce.exchange, l.announce.origin);
+    // Not durable: exclusive to this connection and deleted with it (every replica gets every event).
+    iknow_messaging::consume::bind_queue(&channel, &queue, &l.announce.exchange, "*.upserted", false).await?;
+    channel.basic_qos(PREFETCH, BasicQosOptions { global: false }).await?;
+    let mut consumer = channel
+        .basic_consume(
+            queue.as_str().into(),
+            "".into(),
+            BasicConsumeOptions {
+                // Nothing is published on this connection; no reason to drop anything.
+                no_local: false,
+                // Acknowledged after the refresh, so a failure redelivers on the next connection.
+                no_ack: false,
+                // The queue is this replica's alone.
+                exclusive: true,
+                nowait: false,
+            },
+            FieldTable::default(),
+        )
+        .await?;
+    *connected = true;
+    if reconnecting {
+        // Events published while this replica was away went nowhere: forget everything held in process.
+        l.cache.forget_all_local().await;
+    }
+    tracing::info!(queue, exchange = %l.announce.exchange, "catalog.events listener started");
+    while let Some(delivery) = consumer.next().await {
+        apply(l, &delivery?).await?;
+    }
+    Ok(())
+}
+
+/// Refreshes what one event names (unless this replica wrote it) and acknowledges it.
+async fn apply(l: &Listener, delivery: &Delivery) -> anyhow::Result<()> {
+    match serde_json::from_slice::<Event>(&delivery.data) {
+        Ok(event) if event.origin != l.announce.origin => {
+            let (actors, contents): (&[Uuid], &[Uuid]) = match event.kind.as_str() {
+                ACTOR_UPSERTED => (&event.ids, &[]),
+                CONTENT_UPSERTED => (&[], &event.ids),
+                _ => (&[], &[]),
+            };
+            l.cache.forget_local(actors, contents).await;
+            if let Err(e) = l.indexes.refresh(&l.pool, actors, contents).await {
+                tracing::error!(error = ?e, "search index refresh after catalog.events failed");
+            }
+            tracing::debug!(kind = %event.kind, ids = event.ids.len(), "catalog.events applied");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "unreadable catalog.events message dropped"),
+    }
+    delivery.ack(BasicAckOptions { multiple: false }).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_batches_are_announced_in_bounded_events() {
+        let announce = Announce::new("catalog.events");
+        let actors: Vec<Uuid> = (0..IDS_PER_EVENT + 1).map(|_| Uuid::now_v7()).collect();
+        let messages = announce.messages(&actors, &[Uuid::now_v7()]).unwrap();
+        let keys: Vec<&str> = messages.iter().map(|m| m.routing_key.as_str()).collect();
+        assert_eq!(keys, [ACTOR_UPSERTED, ACTOR_UPSERTED, CONTENT_UPSERTED]);
+        let first: Event = serde_json::from_value(messages[0].payload.clone()).unwrap();
+        assert_eq!((first.ids.len(), first.origin.as_str()), (IDS_PER_EVENT, announce.origin.as_str()));
+        assert!(announce.messages(&[], &[]).unwrap().is_empty());
+    }
+}
