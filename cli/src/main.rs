@@ -1,4 +1,5 @@
-//! The `iknow` command: run the whole platform (`up`), import IMDb datasets (`import imdb`), list import jobs
+//! The `iknow` command: run the whole platform (`up`), import IMDb datasets (`import imdb`) or TMDB people and
+//! titles (`import tmdb`), list import jobs
 //! (`jobs`), benchmark (`bench`), evaluate identification (`eval identify`).
 #![forbid(unsafe_code)]
 
@@ -51,6 +52,25 @@ struct UpArgs {
 enum ImportCommand {
     /// IMDb dataset files (title.basics, name.basics, title.principals, optionally title.episode; .tsv or .tsv.gz).
     Imdb(ImdbArgs),
+    /// A person (details and acting credits) or a title (details and cast) from the TMDB API, as a queued job.
+    Tmdb(TmdbArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["person", "title"])))]
+struct TmdbArgs {
+    /// TMDB person id (31) or IMDb person id (nm0000158).
+    #[arg(long)]
+    person: Option<String>,
+    /// TMDB movie id (13; with --tv a series id) or IMDb title id (tt0109830).
+    #[arg(long)]
+    title: Option<String>,
+    /// The --title TMDB id is a series.
+    #[arg(long, conflicts_with = "person")]
+    tv: bool,
+    /// gRPC URL of the ingest service (default: from the configuration's [ingest] grpc_addr).
+    #[arg(long, env = "IKNOW_INGEST_URL")]
+    ingest: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +129,7 @@ async fn main() -> ExitCode {
             iknow::up::run(opts).await.map(|()| ExitCode::SUCCESS)
         }
         Command::Import(ImportCommand::Imdb(args)) => import_imdb(args).await,
+        Command::Import(ImportCommand::Tmdb(args)) => import_tmdb(args).await,
         Command::Jobs(args) => {
             init_cli_logs();
             let url = args.ingest.unwrap_or_else(import::queue::default_ingest_url);
@@ -137,6 +158,17 @@ async fn main() -> ExitCode {
     }
 }
 
+async fn import_tmdb(args: TmdbArgs) -> anyhow::Result<ExitCode> {
+    init_cli_logs();
+    let url = args.ingest.unwrap_or_else(import::queue::default_ingest_url);
+    let target = match (args.person, args.title) {
+        (Some(id), _) => import::queue::TmdbTarget::Person(id),
+        (None, Some(id)) => import::queue::TmdbTarget::Title { id, tv: args.tv },
+        (None, None) => anyhow::bail!("--person or --title is required"),
+    };
+    import::queue::import_tmdb(&url, &target, import::stdout_is_terminal()).await
+}
+
 async fn import_imdb(args: ImdbArgs) -> anyhow::Result<ExitCode> {
     init_cli_logs();
     if !args.direct {
@@ -157,5 +189,29 @@ async fn import_imdb(args: ImdbArgs) -> anyhow::Result<ExitCode> {
             eprintln!("error: {e}");
         }
         Ok(ExitCode::FAILURE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::{Cli, Command, ImportCommand};
+
+    #[test]
+    fn import_tmdb_takes_a_person_or_a_title() {
+        let cli = Cli::try_parse_from(["iknow", "import", "tmdb", "--person", "nm0000158"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Import(ImportCommand::Tmdb(a)) if a.person.as_deref() == Some("nm0000158"))
+        );
+        let cli = Cli::try_parse_from(["iknow", "import", "tmdb", "--title", "1396", "--tv"]).unwrap();
+        assert!(matches!(cli.command, Command::Import(ImportCommand::Tmdb(a)) if a.tv && a.title.is_some()));
+        for bad in [
+            &["iknow", "import", "tmdb"][..],
+            &["iknow", "import", "tmdb", "--person", "31", "--title", "13"],
+            &["iknow", "import", "tmdb", "--person", "31", "--tv"],
+        ] {
+            assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
     }
 }

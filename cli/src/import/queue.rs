@@ -1,5 +1,6 @@
-//! The queued import seen from the command line: enqueue an `imdb_dataset` job on the ingest service, follow it
-//! with progress bars to its report, and list or show jobs (`iknow jobs`).
+//! The queued import seen from the command line: enqueue an `imdb_dataset` job (or a `tmdb_person` /
+//! `tmdb_title` one) on the ingest service, follow it with progress bars to its report, and list or show jobs
+//! (`iknow jobs`).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -136,12 +137,73 @@ pub async fn follow(client: &mut IngestClient<Channel>, id: &str, draw: bool) ->
 /// `iknow import imdb DIR` through the queue: enqueue, follow, print the report. The exit code says
 /// whether the job succeeded with every file whole.
 pub async fn import(ingest_url: &str, dir: &Path, draw: bool) -> anyhow::Result<std::process::ExitCode> {
-    use std::process::ExitCode;
     let mut client = connect(ingest_url).await?;
     let started = Instant::now();
     let job = enqueue(&mut client, dir).await?;
+    follow_to_report(&mut client, job, draw, started).await
+}
+
+/// What `iknow import tmdb` fetches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TmdbTarget {
+    /// `--person ID`: a TMDB person id or an IMDb `nm` id.
+    Person(String),
+    /// `--title ID` (`--tv` for a TMDB series id): a TMDB movie or series id, or an IMDb `tt` id.
+    Title { id: String, tv: bool },
+}
+
+/// A TMDB numeric id, or an IMDb id with `prefix` (the service validates it further).
+fn tmdb_or_imdb(id: &str, prefix: &str) -> anyhow::Result<(u64, String)> {
+    let id = id.trim();
+    if let Ok(n) = id.parse::<u64>() {
+        anyhow::ensure!(n > 0, "a TMDB id is a positive number");
+        return Ok((n, String::new()));
+    }
+    anyhow::ensure!(
+        id.starts_with(prefix),
+        "{id:?} is neither a TMDB id (a number) nor an IMDb id ({prefix} followed by digits)"
+    );
+    Ok((0, id.to_owned()))
+}
+
+/// `iknow import tmdb --person ID | --title ID`: enqueue the TMDB job, follow it, print its report.
+pub async fn import_tmdb(ingest_url: &str, target: &TmdbTarget, draw: bool) -> anyhow::Result<std::process::ExitCode> {
+    let started = Instant::now();
+    let mut client = connect(ingest_url).await?;
+    let job = match target {
+        TmdbTarget::Person(id) => {
+            let (tmdb_id, imdb_id) = tmdb_or_imdb(id, "nm")?;
+            client.enqueue_tmdb_person(pb::EnqueueTmdbPersonRequest { tmdb_id, imdb_id }).await
+        }
+        TmdbTarget::Title { id, tv } => {
+            let (tmdb_id, imdb_id) = tmdb_or_imdb(id, "tt")?;
+            anyhow::ensure!(!*tv || tmdb_id != 0, "--tv goes with a TMDB id (an IMDb id says what it is)");
+            let media_type = if *tv {
+                "tv"
+            } else if tmdb_id != 0 {
+                "movie"
+            } else {
+                ""
+            }
+            .to_owned();
+            client.enqueue_tmdb_title(pb::EnqueueTmdbTitleRequest { tmdb_id, imdb_id, media_type }).await
+        }
+    }
+    .map_err(|s| status_error("enqueue failed", s))?
+    .into_inner();
+    follow_to_report(&mut client, job, draw, started).await
+}
+
+/// Follows an enqueued job and prints its report; the exit code says whether it succeeded with every file whole.
+async fn follow_to_report(
+    client: &mut IngestClient<Channel>,
+    job: pb::Job,
+    draw: bool,
+    started: Instant,
+) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
     println!("job {} enqueued", job.id);
-    let Some(job) = follow(&mut client, &job.id, draw).await? else { return Ok(ExitCode::SUCCESS) };
+    let Some(job) = follow(client, &job.id, draw).await? else { return Ok(ExitCode::SUCCESS) };
     let report = report(&job);
     print!("{report}");
     println!(
@@ -219,6 +281,10 @@ pub async fn show(ingest_url: &str, id: &str) -> anyhow::Result<()> {
         .into_inner();
     let dir = match &job.params {
         Some(pb::job::Params::ImdbDataset(p)) => p.dir.clone(),
+        Some(pb::job::Params::TmdbPerson(p)) if p.tmdb_id != 0 => format!("person {}", p.tmdb_id),
+        Some(pb::job::Params::TmdbPerson(p)) => p.imdb_id.clone(),
+        Some(pb::job::Params::TmdbTitle(p)) if p.tmdb_id != 0 => format!("{} {}", p.media_type, p.tmdb_id),
+        Some(pb::job::Params::TmdbTitle(p)) => p.imdb_id.clone(),
         None => String::new(),
     };
     println!("job        {} ({} {dir})", job.id, job.kind);
@@ -240,4 +306,18 @@ pub async fn show(ingest_url: &str, id: &str) -> anyhow::Result<()> {
     }
     print!("{}", report(&job));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tmdb_or_imdb;
+
+    #[test]
+    fn tmdb_ids_are_numbers_and_imdb_ids_keep_their_prefix() {
+        assert_eq!(tmdb_or_imdb("31", "nm").unwrap(), (31, String::new()));
+        assert_eq!(tmdb_or_imdb("nm0000158", "nm").unwrap(), (0, "nm0000158".into()));
+        assert!(tmdb_or_imdb("tt0109830", "nm").is_err());
+        assert!(tmdb_or_imdb("0", "tt").is_err());
+        assert!(tmdb_or_imdb("forrest", "tt").is_err());
+    }
 }

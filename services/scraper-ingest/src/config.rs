@@ -59,11 +59,33 @@ pub struct Config {
     /// Run the consumer (off for a replica that only answers gRPC; the outbox relay always runs).
     #[serde(default = "default_true")]
     pub worker_enabled: bool,
+    /// Base URL of the TMDB v3-compatible API the `tmdb_*` jobs read (paths such as `/person/31` follow it).
+    #[serde(default = "default_tmdb_base_url")]
+    pub tmdb_base_url: String,
+    /// TMDB API key, sent as the `api_key` query parameter. Never logged.
+    #[serde(default)]
+    pub tmdb_api_key: String,
+    /// Requests per second to TMDB across every job of this worker.
+    #[serde(default = "default_tmdb_requests_per_second")]
+    pub tmdb_requests_per_second: u32,
+    /// Deadline of one TMDB request, in milliseconds (a timeout is retried).
+    #[serde(default = "default_tmdb_timeout_ms")]
+    pub tmdb_timeout_ms: u64,
+    /// Tries of one TMDB request (429, 5xx, timeouts) before the attempt fails and the job is retried.
+    #[serde(default = "default_tmdb_tries")]
+    pub tmdb_tries: u32,
+    /// Pause before the second try of a TMDB request (ms), doubled per further try (with jitter); a 429's
+    /// Retry-After replaces it.
+    #[serde(default = "default_tmdb_retry_base_ms")]
+    pub tmdb_retry_base_ms: u64,
+    /// Most credits one job follows: a person's acting credits, a title's cast (in billing order).
+    #[serde(default = "default_tmdb_max_credits")]
+    pub tmdb_max_credits: usize,
 }
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The database and broker URLs are left out: they may carry passwords.
+        // The database and broker URLs and the TMDB API key are left out: they are secrets or may carry them.
         f.debug_struct("Config")
             .field("grpc_addr", &self.grpc_addr)
             .field("catalog_url", &self.catalog_url)
@@ -73,6 +95,8 @@ impl std::fmt::Debug for Config {
             .field("batch_size", &self.batch_size)
             .field("concurrency", &self.concurrency)
             .field("worker_enabled", &self.worker_enabled)
+            .field("tmdb_base_url", &self.tmdb_base_url)
+            .field("tmdb_requests_per_second", &self.tmdb_requests_per_second)
             .finish_non_exhaustive()
     }
 }
@@ -116,6 +140,24 @@ fn default_concurrency() -> usize {
 fn default_true() -> bool {
     true
 }
+fn default_tmdb_base_url() -> String {
+    "https://api.themoviedb.org/3".into()
+}
+fn default_tmdb_requests_per_second() -> u32 {
+    40
+}
+fn default_tmdb_timeout_ms() -> u64 {
+    10_000
+}
+fn default_tmdb_tries() -> u32 {
+    4
+}
+fn default_tmdb_retry_base_ms() -> u64 {
+    500
+}
+fn default_tmdb_max_credits() -> usize {
+    200
+}
 
 impl Config {
     /// A configuration for tests: any free port, a small pool, the given database and catalogue, the shared
@@ -141,6 +183,14 @@ impl Config {
             batch_size: 500,
             concurrency: 2,
             worker_enabled: true,
+            // A dead address until a test points it at its mock TMDB server.
+            tmdb_base_url: "http://127.0.0.1:9".into(),
+            tmdb_api_key: String::new(),
+            tmdb_requests_per_second: 40,
+            tmdb_timeout_ms: 2_000,
+            tmdb_tries: 3,
+            tmdb_retry_base_ms: 50,
+            tmdb_max_credits: 200,
         }
     }
 
@@ -150,6 +200,10 @@ impl Config {
 
     pub fn catalog_connect_timeout(&self) -> Duration {
         Duration::from_millis(self.catalog_connect_timeout_ms.max(1))
+    }
+
+    pub fn tmdb_timeout(&self) -> Duration {
+        Duration::from_millis(self.tmdb_timeout_ms.max(1))
     }
 
     pub fn lease(&self) -> Duration {
@@ -196,5 +250,8 @@ mod tests {
         assert_eq!(c.retry_queue(2), "scrape.jobs.retry.2");
         assert_eq!(c.queues().len(), 3 + c.max_attempts as usize - 1);
         assert!(c.worker_enabled);
+        assert_eq!(c.tmdb_requests_per_second, 40);
+        assert!(c.tmdb_base_url.starts_with("https://api.themoviedb.org/"));
+        assert!(!format!("{c:?}").contains("tmdb_api_key"), "the key is never printed");
     }
 }

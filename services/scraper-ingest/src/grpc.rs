@@ -8,7 +8,8 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::jobs::{ImdbParams, JobKind, JobMessage, JobState};
+use crate::jobs::{ImdbParams, JobKind, JobMessage, JobState, TmdbPersonParams, TmdbTitleParams};
+use crate::tmdb::map::is_imdb_id;
 use crate::{Config, store};
 
 /// Longest `dir`, in bytes.
@@ -58,10 +59,59 @@ pub fn check_dir(dir: &str) -> Vec<FieldViolation> {
     violations
 }
 
+/// The violations of a TMDB job's ids: exactly one of `tmdbId` and `imdbId`, the latter `prefix` + digits.
+pub fn check_tmdb_ids(tmdb_id: u64, imdb_id: &str, prefix: &str) -> Vec<FieldViolation> {
+    let mut violations = Vec::new();
+    match (tmdb_id, imdb_id.is_empty()) {
+        (0, true) => violations.push(FieldViolation::new("tmdbId", "one of tmdbId and imdbId is required")),
+        (1.., false) => violations.push(FieldViolation::new("imdbId", "give tmdbId or imdbId, not both")),
+        _ => {}
+    }
+    if !imdb_id.is_empty() && !is_imdb_id(imdb_id, prefix) {
+        violations.push(FieldViolation::new(
+            "imdbId",
+            format!("must be {prefix} followed by digits (at most 20 characters)"),
+        ));
+    }
+    violations
+}
+
+/// The violations of an EnqueueTmdbTitle `mediaType`.
+pub fn check_media_type(imdb_id: &str, media_type: &str) -> Vec<FieldViolation> {
+    match media_type {
+        "" => vec![],
+        "movie" | "tv" if imdb_id.is_empty() => vec![],
+        "movie" | "tv" => vec![FieldViolation::new("mediaType", "must be empty with imdbId (TMDB's /find tells)")],
+        _ => vec![FieldViolation::new("mediaType", "must be movie or tv")],
+    }
+}
+
 impl IngestService {
     pub fn new(pool: PgPool, relay: RelayHandle, config: &Config) -> Self {
         Self { pool, relay, work_queue: config.work_queue(), max_attempts: config.max_attempts.max(1) }
     }
+
+    /// Creates a job of `kind` with `payload` and its first message (through the outbox), in one transaction.
+    async fn create(&self, kind: JobKind, payload: serde_json::Value, request_id: String) -> Result<pb::Job, Status> {
+        let id = iknow_common::id::new();
+        tracing::Span::current().record("job_id", tracing::field::display(id));
+        let kind = kind.as_str();
+        let message = JobMessage { job_id: id, kind: kind.into(), attempt: 1 };
+        let message = OutboxMessage::json("", &self.work_queue, &message)
+            .map_err(internal)?
+            .header(iknow_common::request_id::HEADER, request_id.clone());
+        let mut tx = self.pool.begin().await.map_err(internal)?;
+        let job = store::create(&mut tx, id, kind, &payload, self.max_attempts, &request_id).await.map_err(internal)?;
+        iknow_messaging::enqueue(&mut tx, &message).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        self.relay.wake();
+        tracing::info!(kind, "job enqueued");
+        Ok(job.to_pb())
+    }
+}
+
+fn some_id(tmdb_id: u64, imdb_id: String) -> (Option<u64>, Option<String>) {
+    ((tmdb_id != 0).then_some(tmdb_id), (!imdb_id.is_empty()).then_some(imdb_id))
 }
 
 #[tonic::async_trait]
@@ -77,21 +127,42 @@ impl Ingest for IngestService {
         if !violations.is_empty() {
             return Err(Error::validation(violations).into());
         }
-        let id = iknow_common::id::new();
-        tracing::Span::current().record("job_id", tracing::field::display(id));
-        let kind = JobKind::ImdbDataset.as_str();
         let payload = serde_json::to_value(ImdbParams { dir }).map_err(internal)?;
-        let message = JobMessage { job_id: id, kind: kind.into(), attempt: 1 };
-        let message = OutboxMessage::json("", &self.work_queue, &message)
-            .map_err(internal)?
-            .header(iknow_common::request_id::HEADER, request_id.clone());
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        let job = store::create(&mut tx, id, kind, &payload, self.max_attempts, &request_id).await.map_err(internal)?;
-        iknow_messaging::enqueue(&mut tx, &message).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        self.relay.wake();
-        tracing::info!(kind, "job enqueued");
-        Ok(Response::new(job.to_pb()))
+        Ok(Response::new(self.create(JobKind::ImdbDataset, payload, request_id).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id))]
+    async fn enqueue_tmdb_person(
+        &self,
+        request: Request<pb::EnqueueTmdbPersonRequest>,
+    ) -> Result<Response<pb::Job>, Status> {
+        let request_id = request_id(&request);
+        let pb::EnqueueTmdbPersonRequest { tmdb_id, imdb_id } = request.into_inner();
+        let violations = check_tmdb_ids(tmdb_id, &imdb_id, "nm");
+        if !violations.is_empty() {
+            return Err(Error::validation(violations).into());
+        }
+        let (tmdb_id, imdb_id) = some_id(tmdb_id, imdb_id);
+        let payload = serde_json::to_value(TmdbPersonParams { tmdb_id, imdb_id }).map_err(internal)?;
+        Ok(Response::new(self.create(JobKind::TmdbPerson, payload, request_id).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id))]
+    async fn enqueue_tmdb_title(
+        &self,
+        request: Request<pb::EnqueueTmdbTitleRequest>,
+    ) -> Result<Response<pb::Job>, Status> {
+        let request_id = request_id(&request);
+        let pb::EnqueueTmdbTitleRequest { tmdb_id, imdb_id, media_type } = request.into_inner();
+        let mut violations = check_tmdb_ids(tmdb_id, &imdb_id, "tt");
+        violations.extend(check_media_type(&imdb_id, &media_type));
+        if !violations.is_empty() {
+            return Err(Error::validation(violations).into());
+        }
+        let media_type = (tmdb_id != 0).then(|| if media_type.is_empty() { "movie".to_owned() } else { media_type });
+        let (tmdb_id, imdb_id) = some_id(tmdb_id, imdb_id);
+        let payload = serde_json::to_value(TmdbTitleParams { tmdb_id, imdb_id, media_type }).map_err(internal)?;
+        Ok(Response::new(self.create(JobKind::TmdbTitle, payload, request_id).await?))
     }
 
     #[tracing::instrument(skip_all, fields(job_id))]
@@ -140,7 +211,21 @@ impl Ingest for IngestService {
 
 #[cfg(test)]
 mod tests {
-    use super::check_dir;
+    use super::{check_dir, check_media_type, check_tmdb_ids};
+
+    #[test]
+    fn tmdb_id_rules() {
+        assert!(check_tmdb_ids(31, "", "nm").is_empty());
+        assert!(check_tmdb_ids(0, "nm0000158", "nm").is_empty());
+        assert_eq!(check_tmdb_ids(0, "", "nm")[0].field, "tmdbId");
+        assert_eq!(check_tmdb_ids(31, "nm0000158", "nm")[0].field, "imdbId");
+        assert_eq!(check_tmdb_ids(0, "tt0109830", "nm")[0].field, "imdbId");
+        assert_eq!(check_tmdb_ids(0, "nm12x", "nm").len(), 1);
+        assert!(check_media_type("", "tv").is_empty());
+        assert!(check_media_type("", "").is_empty());
+        assert_eq!(check_media_type("tt1", "movie")[0].field, "mediaType");
+        assert_eq!(check_media_type("", "episode")[0].field, "mediaType");
+    }
 
     #[test]
     fn dir_rules() {

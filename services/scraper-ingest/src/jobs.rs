@@ -10,22 +10,28 @@ use uuid::Uuid;
 use crate::imdb::FileReport;
 use crate::progress::Progress;
 
-/// The kinds of job. Only `imdb_dataset` runs so far; the table already accepts the TMDB kinds.
+/// The kinds of job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
     ImdbDataset,
+    TmdbPerson,
+    TmdbTitle,
 }
 
 impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ImdbDataset => "imdb_dataset",
+            Self::TmdbPerson => "tmdb_person",
+            Self::TmdbTitle => "tmdb_title",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "imdb_dataset" => Some(Self::ImdbDataset),
+            "tmdb_person" => Some(Self::TmdbPerson),
+            "tmdb_title" => Some(Self::TmdbTitle),
             _ => None,
         }
     }
@@ -80,6 +86,28 @@ pub struct JobMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImdbParams {
     pub dir: String,
+}
+
+/// Parameters of a `tmdb_person` job (`{"tmdbId": 31}` or `{"imdbId": "nm0000158"}`): exactly one id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TmdbPersonParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmdb_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imdb_id: Option<String>,
+}
+
+/// Parameters of a `tmdb_title` job: a TMDB id with its media type (`movie` or `tv`), or an IMDb id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TmdbTitleParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmdb_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imdb_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
 }
 
 /// One row of `scrape_jobs`.
@@ -141,6 +169,21 @@ impl JobRow {
             Some(JobKind::ImdbDataset) => serde_json::from_value::<ImdbParams>(self.payload.clone())
                 .ok()
                 .map(|p| pb::job::Params::ImdbDataset(pb::ImdbDataset { dir: p.dir })),
+            Some(JobKind::TmdbPerson) => {
+                serde_json::from_value::<TmdbPersonParams>(self.payload.clone()).ok().map(|p| {
+                    pb::job::Params::TmdbPerson(pb::TmdbPerson {
+                        tmdb_id: p.tmdb_id.unwrap_or(0),
+                        imdb_id: p.imdb_id.unwrap_or_default(),
+                    })
+                })
+            }
+            Some(JobKind::TmdbTitle) => serde_json::from_value::<TmdbTitleParams>(self.payload.clone()).ok().map(|p| {
+                pb::job::Params::TmdbTitle(pb::TmdbTitle {
+                    tmdb_id: p.tmdb_id.unwrap_or(0),
+                    imdb_id: p.imdb_id.unwrap_or_default(),
+                    media_type: p.media_type.unwrap_or_default(),
+                })
+            }),
             None => None,
         };
         let checkpoint = self
@@ -186,7 +229,19 @@ mod tests {
         }
         assert_eq!(JobState::parse("paused"), None);
         assert_eq!(JobKind::parse("imdb_dataset"), Some(JobKind::ImdbDataset));
-        assert_eq!(JobKind::parse("tmdb_person"), None, "not runnable yet");
+        for kind in [JobKind::ImdbDataset, JobKind::TmdbPerson, JobKind::TmdbTitle] {
+            assert_eq!(JobKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(JobKind::parse("tmdb_episode"), None);
+    }
+
+    #[test]
+    fn tmdb_params_are_camel_case_with_one_id() {
+        let p = TmdbPersonParams { tmdb_id: Some(31), imdb_id: None };
+        assert_eq!(serde_json::to_value(&p).unwrap(), serde_json::json!({"tmdbId": 31}));
+        let t: TmdbTitleParams = serde_json::from_value(serde_json::json!({"imdbId": "tt0109830"})).unwrap();
+        assert_eq!(t.imdb_id.as_deref(), Some("tt0109830"));
+        assert_eq!(t.tmdb_id, None);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod imdb;
 pub mod jobs;
 pub mod progress;
 pub mod store;
+pub mod tmdb;
 pub mod topology;
 pub mod worker;
 
@@ -40,6 +41,8 @@ pub struct Context {
     pub pool: PgPool,
     pub catalog: catalog::CatalogClient,
     pub relay: RelayHandle,
+    /// The TMDB client of every `tmdb_*` job (one request rate for all of them).
+    pub tmdb: tmdb::Client,
 }
 
 /// The delay before the retry that follows the `failures`-th failed attempt: `retry_base_ms * 2^(failures-1)`
@@ -81,7 +84,8 @@ impl Application {
         let (listener, addr) = g::bind(&config.grpc_addr).await?;
         let relay = Relay::new(pool.clone(), RelayConfig::new(config.amqp_url.clone()));
         let service = grpc::IngestService::new(pool.clone(), relay.handle(), &config);
-        let context = Arc::new(Context { config, pool, catalog, relay: relay.handle() });
+        let tmdb = tmdb::Client::new(&config).context("TMDB client")?;
+        let context = Arc::new(Context { config, pool, catalog, relay: relay.handle(), tmdb });
         Ok(Application { listener, addr, context, relay, service })
     }
 

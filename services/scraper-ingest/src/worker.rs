@@ -20,7 +20,7 @@ use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::imdb::{self, Failure, FileReport, Finished, Sink};
-use crate::jobs::{ImdbParams, JobKind, JobMessage, JobRow};
+use crate::jobs::{ImdbParams, JobKind, JobMessage, JobRow, TmdbPersonParams, TmdbTitleParams};
 use crate::progress::Latest;
 use crate::store::{self, Claim};
 use crate::topology::{ATTEMPTS_HEADER, Link, REASON_HEADER};
@@ -226,6 +226,22 @@ async fn run(
                 imdb::import(dir, &ctx.catalog, &opts, resume, &mut sink, latest.clone(), &mut job_stopped).await
             }
             Err(e) => Err(Failure::Permanent(format!("invalid imdb_dataset parameters: {e}"))),
+        },
+        // One short fetch and one batch: a stop abandons it (nothing is checkpointed; writing is idempotent,
+        // so the resumed attempt runs it again).
+        Some(JobKind::TmdbPerson) => match serde_json::from_value::<TmdbPersonParams>(job.payload.clone()) {
+            Ok(params) => tokio::select! {
+                outcome = crate::tmdb::person_job(ctx, &params) => outcome,
+                () = crate::until_stopped(&mut job_stopped) => Ok(Finished::Stopped),
+            },
+            Err(e) => Err(Failure::Permanent(format!("invalid tmdb_person parameters: {e}"))),
+        },
+        Some(JobKind::TmdbTitle) => match serde_json::from_value::<TmdbTitleParams>(job.payload.clone()) {
+            Ok(params) => tokio::select! {
+                outcome = crate::tmdb::title_job(ctx, &params) => outcome,
+                () = crate::until_stopped(&mut job_stopped) => Ok(Finished::Stopped),
+            },
+            Err(e) => Err(Failure::Permanent(format!("invalid tmdb_title parameters: {e}"))),
         },
         None => Err(Failure::Permanent(format!("job kind {} is not supported by this worker", job.kind))),
     };

@@ -7,3 +7,4 @@ mod faults;
 mod helpers;
 mod imports;
 mod resume;
+mod tmdb;
