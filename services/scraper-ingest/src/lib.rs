@@ -11,6 +11,7 @@ pub mod consumer;
 pub mod grpc;
 pub mod imdb;
 pub mod jobs;
+pub mod metrics;
 pub mod progress;
 pub mod store;
 pub mod tmdb;
@@ -135,8 +136,9 @@ impl Application {
                 }
             }
         };
+        let sampler = metrics::sample_queues(self.context.config.clone(), stop.clone());
         let relay = relay_when_declared(self.relay, self.context.config.clone(), stop);
-        let (served, (), ()) = tokio::join!(server, consumer, relay);
+        let (served, (), (), ()) = tokio::join!(server, consumer, relay, sampler);
         self.context.pool.close().await;
         served?;
         Ok(())

@@ -279,10 +279,15 @@ async fn settle(
                 skipped = total.skipped,
                 "job succeeded"
             );
-            store::succeed(&ctx.pool, job.id, owner, &report.files).await.map(|_| Settle::Ack).map_err(Into::into)
+            let recorded = store::succeed(&ctx.pool, job.id, owner, &report.files).await;
+            if matches!(recorded, Ok(true)) {
+                crate::metrics::job_settled(job, crate::metrics::Outcome::Succeeded, Some(&report.files));
+            }
+            recorded.map(|_| Settle::Ack).map_err(Into::into)
         }
         Ok(Finished::Stopped) => {
             tracing::info!("job stopped at its checkpoint; the next worker resumes it");
+            crate::metrics::job_settled(job, crate::metrics::Outcome::Stopped, None);
             store::release(&ctx.pool, job.id, owner).await.map(|_| Settle::Requeue).map_err(Into::into)
         }
         Err(Failure::LeaseLost) => {
@@ -300,6 +305,7 @@ async fn settle(
             tracing::warn!(error = %reason, retry_in_ms = delay.as_millis() as u64, "job attempt failed; retrying");
             match store::fail(&ctx.pool, job.id, owner, &reason, retry_at).await {
                 Ok(true) => {
+                    crate::metrics::job_settled(job, crate::metrics::Outcome::Retried, None);
                     let retry = JobMessage { job_id: job.id, kind: job.kind.clone(), attempt: job.attempts + 1 };
                     Ok(schedule(ctx, link, &retry, request_id, delay).await)
                 }
@@ -325,6 +331,7 @@ async fn bury(ctx: &Context, job: &JobRow, owner: Uuid, request_id: &str, reason
         .header(REASON_HEADER, store::truncate(reason))
         .header(ATTEMPTS_HEADER, job.attempts.to_string());
     store::bury(&ctx.pool, job.id, owner, reason, &dead_letter).await?;
+    crate::metrics::job_settled(job, crate::metrics::Outcome::Dead, None);
     ctx.relay.wake();
     Ok(Settle::Ack)
 }

@@ -23,6 +23,8 @@ async fn the_sample_imports_through_the_queue_with_exact_counts_and_again_unchan
     let missing = acting_people.iter().filter(|n| !names.contains(**n)).count() as u64;
     let known_credits = acting.iter().filter(|r| names.contains(&r[2])).count() as u64;
 
+    // The recorder is process-wide (one test per process under nextest): installed before anything counts.
+    let metrics = iknow_common::metrics::prometheus();
     let env = Env::new().await;
     let app = env.start().await;
     let queued = app.enqueue(&sample_dir()).await;
@@ -59,6 +61,33 @@ async fn the_sample_imports_through_the_queue_with_exact_counts_and_again_unchan
     assert_eq!(file(&again, "title.principals").unchanged, credits.written + credits.unchanged);
     let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox").fetch_one(&env.pool).await.unwrap();
     assert_eq!(outbox, 0, "every job message was published");
+
+    // /metrics: both jobs, and the rows of both.
+    let text = metrics.render();
+    let value = |line_start: &str| -> f64 {
+        let line = text.lines().find(|l| l.starts_with(line_start)).unwrap_or_else(|| panic!("{line_start} in {text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(value(r#"ingest_jobs_total{kind="imdb_dataset",outcome="succeeded"}"#), 2.0);
+    let read: u64 = job.files.iter().map(|f| f.rows_read).sum();
+    assert_eq!(value(r#"ingest_rows_total{kind="imdb_dataset",outcome="read"}"#), (2 * read) as f64);
+    assert_eq!(value(r#"ingest_rows_total{kind="imdb_dataset",outcome="unchanged"}"#) as u64, {
+        let first: u64 = job.files.iter().map(|f| f.unchanged).sum();
+        let second: u64 = again.files.iter().map(|f| f.unchanged).sum();
+        first + second
+    });
+    assert!(
+        text.contains("ingest_job_duration_seconds_count{kind=\"imdb_dataset\",outcome=\"succeeded\"} 2"),
+        "{text}"
+    );
+    // The queue depths are sampled from the broker (every 10 s): the drained work queue reads 0.
+    iknow_testkit::eventually(30, || async {
+        let text = metrics.render();
+        text.lines()
+            .any(|l| l.starts_with("ingest_queue_messages{") && l.contains("scrape.jobs\"}") && l.ends_with(" 0"))
+            .then_some(())
+    })
+    .await;
     app.stop().await;
 }
 
