@@ -42,10 +42,21 @@ pub type TraceLayer = tower_http::trace::TraceLayer<
     MakeSpan,
 >;
 
-/// The base server: a span per call with the caller's request id.
+/// The base server: a span per call with the caller's request id. Answers that are the caller's mistake (not
+/// found, invalid argument, already exists, unauthenticated, permission denied, failed precondition) are
+/// normal outcomes, not failures: only the rest are logged as errors.
 pub fn server() -> tonic::transport::Server<tower::layer::util::Stack<TraceLayer, tower::layer::util::Identity>> {
+    use tower_http::classify::{GrpcCode, GrpcErrorsAsFailures, SharedClassifier};
     let make_span: MakeSpan = crate::request_id::grpc_span;
-    tonic::transport::Server::builder().layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(make_span))
+    let classifier = GrpcErrorsAsFailures::new()
+        .with_success(GrpcCode::InvalidArgument)
+        .with_success(GrpcCode::NotFound)
+        .with_success(GrpcCode::AlreadyExists)
+        .with_success(GrpcCode::PermissionDenied)
+        .with_success(GrpcCode::FailedPrecondition)
+        .with_success(GrpcCode::Unauthenticated);
+    let trace = tower_http::trace::TraceLayer::new(SharedClassifier::new(classifier)).make_span_with(make_span);
+    tonic::transport::Server::builder().layer(trace)
 }
 
 /// The stream of connections a tonic router serves:
