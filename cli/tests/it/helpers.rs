@@ -1,6 +1,5 @@
 //! Shared test plumbing: a real catalogue on port 0 over a fresh database, and temporary fixture dirs.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use iknow::import::{ImportOptions, ImportReport};
@@ -58,47 +57,4 @@ pub fn options() -> ImportOptions {
     ImportOptions { batch_size: 500, concurrency: 3, progress: false }
 }
 
-/// A temporary directory removed when dropped.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("iknow-cli-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// Writes `name` with the given lines (each ends in a newline).
-    pub fn write(&self, name: &str, lines: &[&str]) -> PathBuf {
-        let path = self.0.join(name);
-        let mut text = lines.join("\n");
-        text.push('\n');
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    /// Writes `name` (ending in .gz) as the gzip of the given bytes.
-    pub fn write_gz(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(bytes).unwrap();
-        std::fs::write(&path, enc.finish().unwrap()).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub const TITLE_HEADER: &str =
-    "tconst\ttitleType\tprimaryTitle\toriginalTitle\tisAdult\tstartYear\tendYear\truntimeMinutes\tgenres";
-pub const NAME_HEADER: &str = "nconst\tprimaryName\tbirthYear\tdeathYear\tprimaryProfession\tknownForTitles";
-pub const PRINCIPAL_HEADER: &str = "tconst\tordering\tnconst\tcategory\tjob\tcharacters";
-pub const EPISODE_HEADER: &str = "tconst\tparentTconst\tseasonNumber\tepisodeNumber";
+pub use iknow_testkit::dataset::{EPISODE_HEADER, NAME_HEADER, PRINCIPAL_HEADER, TITLE_HEADER, TempDir};

@@ -78,7 +78,7 @@ async fn the_sample_imports_with_counts_matching_the_files_and_a_second_import_w
 
 #[tokio::test]
 async fn malformed_lines_are_reported_with_their_line_numbers_and_good_lines_import() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     dir.write(
         "title.basics.tsv",
         &[
@@ -137,7 +137,7 @@ async fn malformed_lines_are_reported_with_their_line_numbers_and_good_lines_imp
 
 #[tokio::test]
 async fn gzip_files_import_like_plain_ones() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let titles = format!("{TITLE_HEADER}\ntt0000010\tmovie\tZipped\tZipped\t0\t2010\t\\N\t\\N\t\\N\n");
     let names = format!("{NAME_HEADER}\nnm0000010\tZed Zipper\t1980\t\\N\tactor\t\\N\n");
     let credits = format!("{PRINCIPAL_HEADER}\ntt0000010\t1\tnm0000010\tactor\t\\N\t[\"Zip\"]\n");
@@ -154,7 +154,7 @@ async fn gzip_files_import_like_plain_ones() {
 
 #[tokio::test]
 async fn a_truncated_gzip_imports_the_rows_before_the_break_and_reports_the_error() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let mut titles = format!("{TITLE_HEADER}\n");
     for i in 1..=3000 {
         titles.push_str(&format!("tt{i:07}\tmovie\tTitle number {i}\tTitle number {i}\t0\t2000\t\\N\t\\N\tDrama\n"));
@@ -176,7 +176,7 @@ async fn a_truncated_gzip_imports_the_rows_before_the_break_and_reports_the_erro
 
 #[tokio::test]
 async fn episodes_are_linked_to_their_series() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     dir.write(
         "title.basics.tsv",
         &[
@@ -204,7 +204,7 @@ async fn a_missing_directory_or_required_file_is_an_error() {
     let err = iknow::import::import_imdb(&missing, "http://127.0.0.1:1", &options()).await.unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
 
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     dir.write("title.basics.tsv", &[TITLE_HEADER]);
     dir.write("title.principals.tsv", &[PRINCIPAL_HEADER]);
     let err = iknow::import::import_imdb(dir.path(), "http://127.0.0.1:1", &options()).await.unwrap_err();
@@ -213,7 +213,7 @@ async fn a_missing_directory_or_required_file_is_an_error() {
 
 #[tokio::test]
 async fn only_the_first_rejected_lines_are_listed_and_the_rest_still_imports() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let mut lines = vec![TITLE_HEADER.to_string()];
     for i in 1..=30 {
         lines.push(format!("tt{i:07}\tmovie\tBroken {i}"));

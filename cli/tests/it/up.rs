@@ -52,7 +52,7 @@ async fn the_platform_starts_wired_imports_once_and_shuts_down() {
     })
     .await;
 
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     dir.write("title.basics.tsv", &[TITLE_HEADER, "tt0000001\tmovie\tUp Movie\tUp Movie\t0\t2001\t\\N\t90\tDrama"]);
     dir.write("name.basics.tsv", &[NAME_HEADER, "nm0000001\tUma Up\t1970\t\\N\tactress\ttt0000001"]);
     dir.write("title.principals.tsv", &[PRINCIPAL_HEADER, "tt0000001\t1\tnm0000001\tactress\t\\N\t[\"Herself\"]"]);

@@ -3,6 +3,8 @@
 //! without touching the machine's shared servers.
 #![forbid(unsafe_code)]
 
+pub mod dataset;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

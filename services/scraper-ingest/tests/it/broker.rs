@@ -31,7 +31,7 @@ async fn the_broker_connection_cut_mid_import_loses_no_job_and_writes_no_credit_
     broker.cut();
 
     // Enqueued while the broker is unreachable: the job's message waits in the outbox.
-    let second = TempDir::new();
+    let second = TempDir::new("ingest");
     second.write("title.basics.tsv", &[TITLE_HEADER, "tt9000001\tmovie\tLater\tLater\t0\t2020\t\\N\t95\tDrama"]);
     second.write("name.basics.tsv", &[NAME_HEADER, "nm9000001\tLate Actor\t1990\t\\N\tactor\t\\N"]);
     second.write("title.principals.tsv", &[PRINCIPAL_HEADER, "tt9000001\t1\tnm9000001\tactor\t\\N\t[\"Late\"]"]);

@@ -42,7 +42,7 @@ async fn a_missing_directory_goes_straight_to_the_dead_letter_queue_with_its_rea
     assert!(header(&message, "x-request-id").is_some_and(|id| !id.is_empty()), "the request id travels too");
 
     // A missing required file is just as final.
-    let dir = TempDir::new();
+    let dir = TempDir::new("ingest");
     dir.write("title.basics.tsv", &[TITLE_HEADER]);
     dir.write("title.principals.tsv", &[PRINCIPAL_HEADER]);
     let queued = app.enqueue(dir.path()).await;

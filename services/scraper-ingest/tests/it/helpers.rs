@@ -1,7 +1,6 @@
 //! Spawning the ingest service against a real catalogue (each on a fresh database, the catalogue behind a TCP
 //! proxy a test can cut), with queues under a per-test prefix; fixtures and small assertions.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -197,53 +196,11 @@ pub async fn amqp_addr() -> SocketAddr {
     tokio::net::lookup_host(host_port).await.unwrap().next().unwrap()
 }
 
-/// A temporary directory removed when dropped.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("iknow-ingest-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// Writes `name` with the given lines (each ends in a newline).
-    pub fn write(&self, name: &str, lines: &[&str]) -> PathBuf {
-        let path = self.0.join(name);
-        let mut text = lines.join("\n");
-        text.push('\n');
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    /// Writes `name` (ending in .gz) as the gzip of the given bytes.
-    pub fn write_gz(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(bytes).unwrap();
-        std::fs::write(&path, enc.finish().unwrap()).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub const TITLE_HEADER: &str =
-    "tconst\ttitleType\tprimaryTitle\toriginalTitle\tisAdult\tstartYear\tendYear\truntimeMinutes\tgenres";
-pub const NAME_HEADER: &str = "nconst\tprimaryName\tbirthYear\tdeathYear\tprimaryProfession\tknownForTitles";
-pub const PRINCIPAL_HEADER: &str = "tconst\tordering\tnconst\tcategory\tjob\tcharacters";
+pub use iknow_testkit::dataset::{NAME_HEADER, PRINCIPAL_HEADER, TITLE_HEADER, TempDir};
 
 /// A generated dataset: `titles` movies, 100 actors, one acting credit per title (actor `i % 100`).
 pub fn generated(titles: usize) -> TempDir {
-    let dir = TempDir::new();
+    let dir = TempDir::new("ingest");
     let mut basics = vec![TITLE_HEADER.to_owned()];
     let mut principals = vec![PRINCIPAL_HEADER.to_owned()];
     for i in 1..=titles {

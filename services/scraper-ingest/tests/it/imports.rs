@@ -93,7 +93,7 @@ async fn the_sample_imports_through_the_queue_with_exact_counts_and_again_unchan
 
 #[tokio::test]
 async fn malformed_lines_are_counted_with_their_line_numbers_and_the_rest_imports() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("ingest");
     dir.write(
         "title.basics.tsv",
         &[
@@ -180,7 +180,7 @@ async fn jobs_are_listed_newest_first_and_by_state() {
     let missing = std::env::temp_dir().join(format!("iknow-missing-{}", uuid::Uuid::now_v7().simple()));
     let dead = app.enqueue(&missing).await;
     app.wait_for(&dead.id, "dead", 30).await;
-    let dir = TempDir::new();
+    let dir = TempDir::new("ingest");
     dir.write("title.basics.tsv", &[TITLE_HEADER]);
     dir.write("name.basics.tsv", &[NAME_HEADER]);
     dir.write("title.principals.tsv", &[PRINCIPAL_HEADER]);
