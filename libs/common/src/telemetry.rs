@@ -1,5 +1,6 @@
-//! Tracing setup: JSON (or pretty) logs to stdout with span fields such as `request_id`, and an OTLP
-//! exporter only when an endpoint is configured.
+//! Tracing setup: JSON (or pretty) logs to stdout with span fields such as `request_id`, an OTLP exporter
+//! only when an endpoint is configured, and always the W3C trace-context propagator as the global text-map
+//! propagator (what `iknow_messaging::trace` writes into and reads from message headers).
 
 use std::sync::OnceLock;
 
@@ -28,6 +29,8 @@ static PROVIDER: OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> = OnceLoc
 
 /// Installs the global subscriber once per process; later calls are no-ops.
 pub fn init(service: &'static str, cfg: &TelemetryConfig) {
+    // Cheap and harmless without an exporter: spans then have no OpenTelemetry context to propagate.
+    opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cfg.log_level));
     let fmt = if cfg.log_format == "pretty" {
         tracing_subscriber::fmt::layer().with_target(false).boxed()
@@ -78,5 +81,18 @@ pub fn shutdown() {
 pub fn init_for_tests() {
     if std::env::var_os("TEST_LOG").is_some() {
         init("test", &TelemetryConfig { log_format: "pretty".into(), ..TelemetryConfig::default() });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_installs_the_w3c_propagator() {
+        init("test", &TelemetryConfig { log_level: "off".into(), ..TelemetryConfig::default() });
+        let fields: Vec<String> =
+            opentelemetry::global::get_text_map_propagator(|p| p.fields().map(str::to_owned).collect());
+        assert_eq!(fields, ["traceparent", "tracestate"]);
     }
 }

@@ -36,13 +36,17 @@ pub struct OutboxMessage {
 }
 
 impl OutboxMessage {
-    /// A message whose body is `payload` serialised to JSON.
+    /// A message whose body is `payload` serialised to JSON. Its headers start with the trace context
+    /// (`traceparent`, `tracestate`) of the current span, see [`crate::trace::inject`]: the consumer's span of
+    /// this message continues the trace of the request that wrote it.
     pub fn json(exchange: &str, routing_key: &str, payload: &impl Serialize) -> anyhow::Result<Self> {
+        let mut headers = BTreeMap::new();
+        crate::trace::inject(&mut headers);
         Ok(Self {
             exchange: exchange.to_owned(),
             routing_key: routing_key.to_owned(),
             payload: serde_json::to_value(payload)?,
-            headers: BTreeMap::new(),
+            headers,
         })
     }
 

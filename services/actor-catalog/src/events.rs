@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use iknow_messaging::consume;
 use iknow_messaging::outbox::OutboxMessage;
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
@@ -17,6 +18,7 @@ use lapin::types::FieldTable;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tokio::sync::watch;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::cache::Cache;
@@ -82,48 +84,18 @@ pub struct Listener {
 }
 
 /// Runs the listener until `stop` turns true (or its sender goes), reconnecting with backoff.
-pub async fn run(listener: Listener, mut stop: watch::Receiver<bool>) {
-    let mut backoff = MIN_BACKOFF;
-    let mut ever_connected = false;
-    loop {
-        let mut connected = false;
-        let result = tokio::select! {
-            result = session(&listener, ever_connected, &mut connected) => result,
-            _ = stop.changed() => break,
-        };
-        ever_connected |= connected;
-        if stopped(&stop) {
-            break;
-        }
-        match result {
-            Ok(()) => tracing::warn!("catalog.events stream ended; reconnecting"),
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "catalog.events listener down; reconnecting"),
-        }
-        if connected {
-            backoff = MIN_BACKOFF;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(backoff) => {}
-            _ = stop.changed() => {}
-        }
-        if stopped(&stop) {
-            break;
-        }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
-}
-
-fn stopped(stop: &watch::Receiver<bool>) -> bool {
-    *stop.borrow() || stop.has_changed().is_err()
+pub async fn run(listener: Listener, stop: watch::Receiver<bool>) {
+    let options = consume::Options::new("catalog.events listener").backoff(MIN_BACKOFF, MAX_BACKOFF);
+    consume::run(&listener.amqp_url, options, stop, |connection, attempt| session(&listener, connection, attempt))
+        .await;
 }
 
 /// One connection's life: bind the private queue, then apply events until the stream ends or fails.
-async fn session(l: &Listener, reconnecting: bool, connected: &mut bool) -> anyhow::Result<()> {
-    let conn = iknow_messaging::consume::connect(&l.amqp_url).await?;
+async fn session(l: &Listener, conn: lapin::Connection, attempt: consume::Attempt) -> anyhow::Result<()> {
     let channel = conn.create_channel().await?;
     let queue = format!("{}.replica.{}", l.announce.exchange, l.announce.origin);
     // Not durable: exclusive to this connection and deleted with it (every replica gets every event).
-    iknow_messaging::consume::bind_queue(&channel, &queue, &l.announce.exchange, "*.upserted", false).await?;
+    consume::bind_queue(&channel, &queue, &l.announce.exchange, "*.upserted", false).await?;
     channel.basic_qos(PREFETCH, BasicQosOptions { global: false }).await?;
     let mut consumer = channel
         .basic_consume(
@@ -141,14 +113,14 @@ async fn session(l: &Listener, reconnecting: bool, connected: &mut bool) -> anyh
             FieldTable::default(),
         )
         .await?;
-    *connected = true;
-    if reconnecting {
-        // Events published while this replica was away went nowhere: forget everything held in process.
-        l.cache.forget_all_local().await;
-    }
+    attempt.consuming().await;
+    // Events published before this session's queue was bound went nowhere (while the replica was away, or
+    // before its first bind at start): forget everything read into the process before now.
+    l.cache.forget_all_local().await;
     tracing::info!(queue, exchange = %l.announce.exchange, "catalog.events listener started");
     while let Some(delivery) = consumer.next().await {
-        apply(l, &delivery?).await?;
+        let delivery = delivery?;
+        apply(l, &delivery).instrument(iknow_messaging::trace::delivery_span("catalog.events", &delivery)).await?;
     }
     Ok(())
 }

@@ -10,12 +10,14 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use iknow_messaging::consume;
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use serde::Deserialize;
 use sqlx::PgPool;
 use tokio::sync::watch;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::{Config, store};
@@ -45,50 +47,30 @@ struct Event {
 /// attached (not auto-delete), so a deletion announced while the library is down still arrives. Idempotent;
 /// tests call it too so their messages are queued before the consumer has started.
 pub async fn declare(channel: &lapin::Channel, exchange: &str, queue: &str) -> anyhow::Result<()> {
-    iknow_messaging::consume::bind_queue(channel, queue, exchange, USER_DELETED, true).await
+    consume::bind_queue(channel, queue, exchange, USER_DELETED, true).await
 }
 
 /// Runs the consumer until `stop` turns true (or its sender goes), reconnecting with backoff.
-pub async fn run(config: Config, pool: PgPool, mut stop: watch::Receiver<bool>) {
+pub async fn run(config: Config, pool: PgPool, stop: watch::Receiver<bool>) {
     let queue = config.user_deleted_queue();
-    let mut backoff = MIN_BACKOFF;
-    loop {
-        let mut connected = false;
-        // Stopping drops the session wherever it is (connecting, or inside a message): an unacknowledged
-        // message is redelivered later, and one whose transaction committed is then skipped as processed.
-        let result = tokio::select! {
-            result = session(&config, &queue, &pool, &mut connected) => result,
-            _ = stop.changed() => break,
-        };
-        if stopped(&stop) {
-            break;
-        }
-        match result {
-            Ok(()) => tracing::warn!(queue, "user.deleted consumer stream ended; reconnecting"),
-            Err(e) => tracing::warn!(queue, error = format!("{e:#}"), "user.deleted consumer down; reconnecting"),
-        }
-        if connected {
-            backoff = MIN_BACKOFF;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(backoff) => {}
-            _ = stop.changed() => {}
-        }
-        if stopped(&stop) {
-            break;
-        }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
+    // Stopping drops the session wherever it is (connecting, or inside a message): an unacknowledged message is
+    // redelivered later, and one whose transaction committed is then skipped as processed.
+    let options = consume::Options::new("user.deleted consumer").queue(&queue).backoff(MIN_BACKOFF, MAX_BACKOFF);
+    consume::run(&config.amqp_url, options, stop, |connection, attempt| {
+        session(&config, &queue, &pool, connection, attempt)
+    })
+    .await;
     tracing::info!(queue, "user.deleted consumer stopped");
 }
 
-fn stopped(stop: &watch::Receiver<bool>) -> bool {
-    *stop.borrow() || stop.has_changed().is_err()
-}
-
 /// One connection's life: declare, then consume until the stream ends or fails.
-async fn session(config: &Config, queue: &str, pool: &PgPool, connected: &mut bool) -> anyhow::Result<()> {
-    let conn = iknow_messaging::consume::connect(&config.amqp_url).await?;
+async fn session(
+    config: &Config,
+    queue: &str,
+    pool: &PgPool,
+    conn: lapin::Connection,
+    attempt: consume::Attempt,
+) -> anyhow::Result<()> {
     let channel = conn.create_channel().await?;
     declare(&channel, &config.identity_events_exchange, queue).await?;
     channel.basic_qos(PREFETCH, BasicQosOptions { global: false }).await?;
@@ -109,12 +91,13 @@ async fn session(config: &Config, queue: &str, pool: &PgPool, connected: &mut bo
             FieldTable::default(),
         )
         .await?;
-    *connected = true;
+    attempt.consuming().await;
     tracing::info!(queue, exchange = %config.identity_events_exchange, "user.deleted consumer started");
     while let Some(delivery) = consumer.next().await {
         // A database failure leaves the message unacknowledged and drops the connection: the broker
         // redelivers it after the reconnection's backoff.
-        handle(pool, &delivery?).await?;
+        let delivery = delivery?;
+        handle(pool, &delivery).instrument(iknow_messaging::trace::delivery_span(USER_DELETED, &delivery)).await?;
     }
     Ok(())
 }

@@ -10,50 +10,38 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt as _;
+use iknow_messaging::consume;
 use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Mutex, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::topology::{self, Link};
+use crate::topology::{self, CONNECT_TIMEOUT, Link};
 use crate::{Context, until_stopped, worker};
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Consumes until `stop`, then waits for the running jobs to checkpoint.
-pub async fn run(ctx: Arc<Context>, mut stop: watch::Receiver<bool>) {
+pub async fn run(ctx: Arc<Context>, stop: watch::Receiver<bool>) {
     let queue = ctx.config.work_queue();
     let slots = Arc::new(Semaphore::new(usize::from(ctx.config.prefetch.max(1))));
-    let mut jobs = JoinSet::new();
-    let mut backoff = MIN_BACKOFF;
-    let mut down = false;
-    loop {
-        let mut connected = false;
-        let result = session(&ctx, &slots, &mut jobs, &stop, &mut connected).await;
-        if *stop.borrow() || stop.has_changed().is_err() {
-            break;
-        }
-        if connected {
-            backoff = MIN_BACKOFF;
-            down = false;
-        }
-        // One warning per outage; the attempts that keep failing are debug lines.
-        match result {
-            Err(e) if !down => {
-                tracing::warn!(queue, error = format!("{e:#}"), "scrape.jobs consumer down; reconnecting")
-            }
-            Err(e) => tracing::debug!(queue, error = format!("{e:#}"), "scrape.jobs consumer still down"),
-            Ok(()) => tracing::warn!(queue, "scrape.jobs consumer stream ended; reconnecting"),
-        }
-        down = true;
-        tokio::select! {
-            () = tokio::time::sleep(backoff) => {}
-            () = until_stopped(&mut stop) => break,
-        }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
+    // Jobs outlive the connection that delivered them: one set for every session, joined at the end (the
+    // sessions run one after the other, so the lock is never contended).
+    let jobs = Arc::new(Mutex::new(JoinSet::new()));
+    let options = consume::Options::new("scrape.jobs consumer")
+        .queue(&queue)
+        .backoff(MIN_BACKOFF, MAX_BACKOFF)
+        .connect_timeout(CONNECT_TIMEOUT)
+        // A stopping session lets its jobs checkpoint and give their messages back before it returns.
+        .session_stops();
+    consume::run(&ctx.config.amqp_url, options, stop.clone(), |connection, attempt| {
+        let (ctx, slots, jobs, stop) = (ctx.clone(), slots.clone(), jobs.clone(), stop.clone());
+        async move { session(&ctx, &slots, &mut *jobs.lock().await, &stop, connection, attempt).await }
+    })
+    .await;
     // Jobs of a connection that broke are still running: they checkpoint now.
+    let mut jobs = jobs.lock().await;
     while jobs.join_next().await.is_some() {}
     tracing::info!(queue, "scrape.jobs consumer stopped");
 }
@@ -64,10 +52,14 @@ async fn session(
     slots: &Arc<Semaphore>,
     jobs: &mut JoinSet<()>,
     stop: &watch::Receiver<bool>,
-    connected: &mut bool,
+    connection: lapin::Connection,
+    attempt: consume::Attempt,
 ) -> anyhow::Result<()> {
     let mut stop = stop.clone();
-    let link = Arc::new(Link::open(&ctx.config.amqp_url).await?);
+    let link = tokio::time::timeout(CONNECT_TIMEOUT, Link::on(connection))
+        .await
+        .map_err(|_| anyhow::anyhow!("cannot open channels within {} s", CONNECT_TIMEOUT.as_secs()))??;
+    let link = Arc::new(link);
     topology::declare_all(&link.consume, &ctx.config).await?;
     // At most `prefetch` unacknowledged jobs on this channel (`global: false`: per consumer, the usual meaning).
     link.consume.basic_qos(ctx.config.prefetch.max(1), BasicQosOptions { global: false }).await?;
@@ -91,7 +83,7 @@ async fn session(
             FieldTable::default(),
         )
         .await?;
-    *connected = true;
+    attempt.consuming().await;
     tracing::info!(queue, prefetch = ctx.config.prefetch, "scrape.jobs consumer started");
     loop {
         tokio::select! {

@@ -57,9 +57,7 @@ pub fn backoff(config: &Config, failures: u32) -> Duration {
 }
 
 /// Resolves once `stop` says to stop (or its sender is gone).
-pub(crate) async fn until_stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|s| *s).await;
-}
+pub(crate) use iknow_messaging::consume::until_stopped;
 
 /// A built service: database migrated, listener bound; serve it with `run_until*`.
 pub struct Application {

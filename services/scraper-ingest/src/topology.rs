@@ -33,7 +33,7 @@ pub const ATTEMPTS_HEADER: &str = "x-attempts";
 /// AMQP delivery mode of persistent messages (written to disk by durable queues).
 const PERSISTENT: u8 = 2;
 /// A connection (TCP, handshake, channels) that takes longer counts as failed.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a publish waits for the broker's confirm.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -88,21 +88,24 @@ pub struct Link {
 impl Link {
     /// Connects and opens both channels within a few seconds.
     pub async fn open(amqp_url: &str) -> anyhow::Result<Self> {
-        let open = async {
-            let connection = iknow_messaging::consume::connect(amqp_url).await?;
-            let consume = connection.create_channel().await?;
-            let publish = connection.create_channel().await?;
-            // Publisher confirms: a publish counts only once the broker has taken responsibility for it.
-            publish.confirm_select(ConfirmSelectOptions { nowait: false }).await?;
-            anyhow::Ok(Self { connection, consume, publish })
-        };
+        let open = async { Self::on(iknow_messaging::consume::connect(amqp_url).await?).await };
         tokio::time::timeout(CONNECT_TIMEOUT, open)
             .await
             .map_err(|_| anyhow::anyhow!("cannot connect to RabbitMQ within {} s", CONNECT_TIMEOUT.as_secs()))?
     }
 
+    /// Opens both channels on `connection` (no time limit: the caller sets one).
+    pub async fn on(connection: Connection) -> anyhow::Result<Self> {
+        let consume = connection.create_channel().await?;
+        let publish = connection.create_channel().await?;
+        // Publisher confirms: a publish counts only once the broker has taken responsibility for it.
+        publish.confirm_select(ConfirmSelectOptions { nowait: false }).await?;
+        Ok(Self { connection, consume, publish })
+    }
+
     /// Publishes `body` (JSON) to `queue` as a persistent message that expires (moves on, for the delay
-    /// queues) after `expiration`, and waits for the broker's confirm.
+    /// queues) after `expiration`, and waits for the broker's confirm. The message carries `headers` and the
+    /// current span's W3C trace context.
     pub async fn publish(
         &self,
         queue: &str,
@@ -114,6 +117,8 @@ impl Link {
         for (name, value) in headers {
             table.insert(ShortString::from(*name), AMQPValue::LongString(LongString::from(value.as_str())));
         }
+        // The current span's trace context (the job's): the retried or parked delivery continues its trace.
+        iknow_messaging::trace::inject_amqp(&mut table);
         let mut properties = BasicProperties::default()
             .with_content_type("application/json".into())
             .with_delivery_mode(PERSISTENT)

@@ -1,9 +1,11 @@
 //! catalog.events: a write through one replica reaches another replica's in-process cache and search index
 //! (Redis alone would not: each replica keeps its own copy in process), and the event leaves through the
-//! outbox of the write's transaction.
+//! outbox of the write's transaction; a replica that was cut off from RabbitMQ forgets its in-process cache.
 
 use iknow_proto::catalog::v1::actor_catalog_client::ActorCatalogClient;
 use iknow_proto::catalog::v1::{GetActorRequest, SearchRequest, UpsertBatchRequest};
+use iknow_testkit::TcpProxy;
+use lapin::uri::AMQPUri;
 use tonic::transport::Channel;
 
 use crate::helpers::*;
@@ -34,6 +36,9 @@ async fn a_write_on_one_replica_refreshes_the_others() {
     let mut other = replica(&app).await;
     assert_eq!(name(&mut other, &hanks).await, "Tom Hanks", "now held in the other replica's process");
     assert_eq!(top_hit(&mut other, "hanks").await.as_deref(), Some("Tom Hanks"));
+    // The other replica is listening once one rename reached it.
+    let heard = rename_until_heard(&mut app.client, &mut other, HANKS).await;
+    assert_eq!(name(&mut other, &hanks).await, heard, "held in the other replica's process again");
 
     let renamed =
         UpsertBatchRequest { actors: vec![actor(HANKS, "Thomas J. Hanks", Some(1956))], ..Default::default() };
@@ -57,6 +62,101 @@ async fn a_write_on_one_replica_refreshes_the_others() {
         (left == 0).then_some(())
     })
     .await;
+}
+
+/// A TCP proxy in front of the shared RabbitMQ, and the broker URL through it.
+async fn broker_proxy() -> (TcpProxy, String) {
+    let mut uri: AMQPUri = iknow_testkit::amqp_url().parse().expect("amqp url");
+    let target = tokio::net::lookup_host((uri.authority.host.as_str(), uri.authority.port))
+        .await
+        .expect("broker host")
+        .next()
+        .expect("broker address");
+    let proxy = TcpProxy::start(target).await;
+    uri.authority.host = proxy.addr.ip().to_string();
+    uri.authority.port = proxy.addr.port();
+    (proxy, uri.to_string())
+}
+
+/// A replica on `db` with its own events exchange, reaching RabbitMQ at `amqp_url`.
+async fn serve(db: &iknow_testkit::TestDb, exchange: &str, amqp_url: &str) -> ActorCatalogClient<Channel> {
+    let mut config = actor_catalog::config_for_tests(&db.url, &iknow_testkit::redis_url(), exchange);
+    config.events_exchange = exchange.to_owned();
+    config.amqp_url = amqp_url.to_owned();
+    let replica = actor_catalog::Application::build(config).await.expect("the replica builds");
+    let url = format!("http://{}", replica.addr());
+    tokio::spawn(replica.run_until(std::future::pending()));
+    ActorCatalogClient::connect(url).await.expect("the replica answers")
+}
+
+/// Reads through `client` until it answers `expected` for `id`.
+async fn eventually_named(client: &ActorCatalogClient<Channel>, id: &str, expected: &str) {
+    iknow_testkit::eventually(20, || {
+        let (mut client, id) = (client.clone(), id.to_owned());
+        async move { (name(&mut client, &id).await == expected).then_some(()) }
+    })
+    .await;
+}
+
+/// Renames `imdb_id` through `writer` until `other`'s search finds the new name, and returns it: an event
+/// published before the other replica's listener is bound goes nowhere, so the first renames may be lost. The
+/// search index answering says the event was applied (its handler forgets the cached actor first).
+async fn rename_until_heard(
+    writer: &mut ActorCatalogClient<Channel>,
+    other: &mut ActorCatalogClient<Channel>,
+    imdb_id: &str,
+) -> String {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    for word in
+        ["Alder", "Birch", "Cedar", "Dogwood", "Elder", "Fir", "Ginkgo", "Hazel", "Ironwood", "Juniper"].iter().cycle()
+    {
+        let to = format!("Tom {word} Hanks");
+        let rename = UpsertBatchRequest { actors: vec![actor(imdb_id, &to, Some(1956))], ..Default::default() };
+        writer.upsert_batch(rename).await.unwrap();
+        let settle = tokio::time::Instant::now() + std::time::Duration::from_millis(500);
+        while tokio::time::Instant::now() < settle {
+            if top_hit(other, &to).await.as_deref() == Some(to.as_str()) {
+                return to;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no rename reached the other replica within 20 s");
+    }
+    unreachable!("the cycle never ends")
+}
+
+#[tokio::test]
+async fn a_replica_that_lost_rabbitmq_forgets_its_in_process_cache_once_reconnected() {
+    iknow_common::telemetry::init_for_tests();
+    // An exchange of this test alone: no other test's events invalidate the replicas' caches.
+    let exchange = iknow_testkit::unique_prefix("events").trim_end_matches(':').replace(':', ".");
+    let db = iknow_testkit::TestDb::new().await;
+    let mut writer = serve(&db, &exchange, &iknow_testkit::amqp_url()).await;
+    let (broker, amqp_url) = broker_proxy().await;
+    let mut other = serve(&db, &exchange, &amqp_url).await;
+    // An actor without credits: a rename announces one actor.upserted and nothing else, so no late event of
+    // their titles can empty the other replica's cache between the reads below.
+    const LONER: &str = "nm7000001";
+    let rename = |to: &str| UpsertBatchRequest { actors: vec![actor(LONER, to, Some(1956))], ..Default::default() };
+    let written = writer.upsert_batch(rename("Tom Hanks")).await.unwrap().into_inner();
+    assert_eq!(written.actors_written, 1);
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let hanks: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM actors WHERE imdb_id = $1").bind(LONER).fetch_one(&pool).await.unwrap();
+    let hanks = hanks.to_string();
+
+    assert_eq!(name(&mut other, &hanks).await, "Tom Hanks", "now held in the other replica's process");
+    let heard = rename_until_heard(&mut writer, &mut other, LONER).await;
+    assert_eq!(name(&mut other, &hanks).await, heard, "read after the event, and now held in process");
+
+    // While its connection is cut, the event of a write goes nowhere (its private queue went with it)...
+    broker.cut();
+    writer.upsert_batch(rename("Thomas J. Hanks")).await.unwrap();
+    assert_eq!(name(&mut other, &hanks).await, heard, "stale in process while away");
+    // ...so once reconnected it drops everything it held in process, and reads the new name.
+    broker.restore();
+    eventually_named(&other, &hanks, "Thomas J. Hanks").await;
+    pool.close().await;
 }
 
 #[tokio::test]
