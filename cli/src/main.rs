@@ -50,7 +50,8 @@ struct UpArgs {
 
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
-    /// IMDb dataset files (title.basics, name.basics, title.principals, optionally title.episode; .tsv or .tsv.gz).
+    /// IMDb dataset files (title.basics, name.basics, title.principals, optionally title.episode, title.ratings and
+    /// title.akas; .tsv or .tsv.gz).
     Imdb(ImdbArgs),
     /// A person (details and acting credits) or a title (details and cast) from the TMDB API, as a queued job.
     Tmdb(TmdbArgs),
@@ -92,6 +93,12 @@ struct ImdbArgs {
     /// UpsertBatch calls in flight at once (--direct).
     #[arg(long, default_value_t = 3)]
     concurrency: usize,
+    /// Send credits through UpsertBatch even into a catalogue without credits (--direct; no bulk load).
+    #[arg(long)]
+    no_bulk: bool,
+    /// Credits per StageCredits call of a bulk load (--direct).
+    #[arg(long, default_value_t = 20_000)]
+    bulk_chunk: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -175,11 +182,20 @@ async fn import_imdb(args: ImdbArgs) -> anyhow::Result<ExitCode> {
         let url = args.ingest.unwrap_or_else(import::queue::default_ingest_url);
         return import::queue::import(&url, &args.dir, import::stdout_is_terminal()).await;
     }
-    let opts = ImportOptions { batch_size: args.batch_size, concurrency: args.concurrency, ..ImportOptions::default() };
+    let opts = ImportOptions {
+        batch_size: args.batch_size,
+        concurrency: args.concurrency,
+        bulk: !args.no_bulk,
+        bulk_chunk: args.bulk_chunk,
+        ..ImportOptions::default()
+    };
     let started = std::time::Instant::now();
-    let report = import::import_imdb(&args.dir, args.catalog, &opts).await?;
+    let (report, passes) = import::import_imdb_timed(&args.dir, args.catalog, &opts).await?;
     print!("{report}");
-    println!("done in {:.1}s", started.elapsed().as_secs_f64());
+    for (file, at) in passes {
+        println!("pass {file} began at {at:.1}s");
+    }
+    println!("done in {:.1}s, peak memory {:.0} MiB", started.elapsed().as_secs_f64(), import::peak_mib());
     let errors = report.errors();
     if errors.is_empty() {
         Ok(ExitCode::SUCCESS)

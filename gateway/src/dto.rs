@@ -117,6 +117,12 @@ pub struct ActorSummary {
     pub created_at: String,
     /// RFC 3339 UTC.
     pub updated_at: String,
+    /// When an import last wrote the record, or a TMDB job last looked at it (RFC 3339 UTC); null when never.
+    #[schema(required = true)]
+    pub last_scraped_at: Option<String>,
+    /// `scraper`, `api` or `manual`: the source of the last change; null when unknown.
+    #[schema(required = true)]
+    pub scrape_source: Option<String>,
 }
 
 /// An actor with their filmography, newest first.
@@ -145,6 +151,12 @@ pub struct Actor {
     pub created_at: String,
     /// RFC 3339 UTC.
     pub updated_at: String,
+    /// When an import last wrote the record, or a TMDB job last looked at it (RFC 3339 UTC); null when never.
+    #[schema(required = true)]
+    pub last_scraped_at: Option<String>,
+    /// `scraper`, `api` or `manual`: the source of the last change; null when unknown.
+    #[schema(required = true)]
+    pub scrape_source: Option<String>,
 }
 
 impl From<pb::Actor> for Actor {
@@ -177,6 +189,8 @@ impl From<pb::Actor> for Actor {
             filmography,
             created_at: a.created_at,
             updated_at: a.updated_at,
+            last_scraped_at: non_empty(a.last_scraped_at),
+            scrape_source: non_empty(a.scrape_source),
         }
     }
 }
@@ -198,6 +212,8 @@ impl From<pb::Actor> for ActorSummary {
             quality: full.quality,
             created_at: full.created_at,
             updated_at: full.updated_at,
+            last_scraped_at: full.last_scraped_at,
+            scrape_source: full.scrape_source,
         }
     }
 }
@@ -283,6 +299,13 @@ macro_rules! content_struct {
             pub created_at: String,
             /// RFC 3339 UTC.
             pub updated_at: String,
+            /// When an import last wrote the record, or a TMDB job last looked at it (RFC 3339 UTC); null when
+            /// never.
+            #[schema(required = true)]
+            pub last_scraped_at: Option<String>,
+            /// `scraper`, `api` or `manual`: the source of the last change; null when unknown.
+            #[schema(required = true)]
+            pub scrape_source: Option<String>,
         }
     };
 }
@@ -338,6 +361,8 @@ impl From<pb::Content> for Content {
                 .collect(),
             created_at: c.created_at,
             updated_at: c.updated_at,
+            last_scraped_at: non_empty(c.last_scraped_at),
+            scrape_source: non_empty(c.scrape_source),
         }
     }
 }
@@ -365,6 +390,8 @@ impl From<pb::Content> for ContentSummary {
             episode_number: f.episode_number,
             created_at: f.created_at,
             updated_at: f.updated_at,
+            last_scraped_at: f.last_scraped_at,
+            scrape_source: f.scrape_source,
         }
     }
 }

@@ -3,10 +3,12 @@
 //!
 //! Sequence: `iknow bench generate --dir DIR`, `iknow import imdb DIR`, start the platform (`iknow up
 //! --no-import`), `iknow bench run`. `iknow bench auth` measures authentication on any running platform;
-//! `iknow bench insights` "where do I know them from" for a user with a long history on the imported catalogue.
+//! `iknow bench insights` "where do I know them from" for a user with a long history on the imported catalogue;
+//! `iknow bench import` import throughput (bulk first load against batches) into scratch databases.
 
 mod auth;
 mod generate;
+mod import;
 mod insights;
 mod load;
 mod queries;
@@ -44,6 +46,8 @@ enum BenchCommand {
     Auth(auth::AuthArgs),
     /// Measure familiar faces and known-from for a user with a long history, against a plain title read.
     Insights(insights::InsightsArgs),
+    /// Measure import throughput of a generated dataset (bulk first load vs batches) into fresh databases.
+    Import(import::ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +104,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Run(a) => run_cmd(a).await,
         BenchCommand::Auth(a) => auth::run(a).await,
         BenchCommand::Insights(a) => insights::run(a).await,
+        BenchCommand::Import(a) => import::run(a).await,
     }
 }
 

@@ -7,11 +7,12 @@ mod bars;
 pub mod queue;
 
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use scraper_ingest::catalog::{self, CatalogClient};
 use scraper_ingest::imdb::{self, DatasetFiles};
+use scraper_ingest::progress::{Observer, Progress};
 
 pub use bars::{Bars, stdout_is_terminal};
 pub use scraper_ingest::imdb::{FileReport, ImportReport, MAX_LISTED, Rejection, Rejections, parse};
@@ -32,11 +33,15 @@ pub struct ImportOptions {
     pub concurrency: usize,
     /// Draw progress bars (otherwise a progress line is logged every few seconds).
     pub progress: bool,
+    /// Bulk-load the credits when the catalogue has none yet (otherwise always `UpsertBatch`).
+    pub bulk: bool,
+    /// Credits per `StageCredits` call of a bulk load.
+    pub bulk_chunk: usize,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        Self { batch_size: 2000, concurrency: 3, progress: stdout_is_terminal() }
+        Self { batch_size: 2000, concurrency: 3, progress: stdout_is_terminal(), bulk: true, bulk_chunk: 20_000 }
     }
 }
 
@@ -85,17 +90,63 @@ pub async fn first_title_present(dir: impl AsRef<Path>, catalog: impl Into<Catal
 /// Imports the IMDb dataset files of `dir` into the catalogue from this process and reports what happened
 /// per file. Bad lines are counted and reported, never fatal; a missing file, an unreachable catalogue or a
 /// batch the catalogue keeps failing is an error.
-#[tracing::instrument(skip_all, fields(dir = %dir.as_ref().display()))]
 pub async fn import_imdb(
     dir: impl AsRef<Path>,
     catalog: impl Into<Catalog>,
     opts: &ImportOptions,
 ) -> anyhow::Result<ImportReport> {
+    Ok(import_imdb_timed(dir, catalog, opts).await?.0)
+}
+
+/// [`import_imdb`], also saying when each pass over a file began (seconds after the start, in order).
+#[tracing::instrument(skip_all, fields(dir = %dir.as_ref().display()))]
+pub async fn import_imdb_timed(
+    dir: impl AsRef<Path>,
+    catalog: impl Into<Catalog>,
+    opts: &ImportOptions,
+) -> anyhow::Result<(ImportReport, Vec<(String, f64)>)> {
     DatasetFiles::locate(dir.as_ref()).map_err(anyhow::Error::msg)?;
     let client = catalog.into().connect().await?;
-    let options = imdb::Options { batch_size: opts.batch_size, concurrency: opts.concurrency, catalog_tries: TRIES };
+    let options = imdb::Options {
+        batch_size: opts.batch_size,
+        concurrency: opts.concurrency,
+        catalog_tries: TRIES,
+        // A fresh load id per run: a first import (the catalogue has no credits) is a bulk load.
+        bulk_load_id: opts.bulk.then(|| iknow_common::id::new().to_string()),
+        bulk_chunk: opts.bulk_chunk,
+    };
     let bars = Arc::new(Bars::new(opts.progress));
-    let report = imdb::import_direct(dir.as_ref(), &client, &options, bars.clone()).await;
+    let phases = Arc::new(Phases { inner: bars.clone(), started: Instant::now(), firsts: Mutex::default() });
+    let report = imdb::import_direct(dir.as_ref(), &client, &options, phases.clone()).await;
     bars.finish();
-    report
+    let passes = phases.firsts.lock().map(|f| f.clone()).unwrap_or_default();
+    Ok((report?, passes))
+}
+
+/// When each pass over a file began (seconds after the import started), for the final report.
+struct Phases {
+    inner: Arc<Bars>,
+    started: Instant,
+    firsts: Mutex<Vec<(String, f64)>>,
+}
+
+impl Observer for Phases {
+    fn progress(&self, p: &Progress) {
+        if let Ok(mut firsts) = self.firsts.lock()
+            && !firsts.iter().any(|(file, _)| *file == p.file)
+        {
+            firsts.push((p.file.clone(), self.started.elapsed().as_secs_f64()));
+        }
+        self.inner.progress(p);
+    }
+}
+
+/// Peak resident memory of this process so far (Linux VmHWM), in MiB; 0 where unknown.
+pub fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }

@@ -54,7 +54,7 @@ impl Drop for TestCatalog {
 
 /// Small batches so the fixtures and the sample exercise several batches in flight.
 pub fn options() -> ImportOptions {
-    ImportOptions { batch_size: 500, concurrency: 3, progress: false }
+    ImportOptions { batch_size: 500, concurrency: 3, progress: false, bulk: true, bulk_chunk: 1_000 }
 }
 
 pub use iknow_testkit::dataset::{EPISODE_HEADER, NAME_HEADER, PRINCIPAL_HEADER, TITLE_HEADER, TempDir};

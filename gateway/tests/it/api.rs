@@ -29,6 +29,10 @@ async fn actor_page_has_every_field_and_filmography_newest_first() {
         assert!(a["quality"][flag].is_boolean(), "quality.{flag}");
     }
     assert!(a["createdAt"].is_string() && a["updatedAt"].is_string());
+    // Written by a batch without a source: the scraper's, just now.
+    assert_eq!(a["scrapeSource"], "scraper");
+    let scraped = a["lastScrapedAt"].as_str().expect("lastScrapedAt");
+    assert!(scraped.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(scraped).is_ok(), "{scraped}");
     let known: Vec<&str> = a["knownFor"].as_array().unwrap().iter().map(|k| k["imdbId"].as_str().unwrap()).collect();
     assert!(known.contains(&"tt9820556"), "{known:?}");
     for k in a["knownFor"].as_array().unwrap() {
@@ -91,6 +95,9 @@ async fn content_pages_show_cast_and_episode_parent() {
     for flag in ["hasPoster", "hasOverview", "hasCompleteCast", "hasReleaseDate"] {
         assert!(c["quality"][flag].is_boolean(), "quality.{flag}");
     }
+    assert_eq!(c["quality"]["hasReleaseDate"], true);
+    assert_eq!(c["scrapeSource"], "scraper");
+    assert!(c["lastScrapedAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{c}");
     let cast = c["cast"].as_array().unwrap();
     assert_eq!(cast.len(), 1);
     assert_eq!(cast[0]["actorId"], seeded.bruce_id);

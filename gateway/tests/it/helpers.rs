@@ -210,6 +210,7 @@ fn actor(imdb: &str, name: &str, birth: Option<i32>, known_for: &[&str]) -> pb::
         death_year: None,
         professions: vec!["actor".into()],
         known_for_imdb_ids: known_for.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
     }
 }
 
@@ -224,6 +225,7 @@ fn title(imdb: &str, kind: pb::ContentType, name: &str, year: i32, genres: &[&st
         end_year: None,
         runtime_minutes: Some(100),
         genres: genres.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
     }
 }
 
@@ -276,6 +278,7 @@ pub fn sample_batch() -> pb::UpsertBatchRequest {
             credit("nm0424060", "tt0335266", "actress", "Charlotte", 2),
             credit("nm0000098", "tt0583459", "actress", "Rachel Green", 1),
         ],
+        ..Default::default()
     }
 }
 

@@ -31,6 +31,7 @@ fn matrix() -> pb::UpsertBatchRequest {
         actors: vec![person("nm0000206", "Keanu Reeves"), person("nm0000401", "Laurence Fishburne")],
         credits: vec![credit("nm0000206", "Neo", 1), credit("nm0000401", "Morpheus", 2)],
         episodes: vec![],
+        ..Default::default()
     }
 }
 

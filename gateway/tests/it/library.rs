@@ -52,6 +52,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             credit("nm0000246", "tt0190138", "Jimmy", 2),
             credit("nm0000246", "tt0583600", "Paul Stevens", 8),
         ],
+        ..Default::default()
     };
     let reply = app.catalog.clone().upsert_batch(batch).await.expect("upsert").into_inner();
     assert!(reply.rejected.is_empty(), "{:?}", reply.rejected);

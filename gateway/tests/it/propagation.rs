@@ -53,6 +53,21 @@ impl ActorCatalog for Recorder {
     async fn identify(&self, r: Request<IdentifyRequest>) -> Result<Response<IdentifyResponse>, Status> {
         Err(self.record(&r))
     }
+    async fn begin_credits_load(
+        &self,
+        r: Request<BeginCreditsLoadRequest>,
+    ) -> Result<Response<CreditsLoadState>, Status> {
+        Err(self.record(&r))
+    }
+    async fn stage_credits(&self, r: Request<StageCreditsRequest>) -> Result<Response<StageCreditsResponse>, Status> {
+        Err(self.record(&r))
+    }
+    async fn finish_credits_load(
+        &self,
+        r: Request<FinishCreditsLoadRequest>,
+    ) -> Result<Response<CreditsLoadState>, Status> {
+        Err(self.record(&r))
+    }
 }
 
 #[tokio::test]

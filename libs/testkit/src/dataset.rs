@@ -49,3 +49,5 @@ pub const TITLE_HEADER: &str =
 pub const NAME_HEADER: &str = "nconst\tprimaryName\tbirthYear\tdeathYear\tprimaryProfession\tknownForTitles";
 pub const PRINCIPAL_HEADER: &str = "tconst\tordering\tnconst\tcategory\tjob\tcharacters";
 pub const EPISODE_HEADER: &str = "tconst\tparentTconst\tseasonNumber\tepisodeNumber";
+pub const RATING_HEADER: &str = "tconst\taverageRating\tnumVotes";
+pub const AKA_HEADER: &str = "titleId\tordering\ttitle\tregion\tlanguage\ttypes\tattributes\tisOriginalTitle";

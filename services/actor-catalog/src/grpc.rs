@@ -143,6 +143,16 @@ impl CatalogService {
         Self { analyzer, ..self }
     }
 
+    /// What a bulk load's finish needs (the finish outlives the call).
+    fn finisher(&self) -> crate::bulk::Finisher {
+        crate::bulk::Finisher {
+            pool: self.pool.clone(),
+            cache: self.cache.clone(),
+            indexes: self.indexes.clone(),
+            events: self.events.clone(),
+        }
+    }
+
     /// Actors without filmography, from the in-process cache where present, else one query; in `ids` order.
     async fn actors_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Actor>, Status> {
         let mut found = Vec::with_capacity(ids.len());
@@ -259,11 +269,14 @@ impl ActorCatalog for CatalogService {
         contents = request.get_ref().contents.len(),
         credits = request.get_ref().credits.len(),
         episodes = request.get_ref().episodes.len(),
+        ratings = request.get_ref().ratings.len(),
+        akas = request.get_ref().akas.len(),
     ))]
     async fn upsert_batch(
         &self,
         request: Request<UpsertBatchRequest>,
     ) -> Result<Response<UpsertBatchResponse>, Status> {
+        upsert::Source::from_proto(request.get_ref().source)?;
         let started = std::time::Instant::now();
         let announce = self.events.as_ref().map(|(a, _)| a);
         let outcome = upsert::upsert_batch(&self.pool, request.into_inner(), announce).await.map_err(internal)?;
@@ -272,7 +285,10 @@ impl ActorCatalog for CatalogService {
         }
         let db_ms = started.elapsed().as_millis() as u64;
         let r = &outcome.response;
-        let written = u64::from(r.actors_written) + u64::from(r.contents_written) + u64::from(r.credits_written);
+        let written = u64::from(r.actors_written)
+            + u64::from(r.contents_written)
+            + u64::from(r.credits_written)
+            + u64::from(r.akas_written);
         self.analyzer.wrote(written, &self.pool);
         self.cache.invalidate(&outcome.touched_actors, &outcome.touched_contents).await;
         // The batch is committed: a failed index refresh leaves search stale, it must not fail the call.
@@ -284,6 +300,8 @@ impl ActorCatalog for CatalogService {
             contents_written = r.contents_written,
             credits_written = r.credits_written,
             episodes_linked = r.episodes_linked,
+            ratings_written = r.ratings_written,
+            akas_written = r.akas_written,
             rejected = r.rejected.len(),
             db_ms,
             total_ms = started.elapsed().as_millis() as u64,
@@ -336,6 +354,34 @@ impl ActorCatalog for CatalogService {
         let response = crate::identify::identify(&self.pool, &self.indexes, &params).await?;
         tracing::Span::current().record("candidates", response.candidates.len());
         Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all, fields(load_id = %request.get_ref().load_id))]
+    async fn begin_credits_load(
+        &self,
+        request: Request<iknow_proto::catalog::v1::BeginCreditsLoadRequest>,
+    ) -> Result<Response<iknow_proto::catalog::v1::CreditsLoadState>, Status> {
+        Ok(Response::new(crate::bulk::begin(&self.pool, &request.get_ref().load_id).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(
+        load_id = %request.get_ref().load_id,
+        first_line = request.get_ref().first_line,
+        credits = request.get_ref().credits.len(),
+    ))]
+    async fn stage_credits(
+        &self,
+        request: Request<iknow_proto::catalog::v1::StageCreditsRequest>,
+    ) -> Result<Response<iknow_proto::catalog::v1::StageCreditsResponse>, Status> {
+        Ok(Response::new(crate::bulk::stage(&self.pool, request.into_inner()).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(load_id = %request.get_ref().load_id))]
+    async fn finish_credits_load(
+        &self,
+        request: Request<iknow_proto::catalog::v1::FinishCreditsLoadRequest>,
+    ) -> Result<Response<iknow_proto::catalog::v1::CreditsLoadState>, Status> {
+        Ok(Response::new(crate::bulk::finish(&self.finisher(), &request.get_ref().load_id).await?))
     }
 }
 

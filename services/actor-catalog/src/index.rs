@@ -35,10 +35,14 @@ struct ContentDocRow {
     popularity: f64,
     content_type: String,
     year: Option<i32>,
+    /// The distinct titles of its akas (`content_akas`).
+    akas: Vec<String>,
 }
 
+/// Title docs: title, then original title and akas as alternative names.
 const CONTENT_DOCS: &str = "SELECT c.id, c.title, c.original_title, c.popularity_score::float8 AS popularity, \
-    c.content_type, c.release_year::int4 AS year FROM content c";
+    c.content_type, c.release_year::int4 AS year, \
+    ARRAY(SELECT DISTINCT k.title::text FROM content_akas k WHERE k.content_id = c.id) AS akas FROM content c";
 
 fn kind(s: &str) -> Option<Kind> {
     match s {
@@ -65,7 +69,7 @@ impl From<ActorDocRow> for Doc {
 
 impl From<ContentDocRow> for Doc {
     fn from(r: ContentDocRow) -> Self {
-        let alt_names = r.original_title.filter(|o| !o.is_empty() && *o != r.title).into_iter().collect();
+        let alt_names = alt_names(&r.title, r.original_title.into_iter().chain(r.akas));
         Doc {
             id: r.id,
             name: r.title,
@@ -76,6 +80,12 @@ impl From<ContentDocRow> for Doc {
             years: r.year.into_iter().collect(),
         }
     }
+}
+
+/// The alternative names of a title: each distinct one once (case aside), none equal to the title itself.
+fn alt_names(title: &str, names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut seen = HashSet::from([title.trim().to_lowercase()]);
+    names.into_iter().filter(|n| !n.trim().is_empty() && seen.insert(n.trim().to_lowercase())).collect()
 }
 
 /// Both search indexes; cheap to clone (clones share the index).
@@ -159,5 +169,17 @@ impl Indexes {
             remove(&self.contents, content_ids.iter().filter(|id| !found.contains(id)).copied().collect()).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alt_names;
+
+    #[test]
+    fn alternative_names_are_distinct_and_never_the_title() {
+        let names = ["Das Boot", "Le Bateau", "das boot ", "The Boat", "Le Bateau", "", "the boat"];
+        let got = alt_names("The Boat", names.into_iter().map(String::from));
+        assert_eq!(got, ["Das Boot", "Le Bateau"]);
     }
 }

@@ -2,15 +2,19 @@
 //! typo-tolerant search over in-memory indexes and a two-tier (in-process + Redis) read cache.
 #![forbid(unsafe_code)]
 
+pub mod akas;
 pub mod analyze;
 pub mod batch;
+pub mod bulk;
 pub mod cache;
 pub mod config;
 pub mod events;
 pub mod grpc;
 pub mod identify;
 pub mod index;
+pub mod popularity;
 pub mod prepare;
+pub mod source;
 pub mod store;
 pub mod upsert;
 

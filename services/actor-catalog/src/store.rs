@@ -57,12 +57,14 @@ struct ActorRow {
     has_bio: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    last_scraped_at: Option<DateTime<Utc>>,
+    scrape_source: Option<String>,
 }
 
 const ACTOR_COLUMNS: &str = "a.id, a.imdb_id, a.name, a.birth_year::int4 AS birth_year, \
     a.death_year::int4 AS death_year, a.biography, a.profile_image_url, a.professions, \
     a.popularity_score::float8 AS popularity_score, a.has_valid_photo, a.has_complete_filmography, \
-    a.has_birth_date, a.has_bio, a.created_at, a.updated_at";
+    a.has_birth_date, a.has_bio, a.created_at, a.updated_at, a.last_scraped_at, a.scrape_source::text";
 
 impl From<ActorRow> for Actor {
     fn from(r: ActorRow) -> Self {
@@ -86,6 +88,8 @@ impl From<ActorRow> for Actor {
             filmography: vec![],
             created_at: ts(r.created_at),
             updated_at: ts(r.updated_at),
+            last_scraped_at: r.last_scraped_at.map(ts).unwrap_or_default(),
+            scrape_source: r.scrape_source.unwrap_or_default(),
         }
     }
 }
@@ -257,6 +261,10 @@ struct ContentRow {
     parent_year: Option<i32>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    rating: Option<f64>,
+    vote_count: Option<i32>,
+    last_scraped_at: Option<DateTime<Utc>>,
+    scrape_source: Option<String>,
 }
 
 const CONTENT_SELECT: &str = "SELECT c.id, c.imdb_id, c.title, c.original_title, c.content_type, \
@@ -264,7 +272,8 @@ const CONTENT_SELECT: &str = "SELECT c.id, c.imdb_id, c.title, c.original_title,
     c.poster_url, c.is_adult, c.popularity_score::float8 AS popularity_score, c.has_poster, c.has_overview, \
     c.has_complete_cast, c.has_release_date, c.season_number, c.episode_number, \
     p.id AS parent_id, p.imdb_id AS parent_imdb_id, p.title AS parent_title, p.content_type AS parent_type, \
-    p.release_year::int4 AS parent_year, c.created_at, c.updated_at \
+    p.release_year::int4 AS parent_year, c.created_at, c.updated_at, c.rating::float8 AS rating, c.vote_count, \
+    c.last_scraped_at, c.scrape_source::text \
     FROM content c LEFT JOIN content p ON p.id = c.parent_id";
 
 impl From<ContentRow> for Content {
@@ -302,6 +311,11 @@ impl From<ContentRow> for Content {
             cast: vec![],
             created_at: ts(r.created_at),
             updated_at: ts(r.updated_at),
+            rating: r.rating,
+            // Only beside a rating; a negative count is not one.
+            vote_count: r.rating.and(r.vote_count).and_then(|v| u32::try_from(v).ok()),
+            last_scraped_at: r.last_scraped_at.map(ts).unwrap_or_default(),
+            scrape_source: r.scrape_source.unwrap_or_default(),
         }
     }
 }

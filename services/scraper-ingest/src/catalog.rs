@@ -45,19 +45,19 @@ pub fn is_transient(code: tonic::Code) -> bool {
     matches!(code, Unavailable | DeadlineExceeded | ResourceExhausted | Unknown | Cancelled | Aborted)
 }
 
-/// One `UpsertBatch`, tried up to `tries` times (pausing 200 ms, then doubling) while the failure is transient.
-pub async fn upsert(
-    client: &CatalogClient,
-    request: &UpsertBatchRequest,
-    tries: u32,
-) -> Result<UpsertBatchResponse, tonic::Status> {
+/// One call, tried up to `tries` times (pausing 200 ms, then doubling) while the failure is transient.
+pub async fn retry<T, F, Fut>(tries: u32, mut call: F) -> Result<T, tonic::Status>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
+{
     let mut pause = FIRST_PAUSE;
     let mut attempt = 1;
     loop {
-        match client.clone().upsert_batch(request.clone()).await {
-            Ok(resp) => return Ok(resp.into_inner()),
+        match call().await {
+            Ok(value) => return Ok(value),
             Err(status) if attempt < tries && is_transient(status.code()) => {
-                tracing::warn!(attempt, code = ?status.code(), message = status.message(), "upsert failed; retrying");
+                tracing::warn!(attempt, code = ?status.code(), message = status.message(), "catalogue call failed; retrying");
                 tokio::time::sleep(pause).await;
                 pause *= 2;
                 attempt += 1;
@@ -65,4 +65,17 @@ pub async fn upsert(
             Err(status) => return Err(status),
         }
     }
+}
+
+/// One `UpsertBatch`, retried like [`retry`].
+pub async fn upsert(
+    client: &CatalogClient,
+    request: &UpsertBatchRequest,
+    tries: u32,
+) -> Result<UpsertBatchResponse, tonic::Status> {
+    retry(tries, || {
+        let (mut client, request) = (client.clone(), request.clone());
+        async move { client.upsert_batch(request).await.map(tonic::Response::into_inner) }
+    })
+    .await
 }

@@ -1,5 +1,6 @@
 //! The `[ingest]` configuration section.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -56,12 +57,27 @@ pub struct Config {
     /// `UpsertBatch` calls in flight at once per job.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// A first import (into a catalogue without credits) stages its credits file and has the catalogue
+    /// publish it at once (`BeginCreditsLoad`/`StageCredits`/`FinishCreditsLoad`), ~10x faster than batches.
+    #[serde(default = "default_bulk_first_load")]
+    pub bulk_first_load: bool,
+    /// Credits per `StageCredits` call (one checkpoint per chunk).
+    #[serde(default = "default_bulk_chunk")]
+    pub bulk_chunk: usize,
     /// Run the consumer (off for a replica that only answers gRPC; the outbox relay always runs).
     #[serde(default = "default_true")]
     pub worker_enabled: bool,
     /// Base URL of the TMDB v3-compatible API the `tmdb_*` jobs read (paths such as `/person/31` follow it).
     #[serde(default = "default_tmdb_base_url")]
     pub tmdb_base_url: String,
+    /// Base URL of TMDB's images: a person's `profile_path` and a title's `poster_path` are appended to it to
+    /// make the catalogue's photo and poster URLs (an absolute http(s) URL; anything else sends none).
+    #[serde(default = "default_tmdb_image_base_url")]
+    pub tmdb_image_base_url: String,
+    /// A PEM file of certificates to trust for HTTPS to `tmdb_base_url` beside the built-in webpki roots (a
+    /// private mirror's CA, a test server's self-signed certificate). Unset or empty: the webpki roots only.
+    #[serde(default)]
+    pub tmdb_ca_file: Option<PathBuf>,
     /// TMDB API key, sent as the `api_key` query parameter. Never logged.
     #[serde(default)]
     pub tmdb_api_key: String,
@@ -93,9 +109,13 @@ impl std::fmt::Debug for Config {
             .field("prefetch", &self.prefetch)
             .field("max_attempts", &self.max_attempts)
             .field("batch_size", &self.batch_size)
+            .field("bulk_first_load", &self.bulk_first_load)
+            .field("bulk_chunk", &self.bulk_chunk)
             .field("concurrency", &self.concurrency)
             .field("worker_enabled", &self.worker_enabled)
             .field("tmdb_base_url", &self.tmdb_base_url)
+            .field("tmdb_image_base_url", &self.tmdb_image_base_url)
+            .field("tmdb_ca_file", &self.tmdb_ca_file)
             .field("tmdb_requests_per_second", &self.tmdb_requests_per_second)
             .finish_non_exhaustive()
     }
@@ -131,6 +151,12 @@ fn default_busy_recheck_ms() -> u64 {
 fn default_lease_seconds() -> u64 {
     30
 }
+fn default_bulk_first_load() -> bool {
+    true
+}
+fn default_bulk_chunk() -> usize {
+    20_000
+}
 fn default_batch_size() -> usize {
     2000
 }
@@ -142,6 +168,9 @@ fn default_true() -> bool {
 }
 fn default_tmdb_base_url() -> String {
     "https://api.themoviedb.org/3".into()
+}
+fn default_tmdb_image_base_url() -> String {
+    "https://image.tmdb.org/t/p/original".into()
 }
 fn default_tmdb_requests_per_second() -> u32 {
     40
@@ -182,9 +211,13 @@ impl Config {
             lease_seconds: 10,
             batch_size: 500,
             concurrency: 2,
+            bulk_first_load: true,
+            bulk_chunk: 1_000,
             worker_enabled: true,
             // A dead address until a test points it at its mock TMDB server.
             tmdb_base_url: "http://127.0.0.1:9".into(),
+            tmdb_image_base_url: default_tmdb_image_base_url(),
+            tmdb_ca_file: None,
             tmdb_api_key: String::new(),
             tmdb_requests_per_second: 40,
             tmdb_timeout_ms: 2_000,
@@ -252,6 +285,8 @@ mod tests {
         assert!(c.worker_enabled);
         assert_eq!(c.tmdb_requests_per_second, 40);
         assert!(c.tmdb_base_url.starts_with("https://api.themoviedb.org/"));
+        assert_eq!(c.tmdb_image_base_url, "https://image.tmdb.org/t/p/original");
+        assert_eq!(c.tmdb_ca_file.as_deref(), Some(std::path::Path::new("")), "none: the webpki roots only");
         assert!(!format!("{c:?}").contains("tmdb_api_key"), "the key is never printed");
     }
 }

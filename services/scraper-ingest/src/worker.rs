@@ -54,6 +54,7 @@ pub async fn handle(
     let message = serde_json::from_slice::<JobMessage>(&delivery.data);
     let (job_id, attempt) = message.as_ref().map_or((String::new(), 0), |m| (m.job_id.to_string(), m.attempt));
     let span = tracing::info_span!("job", job_id = %job_id, attempt, request_id = %request_id);
+    iknow_messaging::trace::set_parent(&span, delivery.properties.headers().as_ref());
     let settle = iknow_common::request_id::CURRENT
         .scope(request_id.clone(), async {
             match message {
@@ -219,6 +220,8 @@ async fn run(
                     batch_size: ctx.config.batch_size,
                     concurrency: ctx.config.concurrency,
                     catalog_tries: ctx.config.catalog_tries,
+                    bulk_load_id: ctx.config.bulk_first_load.then(|| job.id.to_string()),
+                    bulk_chunk: ctx.config.bulk_chunk,
                 };
                 let mut sink = JobSink { ctx, id: job.id, owner };
                 let dir = std::path::Path::new(&params.dir);

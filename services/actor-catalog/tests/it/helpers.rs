@@ -171,6 +171,7 @@ pub fn sample() -> UpsertBatchRequest {
             season_number: Some(1),
             episode_number: Some(1),
         }],
+        ..Default::default()
     }
 }
 

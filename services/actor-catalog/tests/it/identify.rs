@@ -68,6 +68,7 @@ fn fixture() -> UpsertBatchRequest {
                 episode_number: Some(2),
             },
         ],
+        ..Default::default()
     }
 }
 

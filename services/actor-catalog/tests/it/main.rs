@@ -1,6 +1,7 @@
 //! Integration tests of the actor-catalog service through a real gRPC client, against a fresh database and a
 //! unique Redis prefix per test.
 
+mod akas;
 mod batch;
 mod cache;
 mod events;
@@ -8,4 +9,5 @@ mod helpers;
 mod identify;
 mod reads;
 mod search;
+mod sources;
 mod upsert;

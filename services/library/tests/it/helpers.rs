@@ -229,6 +229,7 @@ pub fn sample() -> UpsertBatchRequest {
             credit(AARON_PAUL, BREAKING_BAD, "Jesse Pinkman", 2),
             credit(FISHBURNE, PILOT, "Guest Chemist", 5),
         ],
+        ..Default::default()
     }
 }
 

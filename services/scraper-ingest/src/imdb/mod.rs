@@ -1,11 +1,13 @@
 //! The IMDb dataset import: streams the files of a directory into the catalogue through `UpsertBatch`, in
-//! order (titles → episode links → the set of acting people → names → acting credits), with a few batches in
-//! flight. After each batch the catalogue committed, in file order, the file's counts and committed line go to
-//! a [`Sink`] (a job saves them as its checkpoint), so an import given the reports of an earlier attempt
-//! resumes where that one stopped instead of starting over.
+//! order (titles → episode links → ratings → alternate titles → the set of acting people → names → acting
+//! credits; episodes, ratings and akas only when their file is there), with a few batches in flight. After each
+//! batch the catalogue committed, in file order, the file's counts and committed line go to a [`Sink`] (a job
+//! saves them as its checkpoint), so an import given the reports of an earlier attempt resumes where that one
+//! stopped instead of starting over.
 //!
 //! The same code serves the queued jobs and `iknow import imdb --direct`.
 
+mod bulk;
 pub mod parse;
 pub mod reader;
 pub mod report;
@@ -30,6 +32,8 @@ pub use report::{FileReport, ImportReport, MAX_LISTED, Rejection, Rejections};
 pub struct DatasetFiles {
     pub title_basics: PathBuf,
     pub title_episode: Option<PathBuf>,
+    pub title_ratings: Option<PathBuf>,
+    pub title_akas: Option<PathBuf>,
     pub name_basics: PathBuf,
     pub title_principals: PathBuf,
 }
@@ -50,6 +54,8 @@ impl DatasetFiles {
         Ok(Self {
             title_basics: required("title.basics.tsv")?,
             title_episode: find(dir, "title.episode.tsv"),
+            title_ratings: find(dir, "title.ratings.tsv"),
+            title_akas: find(dir, "title.akas.tsv"),
             name_basics: required("name.basics.tsv")?,
             title_principals: required("title.principals.tsv")?,
         })
@@ -59,6 +65,8 @@ impl DatasetFiles {
     fn in_order(&self) -> Vec<(PathBuf, Kind)> {
         let mut files = vec![(self.title_basics.clone(), Kind::Contents)];
         files.extend(self.title_episode.clone().map(|p| (p, Kind::Episodes)));
+        files.extend(self.title_ratings.clone().map(|p| (p, Kind::Ratings)));
+        files.extend(self.title_akas.clone().map(|p| (p, Kind::Akas)));
         files.push((self.name_basics.clone(), Kind::Actors));
         files.push((self.title_principals.clone(), Kind::Credits));
         files
@@ -72,6 +80,8 @@ pub enum Kind {
     Episodes,
     Actors,
     Credits,
+    Ratings,
+    Akas,
 }
 
 impl Kind {
@@ -81,6 +91,8 @@ impl Kind {
             Self::Episodes => r.episodes_linked,
             Self::Actors => r.actors_written,
             Self::Credits => r.credits_written,
+            Self::Ratings => r.ratings_written,
+            Self::Akas => r.akas_written,
         })
     }
 }
@@ -94,11 +106,16 @@ pub struct Options {
     pub concurrency: usize,
     /// Tries of one batch while the catalogue is briefly unavailable.
     pub catalog_tries: u32,
+    /// The id of a bulk load for the credits file (the job id), used when the catalogue has no credits yet;
+    /// `None`: credits always go through `UpsertBatch`.
+    pub bulk_load_id: Option<String>,
+    /// Credits per `StageCredits` call of a bulk load.
+    pub bulk_chunk: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { batch_size: 2000, concurrency: 3, catalog_tries: 4 }
+        Self { batch_size: 2000, concurrency: 3, catalog_tries: 4, bulk_load_id: None, bulk_chunk: 20_000 }
     }
 }
 
@@ -215,6 +232,14 @@ pub async fn import(
                 Ok(e) => Line::Row(Row::Episode(e)),
                 Err(r) => Line::Reject(r),
             }),
+            Kind::Ratings => Box::new(|line| match parse::rating(line) {
+                Ok(r) => Line::Row(Row::Rating(r)),
+                Err(r) => Line::Reject(r),
+            }),
+            Kind::Akas => Box::new(|line| match parse::aka(line) {
+                Ok(a) => Line::Row(Row::Aka(a)),
+                Err(r) => Line::Reject(r),
+            }),
             Kind::Actors => {
                 let Some(acting) = importer.acting_people(&files.title_principals, stop).await? else {
                     return Ok(Finished::Stopped);
@@ -311,7 +336,11 @@ pub async fn first_title_present(dir: &Path, client: &CatalogClient) -> anyhow::
     let Some(content) = first else { return Ok(false) };
     let resp = client
         .clone()
-        .upsert_batch(UpsertBatchRequest { contents: vec![content], ..Default::default() })
+        .upsert_batch(UpsertBatchRequest {
+            contents: vec![content],
+            source: iknow_proto::catalog::v1::ScrapeSource::Scraper.into(),
+            ..Default::default()
+        })
         .await
         .map_err(|s| anyhow::anyhow!("UpsertBatch failed: {}: {}", s.code(), s.message()))?
         .into_inner();

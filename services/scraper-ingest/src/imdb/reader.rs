@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use flate2::read::MultiGzDecoder;
-use iknow_proto::catalog::v1::{ActorInput, ContentInput, CreditInput, EpisodeLinkInput, UpsertBatchRequest};
+use iknow_proto::catalog::v1::{
+    ActorInput, AkaInput, ContentInput, CreditInput, EpisodeLinkInput, RatingInput, UpsertBatchRequest,
+};
 use tokio::sync::mpsc;
 
 use super::parse::{self, Reject};
@@ -30,6 +32,8 @@ pub enum Row {
     Episode(EpisodeLinkInput),
     Actor(ActorInput),
     Credit(CreditInput),
+    Rating(RatingInput),
+    Aka(AkaInput),
 }
 
 impl Row {
@@ -40,15 +44,21 @@ impl Row {
             Self::Episode(e) => format!("{}/{}", e.episode_imdb_id, e.series_imdb_id),
             Self::Actor(a) => a.imdb_id.clone(),
             Self::Credit(c) => format!("{}/{}", c.content_imdb_id, c.actor_imdb_id),
+            Self::Rating(r) => r.content_imdb_id.clone(),
+            Self::Aka(a) => format!("{}/{}", a.content_imdb_id, a.ordering),
         }
     }
 
     fn push(self, req: &mut UpsertBatchRequest) {
+        // The dataset's batches are the catalogue's `scraper` source (the columns IMDb owns).
+        req.source = iknow_proto::catalog::v1::ScrapeSource::Scraper.into();
         match self {
             Self::Content(c) => req.contents.push(c),
             Self::Episode(e) => req.episodes.push(e),
             Self::Actor(a) => req.actors.push(a),
             Self::Credit(c) => req.credits.push(c),
+            Self::Rating(r) => req.ratings.push(r),
+            Self::Aka(a) => req.akas.push(a),
         }
     }
 }

@@ -42,6 +42,11 @@ impl Rejections {
         self.count
     }
 
+    /// Counts `n` more rejections that are not listed (the service listed only the first of them).
+    pub fn count_more(&mut self, n: u64) {
+        self.count += n;
+    }
+
     /// The first rejected lines, by line number.
     pub fn listed(&self) -> Vec<Rejection> {
         let mut r = self.clone();

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use futures::FutureExt as _;
 use futures::StreamExt as _;
 use futures::stream::FuturesOrdered;
 use iknow_proto::catalog::v1::UpsertBatchResponse;
@@ -12,7 +13,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::reader::{self, Chunk, Outcome, Pass};
 use super::report::{FileReport, Rejections};
-use super::{Failure, Kind, Options, Sink, file_name, size, stopped};
+use super::{Failure, Kind, Options, Sink, bulk, file_name, size, stopped};
 use crate::catalog::{self, CatalogClient};
 use crate::progress::Observer;
 
@@ -59,12 +60,14 @@ fn absorb(report: &mut FileReport, kind: Kind, chunk: Chunk, resp: UpsertBatchRe
     let mut refused = Rejections::default();
     let mut matched = vec![false; chunk.keys.len()];
     for row in resp.rejected {
-        // Match the refused row back to its line: the first unmatched row whose ids the key names.
+        // Match the refused row back to its line: the first unmatched row whose ids the key names, each as a
+        // whole part ("tt1/2" names neither "tt12" nor the aka "tt1/1"), in any order.
+        let named: Vec<&str> = row.key.split('/').collect();
         let at = chunk
             .keys
             .iter()
             .enumerate()
-            .position(|(i, key)| !matched[i] && key.split('/').all(|id| row.key.contains(id)));
+            .position(|(i, key)| !matched[i] && key.split('/').all(|id| named.contains(&id)));
         let line = at.map_or(0, |i| {
             matched[i] = true;
             chunk.lines[i]
@@ -112,9 +115,14 @@ impl<S: Sink> Importer<'_, S> {
             tracing::info!(file = %file_name(path), after_line = skip_to, "resuming the file");
         }
         let pass = self.pass(path, skip_to, file_name(path));
+        let load = match (&self.opts.bulk_load_id, kind) {
+            (Some(id), Kind::Credits) => bulk::begin(self.client, id, self.opts.catalog_tries).await?,
+            _ => None,
+        };
         let (tx, rx) = mpsc::channel(self.opts.concurrency);
         let reading = {
-            let (observer, batch_size) = (self.observer.clone(), self.opts.batch_size);
+            let observer = self.observer.clone();
+            let batch_size = if load.is_some() { self.opts.bulk_chunk.max(1) } else { self.opts.batch_size };
             tokio::task::spawn_blocking(move || reader::read_chunks(pass, batch_size, tx, &*observer, classify))
         };
         let mut rx = Some(rx);
@@ -135,6 +143,14 @@ impl<S: Sink> Importer<'_, S> {
                     };
                     let (eof, line) = (chunk.eof, chunk.last_line);
                     absorb(&mut self.reports[index], kind, chunk, resp);
+                    if eof && let Some(load) = &load {
+                        // The file is staged: publish it before the checkpoint that says the file is complete.
+                        tracing::info!(load_id = %load.id, "credits staged; the catalogue publishes them");
+                        match bulk::finish(self.client, load, self.opts.catalog_tries).await {
+                            Ok(state) => bulk::absorb(&mut self.reports[index], &state),
+                            Err(e) => break Err(e),
+                        }
+                    }
                     let file = self.reports[index].file.clone();
                     if let Err(e) = self.sink.committed(&self.reports, &file, line).await {
                         break Err(e);
@@ -146,7 +162,11 @@ impl<S: Sink> Importer<'_, S> {
                 }
                 chunk = recv(&mut rx), if rx.is_some() && in_flight.len() < self.opts.concurrency => match chunk {
                     Some(chunk) => {
-                        in_flight.push_back(upsert(self.client.clone(), chunk, self.opts.catalog_tries));
+                        let (client, tries) = (self.client.clone(), self.opts.catalog_tries);
+                        in_flight.push_back(match &load {
+                            Some(load) => bulk::stage(client, load.clone(), chunk, tries).boxed(),
+                            None => upsert(client, chunk, tries).boxed(),
+                        });
                     }
                     None => rx = None,
                 },

@@ -5,11 +5,17 @@
 //! The API key travels only in the query string of the request; every message this module builds names the
 //! path alone, and transport errors are stripped of their URL (`reqwest::Error::without_url`), so the key
 //! never reaches a log line or a job's `last_error`.
+//!
+//! HTTPS goes through rustls (ring provider) trusting the webpki roots, plus the certificates of
+//! `tmdb_ca_file` when set (a private mirror's CA, or a test server's self-signed certificate). A server
+//! certificate that is not trusted fails for good: trying again cannot fix it, the configuration can.
 
 use std::collections::VecDeque;
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
@@ -124,12 +130,62 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
+/// The certificates of a PEM file (one or more `CERTIFICATE` blocks), to trust beside the webpki roots.
+fn extra_roots(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read tmdb_ca_file {}", path.display()))?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem)
+        .with_context(|| format!("tmdb_ca_file {} is not a PEM certificate bundle", path.display()))?;
+    anyhow::ensure!(!roots.is_empty(), "tmdb_ca_file {} holds no PEM certificate", path.display());
+    Ok(roots)
+}
+
+/// `e` and its causes, `: `-separated (reqwest's own message is only the outermost one, such as "error
+/// sending request"). None of them carries the URL: that lives in `reqwest::Error` alone.
+fn causes(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The certificate error rustls rejected the server with, if that is why `e` failed. rustls's error reaches
+/// reqwest inside `io::Error`s (nested), whose `source()` skips the wrapped error itself: look inside each.
+fn certificate_error(e: &reqwest::Error) -> Option<&rustls::Error> {
+    fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        let inner: &'a (dyn std::error::Error + 'static) = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+        rustls_error(inner)
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(tls @ rustls::Error::InvalidCertificate(_)) = rustls_error(cause) {
+            return Some(tls);
+        }
+        source = cause.source();
+    }
+    None
+}
+
 impl Client {
+    /// The client of `config`'s TMDB settings; fails when `tmdb_ca_file` is set but unreadable or holds no
+    /// certificate (a configuration mistake should stop the start, not every job later).
     pub fn new(config: &Config) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
             .timeout(config.tmdb_timeout())
-            .connect_timeout(config.tmdb_timeout().min(Duration::from_secs(5)))
-            .build()?;
+            .connect_timeout(config.tmdb_timeout().min(Duration::from_secs(5)));
+        if let Some(path) = config.tmdb_ca_file.as_deref().filter(|p| !p.as_os_str().is_empty()) {
+            for root in extra_roots(path)? {
+                builder = builder.add_root_certificate(root);
+            }
+        }
+        let http = builder.build()?;
         Ok(Self {
             http,
             base: config.tmdb_base_url.trim_end_matches('/').to_owned(),
@@ -149,10 +205,9 @@ impl Client {
 
     /// `GET {base}{path}` with `query` (and the key), decoded as `T`.
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, Error> {
-        if !self.base.starts_with("http://") {
-            // This build's HTTP client has no TLS backend (reqwest without default features).
+        if !self.base.starts_with("https://") && !self.base.starts_with("http://") {
             return Err(Error::Permanent(format!(
-                "the TMDB base URL must be http:// (this build has no TLS); tmdb_base_url starts {:?}",
+                "the TMDB base URL must be https:// or http://; tmdb_base_url starts {:?}",
                 self.base.split("//").next().unwrap_or_default()
             )));
         }
@@ -169,8 +224,15 @@ impl Client {
             let response = match sent {
                 Ok(response) => response,
                 Err(e) => {
+                    let e = e.without_url();
+                    if let Some(tls) = certificate_error(&e) {
+                        return Err(Error::Permanent(format!(
+                            "GET {path}: the TMDB server's TLS certificate is not trusted ({tls}); if tmdb_base_url \
+                             is a mirror with a private CA, set [ingest] tmdb_ca_file to its PEM file"
+                        )));
+                    }
                     let kind = if e.is_timeout() { "timed out" } else { "failed" };
-                    last = format!("GET {path} {kind}: {}", e.without_url());
+                    last = format!("GET {path} {kind}: {}", causes(&e));
                     tracing::debug!(path, attempt, error = %last, "TMDB request failed");
                     continue;
                 }
@@ -181,7 +243,7 @@ impl Client {
                     let body = match response.bytes().await {
                         Ok(body) => body,
                         Err(e) => {
-                            last = format!("GET {path}: reading the body failed: {}", e.without_url());
+                            last = format!("GET {path}: reading the body failed: {}", causes(&e.without_url()));
                             continue;
                         }
                     };
@@ -247,6 +309,25 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unusable_tmdb_ca_file_stops_the_client_from_building() {
+        let mut config = Config::for_tests("postgres://unused", "http://unused", "");
+        let dir = std::env::temp_dir().join(format!("iknow-tmdb-ca-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing.pem");
+        let not_pem = dir.join("not.pem");
+        std::fs::write(&not_pem, "not a certificate\n").unwrap();
+        for (path, expected) in [(&missing, "cannot read tmdb_ca_file"), (&not_pem, "holds no PEM certificate")] {
+            config.tmdb_ca_file = Some(path.clone());
+            let error = format!("{:#}", Client::new(&config).unwrap_err());
+            assert!(error.contains(expected) && error.contains(&path.display().to_string()), "{error}");
+        }
+        // Empty (the default file's value) means none.
+        config.tmdb_ca_file = Some("".into());
+        assert!(Client::new(&config).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[tokio::test]
     async fn the_limiter_spaces_requests_and_holds_after_a_429() {

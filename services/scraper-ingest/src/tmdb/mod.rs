@@ -8,6 +8,12 @@
 //! rejected with the reason. At most `tmdb_max_credits` credits are followed (a person's most popular ones, a
 //! title's first billed). An IMDb id given to the job is resolved through `/find`.
 //!
+//! Batches go with source `api`: the catalogue keeps IMDb's names, years and genres of rows it has, takes
+//! TMDB's ids, dates, biographies, photos, overviews and posters, and adds a credit only for an (actor,
+//! title) pair it has none for. A person job whose credits were all followed (none cut by `tmdb_max_credits`,
+//! no title refused) marks the actor's filmography complete; a title job likewise the title's cast (people
+//! and titles TMDB has no IMDb id for cannot be catalogued and do not count against it).
+//!
 //! The job reports three "files": `tmdb actors`, `tmdb titles` and `tmdb credits`. A missing primary
 //! resource (404), or a person TMDB has no IMDb id for, fails the job for good (dead-lettered with the
 //! reason); 429s, 5xx and timeouts are tried again by the client and then fail the attempt (retried through
@@ -20,7 +26,7 @@ pub mod model;
 use std::collections::{HashMap, HashSet};
 
 use futures::StreamExt as _;
-use iknow_proto::catalog::v1::{ContentInput, UpsertBatchRequest, UpsertBatchResponse};
+use iknow_proto::catalog::v1::{ContentInput, ScrapeSource, UpsertBatchRequest, UpsertBatchResponse};
 
 pub use client::{Client, Error};
 
@@ -64,15 +70,16 @@ async fn fetch_title(
     media: &str,
     id: u64,
     fallback: Option<&str>,
+    images: &str,
 ) -> Result<Option<ContentInput>, Error> {
     let fallback = fallback.map(str::to_owned);
     Ok(if media == "tv" {
         let tv = client.tv(id).await?;
         let imdb = tv.external_ids.as_ref().and_then(|x| map::imdb_id(x.imdb_id.as_deref(), "tt")).or(fallback);
-        imdb.map(|imdb| map::tv(&tv, imdb))
+        imdb.map(|imdb| map::tv(&tv, imdb, images))
     } else {
         let movie = client.movie(id).await?;
-        map::imdb_id(movie.imdb_id.as_deref(), "tt").or(fallback).map(|imdb| map::movie(&movie, imdb))
+        map::imdb_id(movie.imdb_id.as_deref(), "tt").or(fallback).map(|imdb| map::movie(&movie, imdb, images))
     })
 }
 
@@ -153,8 +160,11 @@ pub async fn person_job(ctx: &Context, params: &TmdbPersonParams) -> Result<Fini
         combined.cast.into_iter().filter(|c| matches!(c.media_type.as_deref(), Some("movie" | "tv"))).collect();
     let acted = !cast.is_empty();
     cast.sort_by(|a, b| b.popularity.unwrap_or(0.0).total_cmp(&a.popularity.unwrap_or(0.0)));
+    let acting = cast.len();
     cast.truncate(ctx.config.tmdb_max_credits);
+    let truncated = cast.len() < acting;
     tallies.credits.skipped = tallies.credits.read - cast.len() as u64;
+    let images = ctx.config.tmdb_image_base_url.as_str();
 
     let mut seen = HashSet::new();
     let titles: Vec<(&str, u64)> = cast
@@ -163,7 +173,7 @@ pub async fn person_job(ctx: &Context, params: &TmdbPersonParams) -> Result<Fini
         .filter(|key| seen.insert(*key))
         .collect();
     tallies.titles.read = titles.len() as u64;
-    let fetches: Vec<_> = titles.iter().map(|&(media, id)| fetch_title(client, media, id, None)).collect();
+    let fetches: Vec<_> = titles.iter().map(|&(media, id)| fetch_title(client, media, id, None, images)).collect();
     let fetched: Vec<_> = futures::stream::iter(fetches).buffered(FETCH_CONCURRENCY).collect().await;
     let mut imdb_of: HashMap<(&str, u64), String> = HashMap::new();
     let mut contents = Vec::new();
@@ -190,8 +200,15 @@ pub async fn person_job(ctx: &Context, params: &TmdbPersonParams) -> Result<Fini
         }
         credits.push(map::credit(&actor_imdb, content, person.gender, c.character.as_deref(), c.order));
     }
-    let actor = map::actor(&person, actor_imdb, acted, known_for);
-    let request = UpsertBatchRequest { actors: vec![actor], contents, credits, episodes: vec![] };
+    let mut actor = map::actor(&person, actor_imdb, acted, known_for, images);
+    actor.complete_filmography = !truncated && tallies.titles.rejections.count() == 0;
+    let request = UpsertBatchRequest {
+        actors: vec![actor],
+        contents,
+        credits,
+        source: ScrapeSource::Api.into(),
+        ..Default::default()
+    };
     write(ctx, request, tallies).await
 }
 
@@ -220,7 +237,8 @@ pub async fn title_job(ctx: &Context, params: &TmdbTitleParams) -> Result<Finish
         _ => return Err(Failure::Permanent("a tmdb_title job needs exactly one of tmdbId and imdbId".into())),
     };
     let what = format!("{media} {id}");
-    let Some(content) = fetch_title(client, media, id, given_imdb).await.map_err(primary(&what))? else {
+    let images = ctx.config.tmdb_image_base_url.as_str();
+    let Some(mut content) = fetch_title(client, media, id, given_imdb, images).await.map_err(primary(&what))? else {
         return Err(Failure::Permanent(format!(
             "TMDB {what} has no IMDb id; the catalogue keys titles by IMDb id, so nothing was written"
         )));
@@ -231,7 +249,9 @@ pub async fn title_job(ctx: &Context, params: &TmdbTitleParams) -> Result<Finish
     tallies.credits.read = cast.len() as u64;
     let mut cast = cast;
     cast.sort_by_key(|m| m.order.unwrap_or(i32::MAX));
+    let listed = cast.len();
     cast.truncate(ctx.config.tmdb_max_credits);
+    let truncated = cast.len() < listed;
     tallies.credits.skipped = tallies.credits.read - cast.len() as u64;
 
     let mut seen = HashSet::new();
@@ -246,7 +266,7 @@ pub async fn title_job(ctx: &Context, params: &TmdbTitleParams) -> Result<Finish
             Ok(person) => match map::imdb_id(person.imdb_id.as_deref(), "nm") {
                 Some(imdb) => {
                     imdb_of.insert(*person_id, (imdb.clone(), person.gender));
-                    actors.push(map::actor(&person, imdb, true, vec![]));
+                    actors.push(map::actor(&person, imdb, true, vec![], images));
                 }
                 None => tallies.actors.skipped += 1,
             },
@@ -262,6 +282,13 @@ pub async fn title_job(ctx: &Context, params: &TmdbTitleParams) -> Result<Finish
         };
         credits.push(map::credit(actor, &content.imdb_id, m.gender.or(*gender), m.character.as_deref(), m.order));
     }
-    let request = UpsertBatchRequest { actors, contents: vec![content], credits, episodes: vec![] };
+    content.complete_cast = !truncated && tallies.actors.rejections.count() == 0;
+    let request = UpsertBatchRequest {
+        actors,
+        contents: vec![content],
+        credits,
+        source: ScrapeSource::Api.into(),
+        ..Default::default()
+    };
     write(ctx, request, tallies).await
 }

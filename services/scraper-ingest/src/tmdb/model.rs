@@ -18,6 +18,8 @@ pub struct Person {
     pub known_for_department: Option<String>,
     /// Relative to TMDB's image base (`https://image.tmdb.org/t/p/original{profile_path}`).
     pub profile_path: Option<String>,
+    /// Plain text; `""` when TMDB has none.
+    pub biography: Option<String>,
 }
 
 /// `GET /person/{id}/combined_credits` (crew is not read).
@@ -60,7 +62,9 @@ pub struct Movie {
     pub runtime: Option<i32>,
     pub adult: Option<bool>,
     pub genres: Vec<Genre>,
+    /// Relative to TMDB's image base, as `profile_path`.
     pub poster_path: Option<String>,
+    pub overview: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -85,6 +89,7 @@ pub struct Tv {
     pub genres: Vec<Genre>,
     pub external_ids: Option<ExternalIds>,
     pub poster_path: Option<String>,
+    pub overview: Option<String>,
 }
 
 /// `GET /movie/{id}/credits`, `GET /tv/{id}/credits` (crew is not read).

@@ -3,8 +3,12 @@
 //! prefix (deleted afterwards), everything through gRPC.
 
 mod broker;
+mod bulk;
 mod faults;
 mod helpers;
 mod imports;
+mod ratings;
 mod resume;
 mod tmdb;
+mod tmdb_merge;
+mod tmdb_tls;

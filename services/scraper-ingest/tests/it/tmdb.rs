@@ -15,14 +15,14 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const KEY: &str = "mock-api-key-5e1f0c";
+pub(crate) const KEY: &str = "mock-api-key-5e1f0c";
 
 /// One request the mock answered.
 #[derive(Debug, Clone)]
-struct Hit {
+pub(crate) struct Hit {
     at: Instant,
-    path: String,
-    api_key: Option<String>,
+    pub(crate) path: String,
+    pub(crate) api_key: Option<String>,
 }
 
 /// A status to answer with, and its Retry-After in seconds.
@@ -40,8 +40,8 @@ struct MockState {
 }
 
 /// A TMDB-compatible server on a free port, serving the fixtures under `/3`.
-struct MockTmdb {
-    url: String,
+pub(crate) struct MockTmdb {
+    pub(crate) url: String,
     state: Arc<MockState>,
 }
 
@@ -82,10 +82,19 @@ async fn answer(
 
 impl MockTmdb {
     async fn start() -> Self {
-        let state = Arc::new(MockState { fixtures: fixtures(), ..MockState::default() });
-        let router = axum::Router::new().fallback(answer).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/3", listener.local_addr().unwrap());
+        Self::serve(listener, url)
+    }
+
+    /// Serves the fixtures on `listener` (plain TCP, or TLS on top of it), reached at `url`.
+    pub(crate) fn serve<L>(listener: L, url: String) -> Self
+    where
+        L: axum::serve::Listener,
+        L::Addr: std::fmt::Debug,
+    {
+        let state = Arc::new(MockState { fixtures: fixtures(), ..MockState::default() });
+        let router = axum::Router::new().fallback(answer).with_state(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self { url, state }
     }
@@ -95,7 +104,7 @@ impl MockTmdb {
         self.state.faults.lock().unwrap().insert(path.into(), faults.iter().copied().collect());
     }
 
-    fn hits(&self) -> Vec<Hit> {
+    pub(crate) fn hits(&self) -> Vec<Hit> {
         self.state.hits.lock().unwrap().clone()
     }
 
@@ -109,7 +118,8 @@ impl MockTmdb {
 fn fixtures() -> HashMap<String, Value> {
     let person = |id: u64, name: &str, imdb: Option<&str>, gender: u8, birthday: &str| {
         json!({
-            "adult": false, "also_known_as": [], "biography": "", "birthday": birthday, "deathday": null,
+            "adult": false, "also_known_as": [], "biography": format!("{name} is an American actor."),
+            "birthday": birthday, "deathday": null,
             "gender": gender, "homepage": null, "id": id, "imdb_id": imdb, "known_for_department": "Acting",
             "name": name, "place_of_birth": null, "popularity": 20.5, "profile_path": format!("/{id}.jpg")
         })
@@ -118,7 +128,8 @@ fn fixtures() -> HashMap<String, Value> {
         json!({
             "adult": false, "backdrop_path": "/b.jpg", "belongs_to_collection": null, "budget": 55000000,
             "genres": [{"id": 35, "name": "Comedy"}, {"id": 18, "name": "Drama"}], "homepage": "", "id": id,
-            "imdb_id": imdb, "original_language": "en", "original_title": title, "overview": "", "popularity": 60.1,
+            "imdb_id": imdb, "original_language": "en", "original_title": title,
+            "overview": format!("{title}, as TMDB tells it."), "popularity": 60.1,
             "poster_path": "/p.jpg", "release_date": date, "revenue": 0, "runtime": runtime, "status": "Released",
             "tagline": "", "title": title, "video": false, "vote_average": 8.5, "vote_count": 27000
         })
@@ -207,7 +218,7 @@ fn fixtures() -> HashMap<String, Value> {
 }
 
 /// A test's environment pointed at a fresh mock.
-async fn setup(configure: impl FnOnce(&mut scraper_ingest::Config)) -> (Env, MockTmdb) {
+pub(crate) async fn setup(configure: impl FnOnce(&mut scraper_ingest::Config)) -> (Env, MockTmdb) {
     let mut env = Env::new().await;
     let mock = MockTmdb::start().await;
     env.config.tmdb_base_url = mock.url.clone();
@@ -216,12 +227,12 @@ async fn setup(configure: impl FnOnce(&mut scraper_ingest::Config)) -> (Env, Moc
     (env, mock)
 }
 
-async fn enqueue_person(app: &Running, tmdb_id: u64, imdb_id: &str) -> pb::Job {
+pub(crate) async fn enqueue_person(app: &Running, tmdb_id: u64, imdb_id: &str) -> pb::Job {
     let request = pb::EnqueueTmdbPersonRequest { tmdb_id, imdb_id: imdb_id.into() };
     app.client.clone().enqueue_tmdb_person(request).await.expect("enqueued").into_inner()
 }
 
-async fn enqueue_title(app: &Running, tmdb_id: u64, imdb_id: &str) -> pb::Job {
+pub(crate) async fn enqueue_title(app: &Running, tmdb_id: u64, imdb_id: &str) -> pb::Job {
     let request = pb::EnqueueTmdbTitleRequest { tmdb_id, imdb_id: imdb_id.into(), media_type: String::new() };
     app.client.clone().enqueue_tmdb_title(request).await.expect("enqueued").into_inner()
 }

@@ -1,0 +1,588 @@
+//! Bulk first load of credits: the path that makes a first IMDb import fast (PostgreSQL's own advice for
+//! populating a database: COPY, then indexes and foreign keys built once instead of maintained row by row).
+//!
+//! `UpsertBatch` writes a credit into `filmography` with four indexes and two foreign-key checks per row,
+//! about 30,000 rows/s on two cores whatever the batch size. A load into a catalogue that has no credits yet
+//! goes another way:
+//!
+//! 1. `begin`: a `bulk_loads` row and a stage table of its own (no index, no constraint).
+//! 2. `stage`: each chunk is checked like `UpsertBatch` checks credits, then COPYed into the stage table, in one
+//!    transaction with its `bulk_load_chunks` row, so a chunk sent twice (a retry, a resumed job) is staged
+//!    once.
+//! 3. `finish`: one background task per load (a session advisory lock, so one replica at a time) fills a new
+//!    table `LIKE filmography` from the stage joined with actors and titles (unknown ones are the rejected
+//!    credits, listed with their lines), builds the same indexes and foreign keys as the migrations (a key
+//!    repeated in the file keeps its last-staged row), then swaps it in under a brief ACCESS EXCLUSIVE lock,
+//!    merging any credit written meanwhile by `UpsertBatch`. Readers see no credit of the load until all of
+//!    them are there. The swap's transaction also records the result and queues the `actor.upserted` /
+//!    `content.upserted` events in the outbox; after it, popularity, this replica's caches and search index
+//!    catch up in the background (in chunks, logged).
+//!
+//! A finish that fails (the database restarted, say) leaves the stage as it was: the next `finish` call starts
+//! over from the stage.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use iknow_common::Error;
+use iknow_proto::catalog::v1::{CreditsLoadState, RejectedLine, StageCreditsRequest, StageCreditsResponse};
+use serde::{Deserialize, Serialize};
+use sqlx::{Connection, PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::prepare;
+
+pub const STAGING: &str = "staging";
+pub const FINISHING: &str = "finishing";
+pub const FINISHED: &str = "finished";
+/// First key of the advisory locks of bulk loads (the second is the load's hash).
+const LOCK_SPACE: i32 = 0x1b_01;
+/// Rejected credits listed (all are counted).
+const MAX_LISTED: i64 = 100;
+/// Most credits one `StageCredits` call may carry.
+pub const MAX_CHUNK: usize = 200_000;
+/// Parts the new table is filled in at once.
+const FILL_PARTS: u64 = 2;
+/// Ids per step of the catch-up after a load (popularity, caches, index).
+const CATCH_UP_CHUNK: usize = 5_000;
+
+/// What a finishing load needs after its swap.
+#[derive(Clone)]
+pub struct Finisher {
+    pub pool: PgPool,
+    pub cache: crate::cache::Cache,
+    pub indexes: crate::index::Indexes,
+    pub events: Option<(crate::events::Announce, iknow_messaging::RelayHandle)>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Listed {
+    line: u64,
+    key: String,
+    reason: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct LoadRow {
+    stage_table: String,
+    state: String,
+    staged: i64,
+    credits_written: i64,
+    duplicates: i64,
+    rejected_count: i64,
+    rejected: sqlx::types::Json<Vec<Listed>>,
+    error: Option<String>,
+}
+
+impl LoadRow {
+    fn state(self) -> CreditsLoadState {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        CreditsLoadState {
+            accepted: true,
+            state: self.state,
+            reason: self.error.unwrap_or_default(),
+            staged: n(self.staged),
+            credits_written: n(self.credits_written),
+            duplicates: n(self.duplicates),
+            rejected_count: n(self.rejected_count),
+            rejected: self
+                .rejected
+                .0
+                .into_iter()
+                .map(|l| RejectedLine { line: l.line, key: l.key, reason: l.reason })
+                .collect(),
+        }
+    }
+}
+
+fn check_id(load_id: &str) -> Result<(), Error> {
+    if load_id.trim().is_empty() || load_id.len() > 100 {
+        return Err(Error::field("load_id", "must be 1 to 100 characters"));
+    }
+    Ok(())
+}
+
+fn unknown_load(load_id: &str) -> Error {
+    Error::not_found("LOAD_NOT_FOUND", format!("no bulk load {load_id:?}"))
+}
+
+async fn load(conn: &mut PgConnection, load_id: &str, lock: &str) -> sqlx::Result<Option<LoadRow>> {
+    sqlx::query_as(&format!(
+        "SELECT stage_table, state, \
+                CASE WHEN state = 'finished' THEN staged ELSE \
+                    (SELECT coalesce(sum(rows), 0)::int8 FROM bulk_load_chunks WHERE load_id = l.id) END AS staged, \
+                credits_written, duplicates, rejected_count, rejected, error \
+         FROM bulk_loads l WHERE id = $1 {lock}"
+    ))
+    .bind(load_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Opens the load `load_id`, or reopens it (its state as it is). Not accepted when the catalogue has credits:
+/// those are merged row by row by `UpsertBatch`.
+pub async fn begin(pool: &PgPool, load_id: &str) -> Result<CreditsLoadState, Error> {
+    check_id(load_id)?;
+    let mut tx = pool.begin().await.map_err(Error::internal)?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1, 0)")
+        .bind(LOCK_SPACE)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::internal)?;
+    if let Some(row) = load(&mut tx, load_id, "").await.map_err(Error::internal)? {
+        return Ok(row.state());
+    }
+    let has_credits: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM filmography)")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::internal)?;
+    if has_credits {
+        return Ok(CreditsLoadState {
+            accepted: false,
+            reason: "the catalogue already has credits: they are merged batch by batch".into(),
+            ..Default::default()
+        });
+    }
+    let stage = format!("bulk_stage_{}", Uuid::now_v7().simple());
+    sqlx::query(&format!(
+        "CREATE TABLE {stage} (line BIGINT NOT NULL, id UUID NOT NULL, actor_imdb_id TEXT NOT NULL, \
+         content_imdb_id TEXT NOT NULL, role_name TEXT NOT NULL, characters TEXT NOT NULL, \
+         category TEXT NOT NULL, credit_order INTEGER)"
+    ))
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::internal)?;
+    sqlx::query("INSERT INTO bulk_loads (id, stage_table, state) VALUES ($1, $2, 'staging')")
+        .bind(load_id)
+        .bind(&stage)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::internal)?;
+    tx.commit().await.map_err(Error::internal)?;
+    tracing::info!(load_id, stage, "bulk credits load opened");
+    Ok(CreditsLoadState { accepted: true, state: STAGING.into(), ..Default::default() })
+}
+
+/// Appends one field of COPY's text format.
+fn copy_field(out: &mut String, value: &str) {
+    for ch in value.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// The chunk's credits as COPY text rows (line, id, actor, title, role, characters, category, order).
+fn copy_rows(rows: &BTreeMap<(String, String, String), (u64, prepare::CreditRow)>) -> String {
+    let mut out = String::with_capacity(rows.len() * 96);
+    for (line, r) in rows.values() {
+        let _ = write!(out, "{line}\t{}\t", iknow_common::id::new());
+        for field in [&r.actor_imdb_id, &r.content_imdb_id, &r.role_name, &r.characters, &r.category] {
+            copy_field(&mut out, field);
+            out.push('\t');
+        }
+        match r.credit_order {
+            Some(o) => {
+                let _ = writeln!(out, "{o}");
+            }
+            None => out.push_str("\\N\n"),
+        }
+    }
+    out
+}
+
+/// Stages one chunk (once per `first_line`..`last_line`).
+pub async fn stage(pool: &PgPool, req: StageCreditsRequest) -> Result<StageCreditsResponse, Error> {
+    check_id(&req.load_id)?;
+    if req.lines.len() != req.credits.len() {
+        return Err(Error::field("lines", "one line per credit"));
+    }
+    if req.credits.len() > MAX_CHUNK {
+        return Err(Error::field("credits", &format!("at most {MAX_CHUNK} per call")));
+    }
+    let mut rejected = vec![];
+    // A key repeated inside the chunk keeps its last line, as `UpsertBatch` does.
+    let mut rows = BTreeMap::new();
+    for (credit, line) in req.credits.into_iter().zip(req.lines) {
+        match prepare::credit(credit) {
+            Ok(row) => {
+                rows.insert(row.key(), (line, row));
+            }
+            Err(r) => rejected.push(r),
+        }
+    }
+    let staged = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+    let started = Instant::now();
+    let mut tx = pool.begin().await.map_err(Error::internal)?;
+    let Some(load) = load(&mut tx, &req.load_id, "FOR SHARE").await.map_err(Error::internal)? else {
+        return Err(unknown_load(&req.load_id));
+    };
+    if load.state != STAGING {
+        return Err(Error::field("load_id", &format!("the load is {}: no more chunks", load.state)));
+    }
+    let fresh: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO bulk_load_chunks (load_id, first_line, last_line, rows) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING RETURNING rows",
+    )
+    .bind(&req.load_id)
+    .bind(i64::try_from(req.first_line).unwrap_or(i64::MAX))
+    .bind(i64::try_from(req.last_line).unwrap_or(i64::MAX))
+    .bind(i32::try_from(staged).unwrap_or(i32::MAX))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(Error::internal)?;
+    if fresh.is_some() && !rows.is_empty() {
+        let mut copy = tx
+            .copy_in_raw(&format!(
+                "COPY {} (line, id, actor_imdb_id, content_imdb_id, role_name, characters, category, \
+                 credit_order) FROM STDIN",
+                load.stage_table
+            ))
+            .await
+            .map_err(Error::internal)?;
+        copy.send(copy_rows(&rows).into_bytes()).await.map_err(Error::internal)?;
+        copy.finish().await.map_err(Error::internal)?;
+    }
+    tx.commit().await.map_err(Error::internal)?;
+    iknow_common::metrics::record_db_query("actor-catalog", "stage_credits", started);
+    Ok(StageCreditsResponse { staged, rejected })
+}
+
+/// Starts (or restarts, after a failure) the finish of `load_id` and answers its state at once.
+pub async fn finish(finisher: &Finisher, load_id: &str) -> Result<CreditsLoadState, Error> {
+    check_id(load_id)?;
+    let mut conn = finisher.pool.acquire().await.map_err(Error::internal)?;
+    let Some(row) = load(&mut conn, load_id, "").await.map_err(Error::internal)? else {
+        return Err(unknown_load(load_id));
+    };
+    drop(conn);
+    if row.state == FINISHED {
+        return Ok(row.state());
+    }
+    // A connection of its own holds the lock for the whole finish: if the task dies, so does the lock.
+    let mut own = PgConnection::connect_with(&finisher.pool.connect_options()).await.map_err(Error::internal)?;
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+        .bind(LOCK_SPACE)
+        .bind(load_id)
+        .fetch_one(&mut own)
+        .await
+        .map_err(Error::internal)?;
+    if got {
+        sqlx::query("UPDATE bulk_loads SET state = 'finishing' WHERE id = $1 AND state <> 'finished'")
+            .bind(load_id)
+            .execute(&mut own)
+            .await
+            .map_err(Error::internal)?;
+        let (finisher, id) = (finisher.clone(), load_id.to_owned());
+        let span = tracing::info_span!("bulk_finish", load_id = %id);
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                if let Err(e) = run(&finisher, own, &id).await {
+                    tracing::error!(error = %e, "bulk credits load failed; the next finish call retries");
+                    let _ = sqlx::query("UPDATE bulk_loads SET error = $2 WHERE id = $1 AND state <> 'finished'")
+                        .bind(&id)
+                        .bind(e.to_string())
+                        .execute(&finisher.pool)
+                        .await;
+                }
+            },
+            span,
+        ));
+    }
+    let mut conn = finisher.pool.acquire().await.map_err(Error::internal)?;
+    let row = load(&mut conn, load_id, "").await.map_err(Error::internal)?.ok_or_else(|| unknown_load(load_id))?;
+    Ok(row.state())
+}
+
+async fn exec(conn: &mut PgConnection, sql: &str) -> sqlx::Result<u64> {
+    let started = Instant::now();
+    let n = sqlx::query(sql).execute(&mut *conn).await?.rows_affected();
+    tracing::info!(
+        step = sql.split_whitespace().take(4).collect::<Vec<_>>().join(" "),
+        rows = n,
+        ms = started.elapsed().as_millis() as u64,
+        "bulk load step"
+    );
+    Ok(n)
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
+}
+
+/// The finish itself, on `conn` (which holds the load's advisory lock).
+async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let row = load(&mut conn, load_id, "").await?.ok_or_else(|| anyhow::anyhow!("the load disappeared"))?;
+    if row.state == FINISHED {
+        // Another replica finished it between our read and our lock.
+        return Ok(());
+    }
+    let stage = row.stage_table.clone();
+    let next = stage.replacen("bulk_stage_", "bulk_next_", 1);
+    // Sorts and hashes of one big statement; PostgreSQL's memory, not this process's.
+    exec(&mut conn, "SET work_mem = '256MB'").await?;
+    exec(&mut conn, "SET maintenance_work_mem = '512MB'").await?;
+    exec(&mut conn, &format!("DROP TABLE IF EXISTS {next}")).await?;
+    exec(&mut conn, &format!("CREATE TABLE {next} (LIKE filmography INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
+        .await?;
+    // Filled in FILL_PARTS parts at once (one core each), each its own transaction: a failure starts over.
+    let fill = |part: u64| {
+        let (pool, next, stage) = (finisher.pool.clone(), next.clone(), stage.clone());
+        async move {
+            let mut conn = pool.acquire().await?;
+            exec(&mut conn, "SET work_mem = '128MB'").await?;
+            let n = exec(
+                &mut conn,
+                &format!(
+                    "INSERT INTO {next} (id, actor_id, content_id, role_name, characters, category, credit_order) \
+                     SELECT s.id, a.id, c.id, s.role_name, string_to_array(s.characters, chr(31)), s.category, \
+                            s.credit_order \
+                     FROM {stage} s JOIN actors a ON a.imdb_id = s.actor_imdb_id \
+                                    JOIN content c ON c.imdb_id = s.content_imdb_id \
+                     WHERE s.line % {FILL_PARTS} = {part}"
+                ),
+            )
+            .await;
+            exec(&mut conn, "RESET work_mem").await?;
+            n
+        }
+    };
+    let parts = futures::future::try_join_all((0..FILL_PARTS).map(fill)).await?;
+    let written: u64 = parts.into_iter().sum();
+    let staged = u64::try_from(row.staged).unwrap_or(0);
+    let rejected_count = staged.saturating_sub(written);
+    let mut listed: Vec<Listed> = vec![];
+    if rejected_count > 0 {
+        let rows: Vec<(i64, String, String, bool)> = sqlx::query_as(&format!(
+            "SELECT s.line, s.actor_imdb_id, s.content_imdb_id, a.id IS NULL \
+             FROM {stage} s LEFT JOIN actors a ON a.imdb_id = s.actor_imdb_id \
+                            LEFT JOIN content c ON c.imdb_id = s.content_imdb_id \
+             WHERE a.id IS NULL OR c.id IS NULL ORDER BY s.line LIMIT {MAX_LISTED}"
+        ))
+        .fetch_all(&mut conn)
+        .await?;
+        listed = rows
+            .into_iter()
+            .map(|(line, actor, content, no_actor)| Listed {
+                line: u64::try_from(line).unwrap_or(0),
+                key: format!("{actor}/{content}"),
+                reason: if no_actor { "unknown actor" } else { "unknown title" }.into(),
+            })
+            .collect();
+    }
+    // The natural key first: a key the file repeats across chunks fails it, and then keeps one row.
+    let key_index = format!("CREATE UNIQUE INDEX {next}_key ON {next} (actor_id, content_id, role_name)");
+    let mut duplicates = 0;
+    if let Err(e) = exec(&mut conn, &key_index).await {
+        if !is_unique_violation(&e) {
+            return Err(e.into());
+        }
+        duplicates = exec(
+            &mut conn,
+            &format!(
+                "DELETE FROM {next} n USING ( \
+                     SELECT actor_id, content_id, role_name, max(id::text)::uuid AS keep FROM {next} \
+                     GROUP BY actor_id, content_id, role_name HAVING count(*) > 1) d \
+                 WHERE n.actor_id = d.actor_id AND n.content_id = d.content_id AND n.role_name = d.role_name \
+                   AND n.id <> d.keep"
+            ),
+        )
+        .await?;
+        exec(&mut conn, &key_index).await?;
+    }
+    exec(&mut conn, &format!("CREATE UNIQUE INDEX {next}_pk ON {next} (id)")).await?;
+    exec(&mut conn, &format!("CREATE INDEX {next}_content ON {next} (content_id, credit_order)")).await?;
+    for (name, column, table) in [("actor_fk", "actor_id", "actors"), ("content_fk", "content_id", "content")] {
+        exec(
+            &mut conn,
+            &format!(
+                "ALTER TABLE {next} ADD CONSTRAINT {next}_{name} FOREIGN KEY ({column}) REFERENCES {table} (id) \
+                 ON DELETE CASCADE NOT VALID"
+            ),
+        )
+        .await?;
+        exec(&mut conn, &format!("ALTER TABLE {next} VALIDATE CONSTRAINT {next}_{name}")).await?;
+    }
+
+    // Every actor and title is announced and caught up: a first load touches nearly all of them, and reading
+    // the two tables is much cheaper than the distinct ids of the new credits.
+    let actors: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM actors").fetch_all(&mut conn).await?;
+    let contents: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM content").fetch_all(&mut conn).await?;
+    let mut tx = conn.begin().await?;
+    exec(&mut tx, "SET LOCAL lock_timeout = '30s'").await?;
+    exec(&mut tx, "LOCK TABLE filmography IN ACCESS EXCLUSIVE MODE").await?;
+    // Credits `UpsertBatch` wrote meanwhile (a TMDB job, say) stay; the load's own rows win a tie.
+    let merged = exec(&mut tx, &format!("INSERT INTO {next} SELECT * FROM filmography ON CONFLICT DO NOTHING")).await?;
+    exec(&mut tx, "DROP TABLE filmography").await?;
+    for sql in [
+        format!("ALTER TABLE {next} RENAME TO filmography"),
+        format!("ALTER TABLE filmography ADD CONSTRAINT filmography_pkey PRIMARY KEY USING INDEX {next}_pk"),
+        format!(
+            "ALTER TABLE filmography ADD CONSTRAINT filmography_actor_id_content_id_role_name_key \
+             UNIQUE USING INDEX {next}_key"
+        ),
+        format!("ALTER INDEX {next}_content RENAME TO filmography_content_idx"),
+        format!("ALTER TABLE filmography RENAME CONSTRAINT {next}_actor_fk TO filmography_actor_id_fkey"),
+        format!("ALTER TABLE filmography RENAME CONSTRAINT {next}_content_fk TO filmography_content_id_fkey"),
+        format!("DROP TABLE {stage}"),
+    ] {
+        exec(&mut tx, &sql).await?;
+    }
+    if let Some((announce, _)) = &finisher.events {
+        for message in announce.messages(&actors, &contents)? {
+            iknow_messaging::outbox::enqueue(&mut tx, &message).await?;
+        }
+    }
+    let written = written - duplicates;
+    sqlx::query(
+        "UPDATE bulk_loads SET state = 'finished', credits_written = $2, duplicates = $3, rejected_count = $4, \
+                rejected = $5, staged = $6, error = NULL, finished_at = now() WHERE id = $1",
+    )
+    .bind(load_id)
+    .bind(i64::try_from(written).unwrap_or(i64::MAX))
+    .bind(i64::try_from(duplicates).unwrap_or(i64::MAX))
+    .bind(i64::try_from(rejected_count).unwrap_or(i64::MAX))
+    .bind(sqlx::types::Json(&listed))
+    .bind(row.staged)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM bulk_load_chunks WHERE load_id = $1").bind(load_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    exec(&mut conn, "ANALYZE filmography").await?;
+    if let Some((_, relay)) = &finisher.events {
+        relay.wake();
+    }
+    tracing::info!(
+        written,
+        duplicates,
+        rejected = rejected_count,
+        merged,
+        ms = started.elapsed().as_millis() as u64,
+        "bulk credits load published"
+    );
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
+        .bind(LOCK_SPACE)
+        .bind(load_id)
+        .execute(&mut conn)
+        .await;
+    drop(conn);
+    catch_up(finisher, &actors, &contents).await;
+    Ok(())
+}
+
+/// Runs `step` up to four times, a second apart; false when it kept failing or the pool closed (the replica is
+/// stopping: what is left is done by the next writes, the events, or the next start's index build).
+async fn patiently<F, Fut>(finisher: &Finisher, what: &str, mut step: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    for attempt in 1..=4 {
+        if finisher.pool.is_closed() {
+            tracing::info!(what, "the replica is stopping: the catch-up after a bulk load ends here");
+            return false;
+        }
+        match step().await {
+            Ok(()) => return true,
+            Err(e) if attempt < 4 => {
+                tracing::warn!(error = %e, what, "catch-up step failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => tracing::error!(error = %e, what, "catch-up step failed; those rows stay stale until rewritten"),
+        }
+    }
+    false
+}
+
+/// After a load: popularity of the whole catalogue (one statement per table: every row's score may move),
+/// then this replica's caches and search index, a chunk of ids at a time.
+async fn catch_up(finisher: &Finisher, actors: &[Uuid], contents: &[Uuid]) {
+    let started = Instant::now();
+    let scored = patiently(finisher, "popularity", || async {
+        let mut conn = finisher.pool.acquire().await?;
+        crate::popularity::refresh_all(&mut conn).await?;
+        Ok(())
+    })
+    .await;
+    if !scored {
+        return;
+    }
+    let popularity_ms = started.elapsed().as_millis() as u64;
+    for (kind, ids) in [("actors", actors), ("contents", contents)] {
+        for chunk in ids.chunks(CATCH_UP_CHUNK) {
+            let (a, c): (&[Uuid], &[Uuid]) = if kind == "actors" { (chunk, &[]) } else { (&[], chunk) };
+            let done = patiently(finisher, kind, || async {
+                finisher.cache.invalidate(a, c).await;
+                finisher.indexes.refresh(&finisher.pool, a, c).await
+            })
+            .await;
+            if !done && finisher.pool.is_closed() {
+                return;
+            }
+        }
+    }
+    tracing::info!(
+        actors = actors.len(),
+        contents = contents.len(),
+        popularity_ms,
+        ms = started.elapsed().as_millis() as u64,
+        "popularity, caches and search index caught up after a bulk load"
+    );
+}
+
+/// Polls `finish` until the load is finished (tests and tools), at most `patience`.
+pub async fn finish_and_wait(
+    finisher: &Finisher,
+    load_id: &str,
+    patience: Duration,
+) -> Result<CreditsLoadState, Error> {
+    let deadline = Instant::now() + patience;
+    loop {
+        let state = finish(finisher, load_id).await?;
+        if state.state == FINISHED || Instant::now() > deadline {
+            return Ok(state);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_what_copy_reads_specially() {
+        let mut out = String::new();
+        copy_field(&mut out, "a\\b\tc\nd\re");
+        assert_eq!(out, "a\\\\b\\tc\\nd\\re");
+    }
+
+    #[test]
+    fn copy_rows_have_eight_fields_and_null_order() {
+        let mut rejected = vec![];
+        let rows = prepare::credits(
+            vec![iknow_proto::catalog::v1::CreditInput {
+                actor_imdb_id: "nm1".into(),
+                content_imdb_id: "tt1".into(),
+                category: "actor".into(),
+                characters: vec!["Neo".into(), "Tab\there".into()],
+                credit_order: 0,
+            }],
+            &mut rejected,
+        );
+        let map: BTreeMap<_, _> = rows.into_iter().map(|r| (r.key(), (7_u64, r))).collect();
+        let text = copy_rows(&map);
+        let fields: Vec<&str> = text.trim_end_matches('\n').split('\t').collect();
+        assert_eq!(fields.len(), 8, "{text:?}");
+        assert_eq!(fields[0], "7");
+        assert_eq!(fields[2..5], ["nm1", "tt1", "Neo"]);
+        assert_eq!(fields[5], "Neo\u{1f}Tab\\there");
+        assert_eq!(fields[7], "\\N");
+    }
+}
