@@ -93,6 +93,11 @@ async fn repeated_keys_across_chunks_are_kept_once_and_counts_stay_exact() {
     let first = *lines.iter().skip(1).find(|l| l.contains("\tactor\t") || l.contains("\tactress\t")).unwrap();
     let mut cols: Vec<&str> = first.split('\t').collect();
     lines.push(first);
+    // The same actor and title in another role whose name needs quoting in an array literal.
+    let mut quoted_cols = cols.clone();
+    quoted_cols[5] = r#"["Dr. \"Doc\" Brown \\ Jr.","Narrator"]"#;
+    let quoted = quoted_cols.join("\t");
+    lines.push(&quoted);
     cols[0] = "tt99999999";
     let unknown = cols.join("\t");
     lines.push(&unknown);
@@ -112,4 +117,10 @@ async fn repeated_keys_across_chunks_are_kept_once_and_counts_stay_exact() {
     );
     let dups: i64 = sqlx::query_scalar("SELECT duplicates FROM bulk_loads").fetch_one(&env.catalog.pool).await.unwrap();
     assert_eq!(dups, 1, "the repeated credit is kept once");
+    let characters: Vec<String> = sqlx::query_scalar("SELECT characters FROM filmography WHERE role_name = $1")
+        .bind(r#"Dr. "Doc" Brown \ Jr."#)
+        .fetch_one(&env.catalog.pool)
+        .await
+        .unwrap();
+    assert_eq!(characters, [r#"Dr. "Doc" Brown \ Jr."#, "Narrator"], "characters kept exactly");
 }
