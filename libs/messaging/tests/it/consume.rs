@@ -1,8 +1,8 @@
 //! `consume::run`, the reconnecting consumer loop, against the real RabbitMQ behind a TCP proxy the test cuts:
 //! one warning per outage, the reconnection hook, the backoff back to its minimum, and both ways of stopping.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -14,27 +14,7 @@ use lapin::{BasicProperties, Connection};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{broker_addr, through_proxy};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn lines(&self, level: &str, text: &str) -> usize {
-        let all = String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned();
-        all.lines().filter(|l| l.contains(level) && l.contains(text)).count()
-    }
-}
+use crate::helpers::{Capture, broker_addr, through_proxy};
 
 /// The test's exchange, and what its consumer saw.
 struct Probe {

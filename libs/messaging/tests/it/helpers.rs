@@ -163,3 +163,29 @@ pub fn headers(delivery: &Delivery) -> BTreeMap<String, String> {
     }
     out
 }
+
+/// Log lines written by a test's subscriber (`.with_writer(move || capture.clone())`).
+#[derive(Clone, Default)]
+pub struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Lines that contain both `level` and `text`.
+    pub fn lines(&self, level: &str, text: &str) -> usize {
+        self.text().lines().filter(|l| l.contains(level) && l.contains(text)).count()
+    }
+}

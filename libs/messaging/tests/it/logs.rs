@@ -1,31 +1,9 @@
 //! What the relay logs across an outage: one warning when RabbitMQ goes, one line when it is back, and never a
 //! payload or the broker password.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use iknow_testkit::TcpProxy;
 
-use crate::helpers::{Env, Listener, RunningRelay, broker_addr, config, through_proxy};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
+use crate::helpers::{Capture, Env, Listener, RunningRelay, broker_addr, config, through_proxy};
 
 // A current-thread runtime: the relay's task runs on this thread, under the thread-local subscriber.
 #[tokio::test(flavor = "current_thread")]
