@@ -286,6 +286,12 @@ macro_rules! content_struct {
             pub is_adult: bool,
             /// 0 to 100.
             pub popularity_score: f64,
+            /// IMDb's average rating, 0 to 10 with one decimal; null when the title has none.
+            #[schema(required = true)]
+            pub rating: Option<f64>,
+            /// The votes behind `rating`; null when the title has no rating.
+            #[schema(required = true)]
+            pub vote_count: Option<u32>,
             pub quality: ContentQuality,
             /// The series of an episode.
             #[schema(required = true)]
@@ -341,6 +347,8 @@ impl From<pb::Content> for Content {
             poster_url: non_empty(c.poster_url),
             is_adult: c.is_adult,
             popularity_score: c.popularity_score,
+            rating: c.rating,
+            vote_count: c.vote_count,
             quality: c.quality.map(Into::into).unwrap_or_default(),
             parent,
             season_number: c.season_number,
@@ -384,6 +392,8 @@ impl From<pb::Content> for ContentSummary {
             poster_url: f.poster_url,
             is_adult: f.is_adult,
             popularity_score: f.popularity_score,
+            rating: f.rating,
+            vote_count: f.vote_count,
             quality: f.quality,
             parent: f.parent,
             season_number: f.season_number,

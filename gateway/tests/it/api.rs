@@ -89,7 +89,7 @@ async fn content_pages_show_cast_and_episode_parent() {
     assert_eq!(c["runtimeMinutes"], 100);
     assert_eq!(c["genres"], serde_json::json!(["Action", "Horror", "Sci-Fi"]));
     assert_eq!(c["isAdult"], false);
-    for key in ["endYear", "overview", "posterUrl", "parent", "seasonNumber", "episodeNumber"] {
+    for key in ["endYear", "overview", "posterUrl", "parent", "seasonNumber", "episodeNumber", "rating", "voteCount"] {
         assert!(c.get(key).is_some_and(Value::is_null), "{key} is null in {c}");
     }
     for flag in ["hasPoster", "hasOverview", "hasCompleteCast", "hasReleaseDate"] {
@@ -149,6 +149,15 @@ async fn search_filters_by_type_and_year() {
     assert!(data[0].get("cast").is_none(), "search results carry no cast");
     let (_, body) = app.get_json("/api/v1/content/search?q=one%20where%20monica&type=movie").await;
     assert_eq!(data_of(&body).as_array().unwrap().len(), 0, "{body}");
+
+    // A rated title carries IMDb's rating and votes in search results too.
+    let (_, body) = app.get_json("/api/v1/content/search?q=die%20hard&type=movie").await;
+    let hit = &data_of(&body)[0];
+    assert_eq!(
+        (hit["title"].as_str(), hit["rating"].as_f64(), hit["voteCount"].as_u64()),
+        (Some("Die Hard"), Some(8.2), Some(950_000)),
+        "{body}"
+    );
 
     let (_, body) = app.get_json("/api/v1/actors/search?q=tom&year=2010").await;
     assert_eq!(names(data_of(&body)), ["Tom Hardy"], "{body}");

@@ -278,6 +278,7 @@ pub fn sample_batch() -> pb::UpsertBatchRequest {
             credit("nm0424060", "tt0335266", "actress", "Charlotte", 2),
             credit("nm0000098", "tt0583459", "actress", "Rachel Green", 1),
         ],
+        ratings: vec![pb::RatingInput { content_imdb_id: "tt0095016".into(), average_rating: 8.2, num_votes: 950_000 }],
         ..Default::default()
     }
 }
