@@ -106,14 +106,7 @@ async fn stopped_within(task: JoinHandle<()>, secs: u64) {
 // A current-thread runtime: the consumer's task runs on this thread, under the thread-local subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn an_outage_warns_once_runs_the_hook_on_reconnect_and_the_consumer_carries_on() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = Capture::install();
 
     let proxy = TcpProxy::start(broker_addr().await).await;
     let (stop_tx, stop) = watch::channel(false);

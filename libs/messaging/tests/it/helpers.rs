@@ -179,6 +179,19 @@ impl std::io::Write for Capture {
 }
 
 impl Capture {
+    /// A DEBUG-level subscriber writing plain lines here, the default of this thread while the guard lives
+    /// (tests that use it run on a current-thread runtime, so the code under test logs here too).
+    pub fn install() -> (Self, tracing::subscriber::DefaultGuard) {
+        let capture = Self::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        (capture, tracing::subscriber::set_default(subscriber))
+    }
+
     /// Everything logged so far.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()

@@ -8,14 +8,7 @@ use crate::helpers::{Capture, Env, Listener, RunningRelay, broker_addr, config, 
 // A current-thread runtime: the relay's task runs on this thread, under the thread-local subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn an_outage_logs_one_warning_and_one_recovery_without_payloads() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = Capture::install();
 
     let env = Env::new("relay-logs").await;
     let mut listener = Listener::bind(&env.exchange).await;
