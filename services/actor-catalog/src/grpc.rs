@@ -30,6 +30,8 @@ pub struct CatalogService {
     analyzer: Arc<crate::analyze::Analyzer>,
     /// Where upserts are announced (none: not announced), and the relay to wake after one.
     events: Option<(crate::events::Announce, iknow_messaging::RelayHandle)>,
+    /// Id maps of the bulk loads staged by this replica.
+    resolvers: Arc<crate::bulk::Resolvers>,
 }
 
 fn internal(e: impl Into<anyhow::Error>) -> Status {
@@ -130,7 +132,14 @@ fn in_order<T>(ids: &[Uuid], items: Vec<(Uuid, T)>) -> Vec<T> {
 
 impl CatalogService {
     pub fn new(pool: PgPool, cache: Cache, indexes: Indexes) -> Self {
-        Self { pool, cache, indexes, analyzer: crate::analyze::Analyzer::new(0), events: None }
+        Self {
+            pool,
+            cache,
+            indexes,
+            analyzer: crate::analyze::Analyzer::new(0),
+            events: None,
+            resolvers: Arc::default(),
+        }
     }
 
     /// Announces every upsert on `catalog.events` (see [`crate::events`]).
@@ -147,6 +156,7 @@ impl CatalogService {
     fn finisher(&self) -> crate::bulk::Finisher {
         crate::bulk::Finisher {
             pool: self.pool.clone(),
+            resolvers: self.resolvers.clone(),
             cache: self.cache.clone(),
             indexes: self.indexes.clone(),
             events: self.events.clone(),
@@ -373,7 +383,7 @@ impl ActorCatalog for CatalogService {
         &self,
         request: Request<iknow_proto::catalog::v1::StageCreditsRequest>,
     ) -> Result<Response<iknow_proto::catalog::v1::StageCreditsResponse>, Status> {
-        Ok(Response::new(crate::bulk::stage(&self.pool, request.into_inner()).await?))
+        Ok(Response::new(crate::bulk::stage(&self.pool, &self.resolvers, request.into_inner()).await?))
     }
 
     #[tracing::instrument(skip_all, fields(load_id = %request.get_ref().load_id))]

@@ -88,6 +88,13 @@ pub fn clean(s: &str) -> String {
     s.trim().chars().filter(|c| *c != '\0' && *c != SEP).collect()
 }
 
+/// [`clean`] of an owned string, which is kept as it is (no copy) when there is nothing to clean: the common
+/// case of a bulk load's millions of fields.
+fn clean_owned(s: String) -> String {
+    let untouched = s.trim().len() == s.len() && !s.contains(['\0', SEP]);
+    if untouched { s } else { clean(&s) }
+}
+
 fn join(items: &[String]) -> String {
     let cleaned: Vec<String> = items.iter().map(|s| clean(s)).filter(|s| !s.is_empty()).collect();
     cleaned.join(&SEP.to_string())
@@ -272,10 +279,13 @@ pub fn actors(input: Vec<ActorInput>, rejected: &mut Vec<RejectedRow>) -> Vec<Ac
 
 /// One credit checked and cleaned, or why it cannot be written.
 pub fn credit(c: CreditInput) -> Result<CreditRow, RejectedRow> {
-    let actor = clean(&c.actor_imdb_id);
-    let content = clean(&c.content_imdb_id);
-    let category = clean(&c.category).to_lowercase();
-    let characters: Vec<String> = c.characters.iter().map(|s| clean(s)).filter(|s| !s.is_empty()).collect();
+    let actor = clean_owned(c.actor_imdb_id);
+    let content = clean_owned(c.content_imdb_id);
+    let mut category = clean_owned(c.category);
+    if category.bytes().any(|b| !b.is_ascii_lowercase()) {
+        category = category.to_lowercase();
+    }
+    let mut characters: Vec<String> = c.characters.into_iter().map(clean_owned).filter(|s| !s.is_empty()).collect();
     let role_name = characters.first().cloned().unwrap_or_default();
     let why = if !imdb_ok(&actor) || !imdb_ok(&content) {
         Some("imdb ids must be 1..=20 characters")
@@ -289,11 +299,13 @@ pub fn credit(c: CreditInput) -> Result<CreditRow, RejectedRow> {
     if let Some(why) = why {
         return Err(reject("credit", &format!("{actor}/{content}"), why));
     }
+    let characters =
+        if characters.len() == 1 { characters.pop().unwrap_or_default() } else { characters.join(&SEP.to_string()) };
     Ok(CreditRow {
         actor_imdb_id: actor,
         content_imdb_id: content,
         category,
-        characters: characters.join(&SEP.to_string()),
+        characters,
         role_name,
         // 0 is proto's "unset"; billing starts at 1.
         credit_order: (c.credit_order != 0).then_some(c.credit_order),
@@ -304,6 +316,11 @@ impl CreditRow {
     /// The credit's natural key: (actor, title, role).
     pub fn key(&self) -> (String, String, String) {
         (self.actor_imdb_id.clone(), self.content_imdb_id.clone(), self.role_name.clone())
+    }
+
+    /// [`CreditRow::key`], borrowed.
+    pub fn key_ref(&self) -> (&str, &str, &str) {
+        (&self.actor_imdb_id, &self.content_imdb_id, &self.role_name)
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod akas;
 mod batch;
+mod bulk;
 mod cache;
 mod events;
 mod helpers;

@@ -54,7 +54,7 @@ pub async fn begin(client: &CatalogClient, id: &str, tries: u32) -> Result<Optio
 pub async fn stage(
     client: CatalogClient,
     load: Load,
-    chunk: Chunk,
+    mut chunk: Chunk,
     tries: u32,
 ) -> Result<(Chunk, UpsertBatchResponse), Failure> {
     if chunk.lines.is_empty() {
@@ -68,7 +68,8 @@ pub async fn stage(
         load_id: load.id.clone(),
         first_line: chunk.lines[0],
         last_line: chunk.last_line,
-        credits: chunk.request.credits.clone(),
+        // Moved, not copied: the report needs only the chunk's lines and keys.
+        credits: std::mem::take(&mut chunk.request.credits),
         lines: chunk.lines.clone(),
     };
     let resp = catalog::retry(tries, || {

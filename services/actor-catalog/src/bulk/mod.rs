@@ -21,17 +21,21 @@
 //! A finish that fails (the database restarted, say) leaves the stage as it was: the next `finish` call starts
 //! over from the stage.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use iknow_common::Error;
 use iknow_proto::catalog::v1::{CreditsLoadState, RejectedLine, StageCreditsRequest, StageCreditsResponse};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::prepare;
+
+mod copy;
+mod resolve;
+
+pub use resolve::Resolvers;
 
 pub const STAGING: &str = "staging";
 pub const FINISHING: &str = "finishing";
@@ -42,8 +46,6 @@ const LOCK_SPACE: i32 = 0x1b_01;
 const MAX_LISTED: i64 = 100;
 /// Most credits one `StageCredits` call may carry.
 pub const MAX_CHUNK: usize = 200_000;
-/// Parts the new table is filled in at once.
-const FILL_PARTS: u64 = 2;
 /// Ids per step of the catch-up after a load (popularity, caches, index).
 const CATCH_UP_CHUNK: usize = 5_000;
 
@@ -51,6 +53,8 @@ const CATCH_UP_CHUNK: usize = 5_000;
 #[derive(Clone)]
 pub struct Finisher {
     pub pool: PgPool,
+    /// The id maps of loads staged here (dropped at the finish).
+    pub resolvers: std::sync::Arc<Resolvers>,
     pub cache: crate::cache::Cache,
     pub indexes: crate::index::Indexes,
     pub events: Option<(crate::events::Announce, iknow_messaging::RelayHandle)>,
@@ -131,6 +135,11 @@ pub async fn begin(pool: &PgPool, load_id: &str) -> Result<CreditsLoadState, Err
         .await
         .map_err(Error::internal)?;
     if let Some(row) = load(&mut tx, load_id, "").await.map_err(Error::internal)? {
+        if row.state == STAGING {
+            // A load opened by a version that staged everything in the stage has no new table yet.
+            create_next(&mut tx, &next_table(&row.stage_table)).await.map_err(Error::internal)?;
+            tx.commit().await.map_err(Error::internal)?;
+        }
         return Ok(row.state());
     }
     let has_credits: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM filmography)")
@@ -153,6 +162,7 @@ pub async fn begin(pool: &PgPool, load_id: &str) -> Result<CreditsLoadState, Err
     .execute(&mut *tx)
     .await
     .map_err(Error::internal)?;
+    create_next(&mut tx, &next_table(&stage)).await.map_err(Error::internal)?;
     sqlx::query("INSERT INTO bulk_loads (id, stage_table, state) VALUES ($1, $2, 'staging')")
         .bind(load_id)
         .bind(&stage)
@@ -164,40 +174,38 @@ pub async fn begin(pool: &PgPool, load_id: &str) -> Result<CreditsLoadState, Err
     Ok(CreditsLoadState { accepted: true, state: STAGING.into(), ..Default::default() })
 }
 
-/// Appends one field of COPY's text format.
-fn copy_field(out: &mut String, value: &str) {
-    for ch in value.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
+/// The rows of a chunk that are the last of their key (a key repeated inside the chunk keeps its last line, as
+/// `UpsertBatch` does), in the chunk's order.
+fn last_of_each_key(rows: &[(u64, prepare::CreditRow)]) -> Vec<&(u64, prepare::CreditRow)> {
+    let mut last: FxHashMap<(&str, &str, &str), usize> = FxHashMap::default();
+    last.reserve(rows.len());
+    for (i, (_, r)) in rows.iter().enumerate() {
+        last.insert(r.key_ref(), i);
     }
+    if last.len() == rows.len() {
+        return rows.iter().collect();
+    }
+    rows.iter().enumerate().filter(|(i, (_, r))| last.get(&r.key_ref()) == Some(i)).map(|(_, row)| row).collect()
 }
 
-/// The chunk's credits as COPY text rows (line, id, actor, title, role, characters, category, order).
-fn copy_rows(rows: &BTreeMap<(String, String, String), (u64, prepare::CreditRow)>) -> String {
-    let mut out = String::with_capacity(rows.len() * 96);
-    for (line, r) in rows.values() {
-        let _ = write!(out, "{line}\t{}\t", iknow_common::id::new());
-        for field in [&r.actor_imdb_id, &r.content_imdb_id, &r.role_name, &r.characters, &r.category] {
-            copy_field(&mut out, field);
-            out.push('\t');
-        }
-        match r.credit_order {
-            Some(o) => {
-                let _ = writeln!(out, "{o}");
-            }
-            None => out.push_str("\\N\n"),
-        }
-    }
-    out
+/// The load's new table, filled while staging and swapped in at the finish.
+fn next_table(stage: &str) -> String {
+    stage.replacen("bulk_stage_", "bulk_next_", 1)
 }
 
-/// Stages one chunk (once per `first_line`..`last_line`).
-pub async fn stage(pool: &PgPool, req: StageCreditsRequest) -> Result<StageCreditsResponse, Error> {
+/// Creates the new table (no index, no foreign key until the finish), if it is not there.
+async fn create_next(conn: &mut PgConnection, next: &str) -> sqlx::Result<()> {
+    let sql = format!("CREATE TABLE IF NOT EXISTS {next} (LIKE filmography INCLUDING DEFAULTS INCLUDING CONSTRAINTS)");
+    sqlx::query(&sql).execute(conn).await.map(drop)
+}
+
+/// Stages one chunk (once per `first_line`..`last_line`): credits whose actor and title this replica's map
+/// knows go straight into the new table, the others into the stage for the finish's join.
+pub async fn stage(
+    pool: &PgPool,
+    resolvers: &Resolvers,
+    req: StageCreditsRequest,
+) -> Result<StageCreditsResponse, Error> {
     check_id(&req.load_id)?;
     if req.lines.len() != req.credits.len() {
         return Err(Error::field("lines", "one line per credit"));
@@ -206,16 +214,14 @@ pub async fn stage(pool: &PgPool, req: StageCreditsRequest) -> Result<StageCredi
         return Err(Error::field("credits", &format!("at most {MAX_CHUNK} per call")));
     }
     let mut rejected = vec![];
-    // A key repeated inside the chunk keeps its last line, as `UpsertBatch` does.
-    let mut rows = BTreeMap::new();
+    let mut prepared = Vec::with_capacity(req.credits.len());
     for (credit, line) in req.credits.into_iter().zip(req.lines) {
         match prepare::credit(credit) {
-            Ok(row) => {
-                rows.insert(row.key(), (line, row));
-            }
+            Ok(row) => prepared.push((line, row)),
             Err(r) => rejected.push(r),
         }
     }
+    let rows = last_of_each_key(&prepared);
     let staged = u32::try_from(rows.len()).unwrap_or(u32::MAX);
     let started = Instant::now();
     let mut tx = pool.begin().await.map_err(Error::internal)?;
@@ -237,16 +243,35 @@ pub async fn stage(pool: &PgPool, req: StageCreditsRequest) -> Result<StageCredi
     .await
     .map_err(Error::internal)?;
     if fresh.is_some() && !rows.is_empty() {
-        let mut copy = tx
-            .copy_in_raw(&format!(
-                "COPY {} (line, id, actor_imdb_id, content_imdb_id, role_name, characters, category, \
-                 credit_order) FROM STDIN",
-                load.stage_table
-            ))
-            .await
-            .map_err(Error::internal)?;
-        copy.send(copy_rows(&rows).into_bytes()).await.map_err(Error::internal)?;
-        copy.finish().await.map_err(Error::internal)?;
+        let ids = resolvers.get(pool, &req.load_id).await.map_err(Error::internal)?;
+        let (mut resolved, mut unresolved) = (Vec::with_capacity(rows.len()), vec![]);
+        let mut last_title = None;
+        for (line, r) in rows.iter().copied() {
+            match ids.credit(&mut last_title, &r.actor_imdb_id, &r.content_imdb_id) {
+                Some(pair) => resolved.push((pair, r)),
+                None => unresolved.push((*line, r)),
+            }
+        }
+        let batches = [
+            (
+                format!("COPY {} ({}) FROM STDIN (FORMAT binary)", next_table(&load.stage_table), copy::CREDIT_COLUMNS),
+                (!resolved.is_empty()).then(|| copy::credit_rows(resolved.into_iter())),
+            ),
+            (
+                format!(
+                    "COPY {} (line, id, actor_imdb_id, content_imdb_id, role_name, characters, category, \
+                     credit_order) FROM STDIN",
+                    load.stage_table
+                ),
+                (!unresolved.is_empty()).then(|| copy::stage_rows(unresolved.into_iter()).into_bytes()),
+            ),
+        ];
+        for (sql, data) in batches {
+            let Some(data) = data else { continue };
+            let mut copy = tx.copy_in_raw(&sql).await.map_err(Error::internal)?;
+            copy.send(data).await.map_err(Error::internal)?;
+            copy.finish().await.map_err(Error::internal)?;
+        }
     }
     tx.commit().await.map_err(Error::internal)?;
     iknow_common::metrics::record_db_query("actor-catalog", "stage_credits", started);
@@ -324,46 +349,51 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
         return Ok(());
     }
     let stage = row.stage_table.clone();
-    let next = stage.replacen("bulk_stage_", "bulk_next_", 1);
-    // Sorts and hashes of one big statement; PostgreSQL's memory, not this process's.
+    let next = next_table(&stage);
+    // Sorts and hashes of the big statements below: PostgreSQL's memory, not this process's. Index builds get
+    // one parallel worker (the leader is the other process; the machine may have two cores) and enough memory
+    // between them to sort 10M keys without spilling to disk.
     exec(&mut conn, "SET work_mem = '256MB'").await?;
-    exec(&mut conn, "SET maintenance_work_mem = '512MB'").await?;
-    exec(&mut conn, &format!("DROP TABLE IF EXISTS {next}")).await?;
-    exec(&mut conn, &format!("CREATE TABLE {next} (LIKE filmography INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
-        .await?;
-    // Filled in FILL_PARTS parts at once (one core each), each its own transaction: a failure starts over.
-    let fill = |part: u64| {
-        let (pool, next, stage) = (finisher.pool.clone(), next.clone(), stage.clone());
-        async move {
-            let mut conn = pool.acquire().await?;
-            exec(&mut conn, "SET work_mem = '128MB'").await?;
-            let n = exec(
-                &mut conn,
-                &format!(
-                    "INSERT INTO {next} (id, actor_id, content_id, role_name, characters, category, credit_order) \
-                     SELECT s.id, a.id, c.id, s.role_name, string_to_array(s.characters, chr(31)), s.category, \
-                            s.credit_order \
-                     FROM {stage} s JOIN actors a ON a.imdb_id = s.actor_imdb_id \
-                                    JOIN content c ON c.imdb_id = s.content_imdb_id \
-                     WHERE s.line % {FILL_PARTS} = {part}"
-                ),
-            )
-            .await;
-            exec(&mut conn, "RESET work_mem").await?;
-            n
-        }
-    };
-    let parts = futures::future::try_join_all((0..FILL_PARTS).map(fill)).await?;
-    let written: u64 = parts.into_iter().sum();
+    exec(&mut conn, "SET maintenance_work_mem = '2GB'").await?;
+    exec(&mut conn, "SET max_parallel_maintenance_workers = 1").await?;
+    // What an earlier run of this finish left (it failed after building some of it): the run starts over.
+    create_next(&mut conn, &next).await?;
+    exec(&mut conn, &format!("DROP INDEX IF EXISTS {next}_key, {next}_pk, {next}_content")).await?;
+    exec(
+        &mut conn,
+        &format!(
+            "ALTER TABLE {next} DROP CONSTRAINT IF EXISTS {next}_actor_fk, DROP CONSTRAINT IF EXISTS {next}_content_fk"
+        ),
+    )
+    .await?;
+    // Credits staged with their IMDb ids (not in the staging replica's map) move from the stage into the new
+    // table, once each: what stays in the stage names an unknown actor or title.
+    exec(
+        &mut conn,
+        &format!(
+            "WITH moved AS ( \
+                 DELETE FROM {stage} s USING actors a, content c \
+                 WHERE a.imdb_id = s.actor_imdb_id AND c.imdb_id = s.content_imdb_id \
+                 RETURNING s.id, a.id AS actor_id, c.id AS content_id, s.role_name, s.characters, s.category, \
+                           s.credit_order) \
+             INSERT INTO {next} ({}) \
+             SELECT id, actor_id, content_id, role_name, string_to_array(characters, chr(31)), category, \
+                    credit_order FROM moved",
+            copy::CREDIT_COLUMNS
+        ),
+    )
+    .await?;
+    finisher.resolvers.forget(load_id);
+    let left: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {stage}")).fetch_one(&mut conn).await?;
+    let rejected_count = u64::try_from(left).unwrap_or(0);
     let staged = u64::try_from(row.staged).unwrap_or(0);
-    let rejected_count = staged.saturating_sub(written);
+    let written = staged.saturating_sub(rejected_count);
     let mut listed: Vec<Listed> = vec![];
     if rejected_count > 0 {
         let rows: Vec<(i64, String, String, bool)> = sqlx::query_as(&format!(
             "SELECT s.line, s.actor_imdb_id, s.content_imdb_id, a.id IS NULL \
              FROM {stage} s LEFT JOIN actors a ON a.imdb_id = s.actor_imdb_id \
-                            LEFT JOIN content c ON c.imdb_id = s.content_imdb_id \
-             WHERE a.id IS NULL OR c.id IS NULL ORDER BY s.line LIMIT {MAX_LISTED}"
+             ORDER BY s.line LIMIT {MAX_LISTED}"
         ))
         .fetch_all(&mut conn)
         .await?;
@@ -398,6 +428,18 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
     }
     exec(&mut conn, &format!("CREATE UNIQUE INDEX {next}_pk ON {next} (id)")).await?;
     exec(&mut conn, &format!("CREATE INDEX {next}_content ON {next} (content_id, credit_order)")).await?;
+    // Every actor and title is announced and caught up: a first load touches nearly all of them, and reading
+    // the two tables is much cheaper than the distinct ids of the new credits. Read on other connections while
+    // the foreign keys are checked (one core's work).
+    let all_ids = {
+        let pool = finisher.pool.clone();
+        tokio::spawn(async move {
+            let actors = sqlx::query_scalar::<_, Uuid>("SELECT id FROM actors").fetch_all(&pool);
+            let contents = sqlx::query_scalar::<_, Uuid>("SELECT id FROM content").fetch_all(&pool);
+            futures::try_join!(actors, contents)
+        })
+    };
+    let mut vanished = 0;
     for (name, column, table) in [("actor_fk", "actor_id", "actors"), ("content_fk", "content_id", "content")] {
         exec(
             &mut conn,
@@ -407,13 +449,30 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
             ),
         )
         .await?;
-        exec(&mut conn, &format!("ALTER TABLE {next} VALIDATE CONSTRAINT {next}_{name}")).await?;
+        let validate = format!("ALTER TABLE {next} VALIDATE CONSTRAINT {next}_{name}");
+        if let Err(e) = exec(&mut conn, &validate).await {
+            if !matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23503")) {
+                return Err(e.into());
+            }
+            // An actor or title resolved while staging was deleted since: its credits go with it, as the
+            // foreign key's ON DELETE CASCADE would have done.
+            let gone = exec(
+                &mut conn,
+                &format!("DELETE FROM {next} n WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = n.{column})"),
+            )
+            .await?;
+            tracing::warn!(gone, table, "credits of rows deleted during the load dropped");
+            vanished += gone;
+            exec(&mut conn, &validate).await?;
+        }
     }
 
-    // Every actor and title is announced and caught up: a first load touches nearly all of them, and reading
-    // the two tables is much cheaper than the distinct ids of the new credits.
-    let actors: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM actors").fetch_all(&mut conn).await?;
-    let contents: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM content").fetch_all(&mut conn).await?;
+    let (actors, contents) = all_ids.await??;
+    // Made before the swap's lock is taken: the lock is held only for the statements.
+    let announcements = match &finisher.events {
+        Some((announce, _)) => announce.messages(&actors, &contents)?,
+        None => vec![],
+    };
     let mut tx = conn.begin().await?;
     exec(&mut tx, "SET LOCAL lock_timeout = '30s'").await?;
     exec(&mut tx, "LOCK TABLE filmography IN ACCESS EXCLUSIVE MODE").await?;
@@ -434,12 +493,9 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
     ] {
         exec(&mut tx, &sql).await?;
     }
-    if let Some((announce, _)) = &finisher.events {
-        for message in announce.messages(&actors, &contents)? {
-            iknow_messaging::outbox::enqueue(&mut tx, &message).await?;
-        }
-    }
-    let written = written - duplicates;
+    iknow_messaging::outbox::enqueue_many(&mut tx, &announcements).await?;
+    let written = written - duplicates - vanished;
+    let rejected_count = rejected_count + vanished;
     sqlx::query(
         "UPDATE bulk_loads SET state = 'finished', credits_written = $2, duplicates = $3, rejected_count = $4, \
                 rejected = $5, staged = $6, error = NULL, finished_at = now() WHERE id = $1",
@@ -560,32 +616,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn copy_text_escapes_what_copy_reads_specially() {
-        let mut out = String::new();
-        copy_field(&mut out, "a\\b\tc\nd\re");
-        assert_eq!(out, "a\\\\b\\tc\\nd\\re");
-    }
-
-    #[test]
-    fn copy_rows_have_eight_fields_and_null_order() {
-        let mut rejected = vec![];
-        let rows = prepare::credits(
-            vec![iknow_proto::catalog::v1::CreditInput {
-                actor_imdb_id: "nm1".into(),
-                content_imdb_id: "tt1".into(),
+    fn a_key_repeated_in_a_chunk_keeps_its_last_line_in_chunk_order() {
+        let credit = |actor: &str, content: &str, character: &str| {
+            let mut rejected = vec![];
+            let input = iknow_proto::catalog::v1::CreditInput {
+                actor_imdb_id: actor.into(),
+                content_imdb_id: content.into(),
                 category: "actor".into(),
-                characters: vec!["Neo".into(), "Tab\there".into()],
+                characters: vec![character.into()],
                 credit_order: 0,
-            }],
-            &mut rejected,
-        );
-        let map: BTreeMap<_, _> = rows.into_iter().map(|r| (r.key(), (7_u64, r))).collect();
-        let text = copy_rows(&map);
-        let fields: Vec<&str> = text.trim_end_matches('\n').split('\t').collect();
-        assert_eq!(fields.len(), 8, "{text:?}");
-        assert_eq!(fields[0], "7");
-        assert_eq!(fields[2..5], ["nm1", "tt1", "Neo"]);
-        assert_eq!(fields[5], "Neo\u{1f}Tab\\there");
-        assert_eq!(fields[7], "\\N");
+            };
+            prepare::credits(vec![input], &mut rejected).remove(0)
+        };
+        let rows = vec![
+            (2, credit("nm2", "tt1", "Neo")),
+            (3, credit("nm1", "tt1", "Trinity")),
+            (4, credit("nm2", "tt1", "Neo")),
+            (5, credit("nm2", "tt1", "Thomas")),
+        ];
+        let kept: Vec<u64> = last_of_each_key(&rows).into_iter().map(|(line, _)| *line).collect();
+        assert_eq!(kept, [3, 4, 5]);
+        let distinct = &rows[1..];
+        assert_eq!(last_of_each_key(distinct).len(), 3);
     }
 }
