@@ -52,6 +52,13 @@ impl Application {
         let pool =
             iknow_common::db::connect(&config.database_url, config.database_max_connections, "catalogue").await?;
         sqlx::migrate!("../../migrations/actor-catalog").run(&pool).await.context("catalogue migrations")?;
+        // A replica that stopped after a bulk load's swap but before it validated the foreign keys.
+        let validating = pool.clone();
+        tokio::spawn(async move {
+            if let Ok(mut conn) = validating.acquire().await {
+                bulk::validate_foreign_keys(&mut conn).await;
+            }
+        });
         let indexes = index::Indexes::build(&pool).await.context("building the search indexes")?;
         let cache = cache::Cache::new(&config);
         cache.probe().await;

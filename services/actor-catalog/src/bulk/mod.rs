@@ -5,21 +5,24 @@
 //! about 30,000 rows/s on two cores whatever the batch size. A load into a catalogue that has no credits yet
 //! goes another way:
 //!
-//! 1. `begin`: a `bulk_loads` row and a stage table of its own (no index, no constraint).
-//! 2. `stage`: each chunk is checked like `UpsertBatch` checks credits, then COPYed into the stage table, in one
-//!    transaction with its `bulk_load_chunks` row, so a chunk sent twice (a retry, a resumed job) is staged
-//!    once.
-//! 3. `finish`: one background task per load (a session advisory lock, so one replica at a time) fills a new
-//!    table `LIKE filmography` from the stage joined with actors and titles (unknown ones are the rejected
-//!    credits, listed with their lines), builds the same indexes and foreign keys as the migrations (a key
-//!    repeated in the file keeps its last-staged row), then swaps it in under a brief ACCESS EXCLUSIVE lock,
-//!    merging any credit written meanwhile by `UpsertBatch`. Readers see no credit of the load until all of
-//!    them are there. The swap's transaction also records the result and queues the `actor.upserted` /
-//!    `content.upserted` events in the outbox; after it, popularity, this replica's caches and search index
+//! 1. `begin`: a `bulk_loads` row, a stage table and the load's new table `LIKE filmography` (no index, no
+//!    foreign key).
+//! 2. `stage`: each chunk is checked like `UpsertBatch` checks credits. Credits whose actor and title this
+//!    replica's id map knows ([`resolve`], read on its first chunk) are COPYed straight into the new table in
+//!    binary ([`copy`]); the others go into the stage with their IMDb ids. One transaction with the chunk's
+//!    `bulk_load_chunks` row, so a chunk sent twice (a retry, a resumed job) is staged once.
+//! 3. `finish`: one background task per load (a session advisory lock, so one replica at a time) moves the
+//!    stage's credits whose actor and title exist now into the new table (what stays are the rejected credits,
+//!    listed with their lines), builds the same indexes and foreign keys as the migrations (a key repeated in
+//!    the file keeps its last-staged row), then swaps it in under a brief ACCESS EXCLUSIVE lock, merging any
+//!    credit written meanwhile by `UpsertBatch`. Readers see no credit of the load until all of them are
+//!    there. The swap's transaction also records the result and queues the `actor.upserted` /
+//!    `content.upserted` events in the outbox; after it, the foreign keys are validated (when nothing was
+//!    deleted during the load: see migration 0005), and popularity, this replica's caches and search index
 //!    catch up in the background (in chunks, logged).
 //!
-//! A finish that fails (the database restarted, say) leaves the stage as it was: the next `finish` call starts
-//! over from the stage.
+//! A finish that fails (the database restarted, say) keeps the filled table and the stage: the next `finish`
+//! call drops what the failed one built on them and starts over.
 
 use std::time::{Duration, Instant};
 
@@ -439,8 +442,8 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
             futures::try_join!(actors, contents)
         })
     };
-    let mut vanished = 0;
-    for (name, column, table) in [("actor_fk", "actor_id", "actors"), ("content_fk", "content_id", "content")] {
+    let foreign_keys = [("actor_fk", "actor_id", "actors"), ("content_fk", "content_id", "content")];
+    for (name, column, table) in foreign_keys {
         exec(
             &mut conn,
             &format!(
@@ -449,6 +452,17 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
             ),
         )
         .await?;
+    }
+    // From here on every write and every delete of an actor or title is checked against the new table. Before:
+    // the credits were resolved from the two tables as they were when the load began, so unless something was
+    // deleted from them since (migration 0005 counts it; a delete still running held the constraints back until
+    // it committed), none names a missing row, and the loaded rows are validated after the swap, in the
+    // background (PostgreSQL's way of adding a foreign key to a live table) instead of before it.
+    let deletions: i64 =
+        sqlx::query_scalar("SELECT deletions FROM bulk_loads WHERE id = $1").bind(load_id).fetch_one(&mut conn).await?;
+    let validate_later = deletions == 0;
+    let mut vanished = 0;
+    for (name, column, table) in foreign_keys.into_iter().filter(|_| !validate_later) {
         let validate = format!("ALTER TABLE {next} VALIDATE CONSTRAINT {next}_{name}");
         if let Err(e) = exec(&mut conn, &validate).await {
             if !matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23503")) {
@@ -530,9 +544,36 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
         .bind(load_id)
         .execute(&mut conn)
         .await;
+    if validate_later {
+        validate_foreign_keys(&mut conn).await;
+    }
     drop(conn);
     catch_up(finisher, &actors, &contents).await;
     Ok(())
+}
+
+/// Validates `filmography`'s foreign keys that are not yet (after a bulk load, or at start when a replica
+/// stopped before it was done). Takes only a SHARE UPDATE EXCLUSIVE lock: reads and writes go on.
+pub async fn validate_foreign_keys(conn: &mut PgConnection) {
+    let pending: Vec<String> = match sqlx::query_scalar(
+        "SELECT conname::text FROM pg_constraint \
+         WHERE conrelid = 'filmography'::regclass AND contype = 'f' AND NOT convalidated ORDER BY conname",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    {
+        Ok(names) => names,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list filmography's foreign keys");
+            return;
+        }
+    };
+    for name in pending {
+        match exec(conn, &format!("ALTER TABLE filmography VALIDATE CONSTRAINT {name}")).await {
+            Ok(_) => tracing::info!(constraint = name, "foreign key validated after a bulk load"),
+            Err(e) => tracing::error!(error = %e, constraint = name, "foreign key validation failed"),
+        }
+    }
 }
 
 /// Runs `step` up to four times, a second apart; false when it kept failing or the pool closed (the replica is

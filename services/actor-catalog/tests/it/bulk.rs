@@ -54,6 +54,17 @@ async fn credits(app: &TestApp) -> Vec<(String, String, Vec<String>, Option<i32>
     .unwrap()
 }
 
+/// Whether each of `filmography`'s foreign keys is validated, by name.
+async fn foreign_keys(app: &TestApp) -> Vec<(String, bool)> {
+    sqlx::query_as(
+        "SELECT conname::text, convalidated FROM pg_constraint \
+         WHERE conrelid = 'filmography'::regclass AND contype = 'f' ORDER BY 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
 async fn stage_rows(app: &TestApp, table: &str) -> i64 {
     let stage: String = sqlx::query_scalar("SELECT stage_table FROM bulk_loads").fetch_one(&app.pool).await.unwrap();
     let table = if table == "stage" { stage } else { stage.replacen("bulk_stage_", "bulk_next_", 1) };
@@ -93,6 +104,23 @@ async fn names_written_after_the_map_was_read_go_through_the_stage_and_are_writt
         .collect();
     expected.sort();
     assert_eq!(written, expected);
+
+    // Nothing was deleted during the load: published with both foreign keys enforced, the loaded rows
+    // validated right after.
+    let orphan = sqlx::query(
+        "INSERT INTO filmography (id, actor_id, content_id, category) \
+         SELECT gen_random_uuid(), gen_random_uuid(), id, 'actor' FROM content LIMIT 1",
+    )
+    .execute(&app.pool)
+    .await;
+    assert!(orphan.is_err(), "the actor foreign key holds for new rows at once");
+    let validated = iknow_testkit::eventually(30, || async {
+        let keys = foreign_keys(&app).await;
+        keys.iter().all(|(_, valid)| *valid).then_some(keys)
+    })
+    .await;
+    let names: Vec<&str> = validated.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["filmography_actor_id_fkey", "filmography_content_id_fkey"]);
 }
 
 #[tokio::test]
@@ -111,13 +139,10 @@ async fn an_actor_deleted_during_the_load_takes_its_staged_credits_with_it() {
     let written = credits(&app).await;
     assert_eq!(written.len(), 1);
     assert_eq!(written[0].0, HANKS);
-    let valid: Vec<bool> = sqlx::query_scalar(
-        "SELECT convalidated FROM pg_constraint WHERE conrelid = 'filmography'::regclass AND contype = 'f'",
-    )
-    .fetch_all(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!(valid, [true, true], "both foreign keys validated");
+    let deletions: i64 = sqlx::query_scalar("SELECT deletions FROM bulk_loads").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(deletions, 1, "the delete was counted");
+    let valid: Vec<bool> = foreign_keys(&app).await.into_iter().map(|(_, valid)| valid).collect();
+    assert_eq!(valid, [true, true], "both foreign keys validated before the swap");
 }
 
 #[tokio::test]
