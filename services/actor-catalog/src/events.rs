@@ -71,6 +71,44 @@ impl Announce {
         }
         Ok(out)
     }
+
+    /// Announces every actor and title (after a bulk load), in messages PostgreSQL builds from the tables
+    /// themselves: what [`Announce::messages`] makes of all their ids (same routing keys, bodies and headers,
+    /// [`IDS_PER_EVENT`] ids each, actors first), without ~110 MB of JSON for 3M ids going to this process
+    /// and back (4.4 s of a bulk load's swap, measured). The message ids are a new UUID v7 whose last 48
+    /// (random) bits are the message's number, so the relay publishes them in order, after anything queued
+    /// before. Returns the number of messages.
+    pub async fn enqueue_all(&self, conn: &mut sqlx::PgConnection) -> anyhow::Result<u64> {
+        let mut headers = OutboxMessage::json(&self.exchange, ACTOR_UPSERTED, &())?.headers;
+        if let Some(id) = iknow_common::request_id::current() {
+            headers.insert("x-request-id".into(), id);
+        }
+        let headers = serde_json::to_value(&headers)?;
+        let base = Uuid::now_v7().simple().to_string();
+        let mut queued = 0;
+        for (n, (kind, table)) in [(ACTOR_UPSERTED, "actors"), (CONTENT_UPSERTED, "content")].into_iter().enumerate() {
+            let sql = format!(
+                "INSERT INTO outbox (id, exchange, routing_key, payload, headers) \
+                 SELECT ($1 || lpad(to_hex($2 * 4294967296 + g), 12, '0'))::uuid, $3, $4, \
+                        jsonb_build_object('type', $4, 'ids', ids, 'origin', $5), $6 \
+                 FROM (SELECT g, jsonb_agg(id) AS ids \
+                       FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / {IDS_PER_EVENT} AS g FROM {table}) r \
+                       GROUP BY g) m \
+                 ORDER BY g"
+            );
+            queued += sqlx::query(&sql)
+                .bind(&base[..20])
+                .bind(n as i64)
+                .bind(&self.exchange)
+                .bind(kind)
+                .bind(&self.origin)
+                .bind(&headers)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+        }
+        Ok(queued)
+    }
 }
 
 /// What a replica refreshes when another one wrote.

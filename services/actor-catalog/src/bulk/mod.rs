@@ -431,17 +431,6 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
     }
     exec(&mut conn, &format!("CREATE UNIQUE INDEX {next}_pk ON {next} (id)")).await?;
     exec(&mut conn, &format!("CREATE INDEX {next}_content ON {next} (content_id, credit_order)")).await?;
-    // Every actor and title is announced and caught up: a first load touches nearly all of them, and reading
-    // the two tables is much cheaper than the distinct ids of the new credits. Read on other connections while
-    // the foreign keys are checked (one core's work).
-    let all_ids = {
-        let pool = finisher.pool.clone();
-        tokio::spawn(async move {
-            let actors = sqlx::query_scalar::<_, Uuid>("SELECT id FROM actors").fetch_all(&pool);
-            let contents = sqlx::query_scalar::<_, Uuid>("SELECT id FROM content").fetch_all(&pool);
-            futures::try_join!(actors, contents)
-        })
-    };
     let foreign_keys = [("actor_fk", "actor_id", "actors"), ("content_fk", "content_id", "content")];
     for (name, column, table) in foreign_keys {
         exec(
@@ -481,12 +470,6 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
         }
     }
 
-    let (actors, contents) = all_ids.await??;
-    // Made before the swap's lock is taken: the lock is held only for the statements.
-    let announcements = match &finisher.events {
-        Some((announce, _)) => announce.messages(&actors, &contents)?,
-        None => vec![],
-    };
     let mut tx = conn.begin().await?;
     exec(&mut tx, "SET LOCAL lock_timeout = '30s'").await?;
     exec(&mut tx, "LOCK TABLE filmography IN ACCESS EXCLUSIVE MODE").await?;
@@ -507,7 +490,12 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
     ] {
         exec(&mut tx, &sql).await?;
     }
-    iknow_messaging::outbox::enqueue_many(&mut tx, &announcements).await?;
+    // Every actor and title is announced: a first load touches nearly all of them.
+    if let Some((announce, _)) = &finisher.events {
+        let queued = Instant::now();
+        let messages = announce.enqueue_all(&mut tx).await?;
+        tracing::info!(messages, ms = queued.elapsed().as_millis() as u64, "bulk load events queued");
+    }
     let written = written - duplicates - vanished;
     let rejected_count = rejected_count + vanished;
     sqlx::query(
@@ -523,7 +511,9 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
     .execute(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM bulk_load_chunks WHERE load_id = $1").bind(load_id).execute(&mut *tx).await?;
+    let committing = Instant::now();
     tx.commit().await?;
+    tracing::info!(ms = committing.elapsed().as_millis() as u64, "bulk load swap committed");
     // Published: what follows only speeds reads up, and a failure of it is no failure of the load.
     if let Err(e) = exec(&mut conn, "ANALYZE filmography").await {
         tracing::warn!(error = %e, "ANALYZE after a bulk load failed; autovacuum will do it");
@@ -547,6 +537,9 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
     if validate_later {
         validate_foreign_keys(&mut conn).await;
     }
+    let actors: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM actors").fetch_all(&mut conn).await.unwrap_or_default();
+    let contents: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM content").fetch_all(&mut conn).await.unwrap_or_default();
     drop(conn);
     catch_up(finisher, &actors, &contents).await;
     Ok(())
