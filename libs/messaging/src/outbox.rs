@@ -57,32 +57,6 @@ impl OutboxMessage {
     }
 }
 
-/// Inserts `messages` in one statement (a bulk load announces millions of ids in hundreds of messages), in
-/// order: their ids (returned) are UUID v7 made in sequence, so the relay publishes them in this order.
-pub async fn enqueue_many(conn: &mut sqlx::PgConnection, messages: &[OutboxMessage]) -> sqlx::Result<Vec<Uuid>> {
-    if messages.is_empty() {
-        return Ok(vec![]);
-    }
-    let ids: Vec<Uuid> = messages.iter().map(|_| Uuid::now_v7()).collect();
-    let exchanges: Vec<&str> = messages.iter().map(|m| m.exchange.as_str()).collect();
-    let keys: Vec<&str> = messages.iter().map(|m| m.routing_key.as_str()).collect();
-    let payloads: Vec<&serde_json::Value> = messages.iter().map(|m| &m.payload).collect();
-    let headers: Vec<serde_json::Value> =
-        messages.iter().map(|m| serde_json::to_value(&m.headers).unwrap_or_default()).collect();
-    sqlx::query(
-        "INSERT INTO outbox (id, exchange, routing_key, payload, headers) \
-         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[])",
-    )
-    .bind(&ids)
-    .bind(exchanges)
-    .bind(keys)
-    .bind(payloads)
-    .bind(headers)
-    .execute(conn)
-    .await?;
-    Ok(ids)
-}
-
 /// Inserts `message` into the `outbox` table through `conn` (normally the open transaction of the change it
 /// announces). Returns the message id.
 pub async fn enqueue(conn: &mut sqlx::PgConnection, message: &OutboxMessage) -> sqlx::Result<Uuid> {

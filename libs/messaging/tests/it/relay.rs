@@ -36,27 +36,6 @@ async fn committed_message_arrives_with_its_properties_and_the_row_is_deleted() 
 }
 
 #[tokio::test]
-async fn messages_enqueued_in_one_statement_arrive_in_order_with_their_payloads_and_headers() {
-    let env = Env::new("relay-many").await;
-    let mut listener = Listener::bind(&env.exchange).await;
-    let messages: Vec<_> = (1..=5).map(|n| env.message(n)).collect();
-    let mut tx = env.pool.begin().await.unwrap();
-    let ids = outbox::enqueue_many(&mut tx, &messages).await.unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(env.outbox_rows().await, 5);
-    let relay = RunningRelay::start(&env.pool, config(iknow_testkit::amqp_url()));
-    for (id, message) in ids.iter().zip(&messages) {
-        let delivery = listener.next().await;
-        assert_eq!(consume::message_id(&delivery), Some(*id), "in order");
-        let payload: serde_json::Value = serde_json::from_slice(&delivery.data).unwrap();
-        assert_eq!(payload, message.payload);
-        assert_eq!(headers(&delivery), message.headers);
-    }
-    env.wait_outbox_empty().await;
-    relay.stop().await;
-}
-
-#[tokio::test]
 async fn rolled_back_message_is_never_published() {
     let env = Env::new("relay-rollback").await;
     let mut listener = Listener::bind(&env.exchange).await;
