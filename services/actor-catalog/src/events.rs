@@ -4,8 +4,10 @@
 //! outbox in its own transaction; the relay publishes them to the `events_exchange` topic exchange. Every
 //! replica binds a private queue (exclusive to its connection, deleted with it) to `*.upserted` and, for events
 //! of other replicas, drops those rows from its in-process cache tiers and refreshes them in its search indexes
-//! (Redis keys are dropped by the writer at write time). A replica that lost its connection may have missed
-//! events: once reconnected it drops its whole in-process cache.
+//! (Redis keys are dropped by the writer at write time). A bulk load announces `catalog.reloaded` instead (no
+//! ids): the other replicas forget their whole in-process cache and re-read every row into their indexes. A
+//! replica that lost its connection may have missed events: once reconnected it drops its whole in-process
+//! cache.
 
 use std::time::Duration;
 
@@ -26,6 +28,8 @@ use crate::index::Indexes;
 
 pub const ACTOR_UPSERTED: &str = "actor.upserted";
 pub const CONTENT_UPSERTED: &str = "content.upserted";
+/// Every row may have changed: each replica forgets its in-process cache and re-reads its search indexes.
+pub const CATALOG_RELOADED: &str = "catalog.reloaded";
 /// Ids per event: a large batch is announced in several messages of bounded size.
 const IDS_PER_EVENT: usize = 5_000;
 /// Events RabbitMQ may hand over before they are acknowledged.
@@ -72,42 +76,16 @@ impl Announce {
         Ok(out)
     }
 
-    /// Announces every actor and title (after a bulk load), in messages PostgreSQL builds from the tables
-    /// themselves: what [`Announce::messages`] makes of all their ids (same routing keys, bodies and headers,
-    /// [`IDS_PER_EVENT`] ids each, actors first), without ~110 MB of JSON for 3M ids going to this process
-    /// and back (4.4 s of a bulk load's swap, measured). The message ids are a new UUID v7 whose last 48
-    /// (random) bits are the message's number, so the relay publishes them in order, after anything queued
-    /// before. Returns the number of messages.
-    pub async fn enqueue_all(&self, conn: &mut sqlx::PgConnection) -> anyhow::Result<u64> {
-        let mut headers = OutboxMessage::json(&self.exchange, ACTOR_UPSERTED, &())?.headers;
+    /// The announcement that every row may have changed (a bulk load's swap, its popularity refresh): one
+    /// small message instead of the ids of the whole catalogue (3M ids after a first IMDb import, ~110 MB of
+    /// JSON that took 5.5 s of the swap's transaction, measured). Each other replica re-reads everything.
+    pub fn reloaded(&self) -> anyhow::Result<OutboxMessage> {
+        let event = Event { kind: CATALOG_RELOADED.to_owned(), ids: vec![], origin: self.origin.clone() };
+        let mut message = OutboxMessage::json(&self.exchange, CATALOG_RELOADED, &event)?;
         if let Some(id) = iknow_common::request_id::current() {
-            headers.insert("x-request-id".into(), id);
+            message = message.header("x-request-id", id);
         }
-        let headers = serde_json::to_value(&headers)?;
-        let base = Uuid::now_v7().simple().to_string();
-        let mut queued = 0;
-        for (n, (kind, table)) in [(ACTOR_UPSERTED, "actors"), (CONTENT_UPSERTED, "content")].into_iter().enumerate() {
-            let sql = format!(
-                "INSERT INTO outbox (id, exchange, routing_key, payload, headers) \
-                 SELECT ($1 || lpad(to_hex($2 * 4294967296 + g), 12, '0'))::uuid, $3, $4, \
-                        jsonb_build_object('type', $4, 'ids', ids, 'origin', $5), $6 \
-                 FROM (SELECT g, jsonb_agg(id) AS ids \
-                       FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / {IDS_PER_EVENT} AS g FROM {table}) r \
-                       GROUP BY g) m \
-                 ORDER BY g"
-            );
-            queued += sqlx::query(&sql)
-                .bind(&base[..20])
-                .bind(n as i64)
-                .bind(&self.exchange)
-                .bind(kind)
-                .bind(&self.origin)
-                .bind(&headers)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-        }
-        Ok(queued)
+        Ok(message)
     }
 }
 
@@ -133,7 +111,9 @@ async fn session(l: &Listener, conn: lapin::Connection, attempt: consume::Attemp
     let channel = conn.create_channel().await?;
     let queue = format!("{}.replica.{}", l.announce.exchange, l.announce.origin);
     // Not durable: exclusive to this connection and deleted with it (every replica gets every event).
-    consume::bind_queue(&channel, &queue, &l.announce.exchange, "*.upserted", false).await?;
+    for key in ["*.upserted", CATALOG_RELOADED] {
+        consume::bind_queue(&channel, &queue, &l.announce.exchange, key, false).await?;
+    }
     channel.basic_qos(PREFETCH, BasicQosOptions { global: false }).await?;
     let mut consumer = channel
         .basic_consume(
@@ -166,6 +146,12 @@ async fn session(l: &Listener, conn: lapin::Connection, attempt: consume::Attemp
 /// Refreshes what one event names (unless this replica wrote it) and acknowledges it.
 async fn apply(l: &Listener, delivery: &Delivery) -> anyhow::Result<()> {
     match serde_json::from_slice::<Event>(&delivery.data) {
+        Ok(event) if event.origin != l.announce.origin && event.kind == CATALOG_RELOADED => {
+            l.cache.forget_all_local().await;
+            if let Err(e) = l.indexes.reload(&l.pool).await {
+                tracing::error!(error = ?e, "search index reload after catalog.reloaded failed");
+            }
+        }
         Ok(event) if event.origin != l.announce.origin => {
             let (actors, contents): (&[Uuid], &[Uuid]) = match event.kind.as_str() {
                 ACTOR_UPSERTED => (&event.ids, &[]),

@@ -371,7 +371,7 @@ impl ActorCatalog for CatalogService {
         &self,
         request: Request<iknow_proto::catalog::v1::BeginCreditsLoadRequest>,
     ) -> Result<Response<iknow_proto::catalog::v1::CreditsLoadState>, Status> {
-        Ok(Response::new(crate::bulk::begin(&self.pool, &request.get_ref().load_id).await?))
+        Ok(Response::new(crate::bulk::begin(&self.pool, &self.resolvers, &request.get_ref().load_id).await?))
     }
 
     #[tracing::instrument(skip_all, fields(

@@ -117,35 +117,47 @@ async fn remove(index: &NameIndex, ids: Vec<Uuid>) -> anyhow::Result<()> {
 impl Indexes {
     /// Builds both indexes from every row in the database.
     pub async fn build(pool: &PgPool) -> anyhow::Result<Self> {
-        let started = Instant::now();
         let this = Self { actors: NameIndex::new()?, contents: NameIndex::new()? };
+        this.fill(pool, "search indexes built").await?;
+        Ok(this)
+    }
+
+    /// Re-reads every row into the indexes (after a bulk load, whose rows are all new or rescored). Searches
+    /// go on meanwhile: each doc is replaced in place.
+    pub async fn reload(&self, pool: &PgPool) -> anyhow::Result<()> {
+        self.fill(pool, "search indexes reloaded").await
+    }
+
+    /// Streams every doc of both tables into the indexes, a chunk at a time.
+    async fn fill(&self, pool: &PgPool, done: &str) -> anyhow::Result<()> {
+        let started = Instant::now();
         let sql = format!("{ACTOR_DOCS} GROUP BY a.id");
         let mut rows = sqlx::query_as::<_, ActorDocRow>(&sql).fetch(pool);
         let mut chunk = Vec::with_capacity(CHUNK);
         while let Some(row) = rows.try_next().await? {
             chunk.push(Doc::from(row));
             if chunk.len() == CHUNK {
-                upsert(&this.actors, std::mem::take(&mut chunk)).await?;
+                upsert(&self.actors, std::mem::take(&mut chunk)).await?;
             }
         }
-        upsert(&this.actors, chunk).await?;
+        upsert(&self.actors, chunk).await?;
         drop(rows);
         let mut rows = sqlx::query_as::<_, ContentDocRow>(CONTENT_DOCS).fetch(pool);
         let mut chunk = Vec::with_capacity(CHUNK);
         while let Some(row) = rows.try_next().await? {
             chunk.push(Doc::from(row));
             if chunk.len() == CHUNK {
-                upsert(&this.contents, std::mem::take(&mut chunk)).await?;
+                upsert(&self.contents, std::mem::take(&mut chunk)).await?;
             }
         }
-        upsert(&this.contents, chunk).await?;
+        upsert(&self.contents, chunk).await?;
         tracing::info!(
-            actors = this.actors.len(),
-            contents = this.contents.len(),
+            actors = self.actors.len(),
+            contents = self.contents.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
-            "search indexes built"
+            "{done}"
         );
-        Ok(this)
+        Ok(())
     }
 
     /// Re-reads the docs of these rows (and drops those that no longer exist).

@@ -16,14 +16,15 @@
 //!    listed with their lines), builds the same indexes and foreign keys as the migrations (a key repeated in
 //!    the file keeps its last-staged row), then swaps it in under a brief ACCESS EXCLUSIVE lock, merging any
 //!    credit written meanwhile by `UpsertBatch`. Readers see no credit of the load until all of them are
-//!    there. The swap's transaction also records the result and queues the `actor.upserted` /
-//!    `content.upserted` events in the outbox; after it, the foreign keys are validated (when nothing was
-//!    deleted during the load: see migration 0005), and popularity, this replica's caches and search index
-//!    catch up in the background (in chunks, logged).
+//!    there. The swap's transaction also records the result and queues a `catalog.reloaded` event in the
+//!    outbox (the other replicas re-read everything); after it, the foreign keys are validated (when nothing
+//!    was deleted during the load: see migration 0005), and popularity (announced by a second
+//!    `catalog.reloaded`), this replica's caches and search index catch up in the background (logged).
 //!
 //! A finish that fails (the database restarted, say) keeps the filled table and the stage: the next `finish`
 //! call drops what the failed one built on them and starts over.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use iknow_common::Error;
@@ -57,7 +58,7 @@ const CATCH_UP_CHUNK: usize = 5_000;
 pub struct Finisher {
     pub pool: PgPool,
     /// The id maps of loads staged here (dropped at the finish).
-    pub resolvers: std::sync::Arc<Resolvers>,
+    pub resolvers: Arc<Resolvers>,
     pub cache: crate::cache::Cache,
     pub indexes: crate::index::Indexes,
     pub events: Option<(crate::events::Announce, iknow_messaging::RelayHandle)>,
@@ -128,8 +129,23 @@ async fn load(conn: &mut PgConnection, load_id: &str, lock: &str) -> sqlx::Resul
 }
 
 /// Opens the load `load_id`, or reopens it (its state as it is). Not accepted when the catalogue has credits:
-/// those are merged row by row by `UpsertBatch`.
-pub async fn begin(pool: &PgPool, load_id: &str) -> Result<CreditsLoadState, Error> {
+/// those are merged row by row by `UpsertBatch`. A load left staging starts reading its id map here, in the
+/// background, while the importer reads its first chunk.
+pub async fn begin(pool: &PgPool, resolvers: &Arc<Resolvers>, load_id: &str) -> Result<CreditsLoadState, Error> {
+    let state = open(pool, load_id).await?;
+    if state.accepted && state.state == STAGING {
+        let (pool, resolvers, id) = (pool.clone(), resolvers.clone(), load_id.to_owned());
+        tokio::spawn(async move {
+            // A failed read is read again by the first chunk, which answers its error.
+            if let Err(e) = resolvers.get(&pool, &id).await {
+                tracing::warn!(error = %e, load_id = id, "the id map of a bulk load could not be read ahead");
+            }
+        });
+    }
+    Ok(state)
+}
+
+async fn open(pool: &PgPool, load_id: &str) -> Result<CreditsLoadState, Error> {
     check_id(load_id)?;
     let mut tx = pool.begin().await.map_err(Error::internal)?;
     sqlx::query("SELECT pg_advisory_xact_lock($1, 0)")
@@ -227,6 +243,10 @@ pub async fn stage(
     let rows = last_of_each_key(&prepared);
     let staged = u32::try_from(rows.len()).unwrap_or(u32::MAX);
     let started = Instant::now();
+    // Read (once per load) before the chunk's transaction, which holds the load's row FOR SHARE: a finish
+    // called meanwhile does not wait for the map.
+    let ids =
+        if rows.is_empty() { None } else { Some(resolvers.get(pool, &req.load_id).await.map_err(Error::internal)?) };
     let mut tx = pool.begin().await.map_err(Error::internal)?;
     let Some(load) = load(&mut tx, &req.load_id, "FOR SHARE").await.map_err(Error::internal)? else {
         return Err(unknown_load(&req.load_id));
@@ -245,8 +265,7 @@ pub async fn stage(
     .fetch_optional(&mut *tx)
     .await
     .map_err(Error::internal)?;
-    if fresh.is_some() && !rows.is_empty() {
-        let ids = resolvers.get(pool, &req.load_id).await.map_err(Error::internal)?;
+    if let Some(ids) = ids.filter(|_| fresh.is_some()) {
         let (mut resolved, mut unresolved) = (Vec::with_capacity(rows.len()), vec![]);
         let mut last_title = None;
         for (line, r) in rows.iter().copied() {
@@ -490,11 +509,9 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
     ] {
         exec(&mut tx, &sql).await?;
     }
-    // Every actor and title is announced: a first load touches nearly all of them.
+    // A first load touches nearly every actor and title: the other replicas re-read everything.
     if let Some((announce, _)) = &finisher.events {
-        let queued = Instant::now();
-        let messages = announce.enqueue_all(&mut tx).await?;
-        tracing::info!(messages, ms = queued.elapsed().as_millis() as u64, "bulk load events queued");
+        iknow_messaging::outbox::enqueue(&mut tx, &announce.reloaded()?).await?;
     }
     let written = written - duplicates - vanished;
     let rejected_count = rejected_count + vanished;
@@ -594,12 +611,20 @@ where
 }
 
 /// After a load: popularity of the whole catalogue (one statement per table: every row's score may move),
-/// then this replica's caches and search index, a chunk of ids at a time.
+/// announced in the same transaction by a second `catalog.reloaded` (the other replicas re-read the scores);
+/// then the cached entries of every row (both tiers, a chunk of ids at a time) and this replica's search index.
 async fn catch_up(finisher: &Finisher, actors: &[Uuid], contents: &[Uuid]) {
     let started = Instant::now();
     let scored = patiently(finisher, "popularity", || async {
-        let mut conn = finisher.pool.acquire().await?;
-        crate::popularity::refresh_all(&mut conn).await?;
+        let mut tx = finisher.pool.begin().await?;
+        crate::popularity::refresh_all(&mut tx).await?;
+        if let Some((announce, _)) = &finisher.events {
+            iknow_messaging::outbox::enqueue(&mut tx, &announce.reloaded()?).await?;
+        }
+        tx.commit().await?;
+        if let Some((_, relay)) = &finisher.events {
+            relay.wake();
+        }
         Ok(())
     })
     .await;
@@ -607,18 +632,14 @@ async fn catch_up(finisher: &Finisher, actors: &[Uuid], contents: &[Uuid]) {
         return;
     }
     let popularity_ms = started.elapsed().as_millis() as u64;
-    for (kind, ids) in [("actors", actors), ("contents", contents)] {
-        for chunk in ids.chunks(CATCH_UP_CHUNK) {
-            let (a, c): (&[Uuid], &[Uuid]) = if kind == "actors" { (chunk, &[]) } else { (&[], chunk) };
-            let done = patiently(finisher, kind, || async {
-                finisher.cache.invalidate(a, c).await;
-                finisher.indexes.refresh(&finisher.pool, a, c).await
-            })
-            .await;
-            if !done && finisher.pool.is_closed() {
-                return;
-            }
-        }
+    for chunk in actors.chunks(CATCH_UP_CHUNK) {
+        finisher.cache.invalidate(chunk, &[]).await;
+    }
+    for chunk in contents.chunks(CATCH_UP_CHUNK) {
+        finisher.cache.invalidate(&[], chunk).await;
+    }
+    if !patiently(finisher, "search index", || finisher.indexes.reload(&finisher.pool)).await {
+        return;
     }
     tracing::info!(
         actors = actors.len(),

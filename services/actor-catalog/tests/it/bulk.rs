@@ -76,7 +76,7 @@ async fn names_written_after_the_map_was_read_go_through_the_stage_and_are_writt
     let mut app = spawn_app().await;
     app.upsert(names_and_titles()).await;
     assert!(begin(&mut app).await.accepted);
-    // The first chunk reads the map: both credits are known, and go straight into the new table.
+    // The map was read when the load began: both credits are known, and go straight into the new table.
     let first =
         vec![credit(HANKS, BIG, &["Josh Baskin"], 1), credit(REEVES, MATRIX, &["Neo", "Thomas A. Anderson"], 1)];
     assert_eq!(stage(&mut app, 2, first).await, 2);
@@ -170,61 +170,4 @@ async fn a_chunk_sent_twice_is_staged_once_and_a_finished_load_answers_its_resul
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument, "no chunk after the finish: {err:?}");
-}
-
-#[tokio::test]
-async fn announcing_everything_in_sql_makes_the_messages_of_all_the_ids() {
-    let mut app = spawn_app().await;
-    app.upsert(names_and_titles()).await;
-    let announce = actor_catalog::events::Announce::new("test.catalog.events");
-    let mut tx = app.pool.begin().await.unwrap();
-    // More actors than one message holds; the sample's own events out of the way (all rolled back).
-    sqlx::query(
-        "INSERT INTO actors (id, name) SELECT gen_random_uuid(), 'Extra ' || n FROM generate_series(1, 5001) n",
-    )
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    sqlx::query("DELETE FROM outbox").execute(&mut *tx).await.unwrap();
-    let queued = announce.enqueue_all(&mut tx).await.unwrap();
-    type Row = (uuid::Uuid, String, String, serde_json::Value, serde_json::Value);
-    let rows: Vec<Row> = sqlx::query_as("SELECT id, exchange, routing_key, payload, headers FROM outbox ORDER BY id")
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
-    let actors: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM actors").fetch_all(&mut *tx).await.unwrap();
-    let contents: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM content").fetch_all(&mut *tx).await.unwrap();
-    tx.rollback().await.unwrap();
-
-    let expected = announce.messages(&actors, &contents).unwrap();
-    assert_eq!((queued, rows.len()), (expected.len() as u64, expected.len()));
-    assert_eq!(expected.len(), 3, "two messages of actors, one of titles");
-    let ids = |payload: &serde_json::Value| {
-        let mut ids: Vec<String> =
-            payload["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
-        ids.sort();
-        ids
-    };
-    let all = |messages: Vec<(&str, Vec<String>)>| {
-        let mut by_key: Vec<(String, Vec<String>)> = vec![];
-        for (key, mut ids) in messages {
-            match by_key.iter_mut().find(|(k, _)| k == key) {
-                Some((_, all)) => all.append(&mut ids),
-                None => by_key.push((key.to_owned(), ids)),
-            }
-        }
-        by_key.iter_mut().for_each(|(_, ids)| ids.sort());
-        by_key
-    };
-    for ((id, exchange, key, payload, headers), message) in rows.iter().zip(&expected) {
-        assert_eq!(id.get_version_num(), 7);
-        assert_eq!((exchange, key), (&message.exchange, &message.routing_key));
-        assert_eq!(payload["type"], message.payload["type"]);
-        assert_eq!(payload["origin"], message.payload["origin"]);
-        assert_eq!(ids(payload).len(), ids(&message.payload).len(), "{key}: same message sizes");
-        assert_eq!(*headers, serde_json::to_value(&message.headers).unwrap());
-    }
-    let got = all(rows.iter().map(|(_, _, key, payload, _)| (key.as_str(), ids(payload))).collect());
-    let want = all(expected.iter().map(|m| (m.routing_key.as_str(), ids(&m.payload))).collect());
-    assert_eq!(got, want, "every id announced once, under its kind");
 }

@@ -1,9 +1,13 @@
 //! catalog.events: a write through one replica reaches another replica's in-process cache and search index
 //! (Redis alone would not: each replica keeps its own copy in process), and the event leaves through the
-//! outbox of the write's transaction; a replica that was cut off from RabbitMQ forgets its in-process cache.
+//! outbox of the write's transaction; a replica that was cut off from RabbitMQ forgets its in-process cache; a
+//! bulk load reaches the others by two `catalog.reloaded` events, not by the ids of the whole catalogue.
 
 use iknow_proto::catalog::v1::actor_catalog_client::ActorCatalogClient;
-use iknow_proto::catalog::v1::{GetActorRequest, SearchRequest, UpsertBatchRequest};
+use iknow_proto::catalog::v1::{
+    BeginCreditsLoadRequest, FinishCreditsLoadRequest, GetActorRequest, GetManyRequest, SearchRequest,
+    StageCreditsRequest, UpsertBatchRequest,
+};
 use iknow_testkit::TcpProxy;
 use lapin::uri::AMQPUri;
 use tonic::transport::Channel;
@@ -195,4 +199,87 @@ async fn with_rabbitmq_down_the_events_wait_in_the_outbox_with_their_write() {
     client.upsert_batch(sample()).await.unwrap();
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox").fetch_one(&pool).await.unwrap();
     assert_eq!(after, 2);
+}
+
+/// The IMDb ids of the titles of `id`'s filmography, as `client` serves it.
+async fn filmography(client: &mut ActorCatalogClient<Channel>, id: &str) -> Vec<String> {
+    let request = GetManyRequest { ids: vec![id.to_owned()] };
+    let reply = client.get_filmographies(request).await.unwrap().into_inner();
+    let credits = reply.filmographies.into_iter().flat_map(|f| f.credits);
+    credits.filter_map(|c| c.entry?.content.map(|t| t.imdb_id)).collect()
+}
+
+/// The names of the actors `client` finds for `q` among those credited in a title of `year`.
+async fn credited_in(client: &mut ActorCatalogClient<Channel>, q: &str, year: i32) -> Vec<String> {
+    let request = SearchRequest { query: q.into(), limit: 5, year, ..Default::default() };
+    client.search_actors(request).await.unwrap().into_inner().actors.into_iter().map(|a| a.name).collect()
+}
+
+#[tokio::test]
+async fn a_bulk_load_reaches_the_other_replicas_by_two_reload_events() {
+    iknow_common::telemetry::init_for_tests();
+    let exchange = iknow_testkit::unique_prefix("events").trim_end_matches(':').replace(':', ".");
+    let db = iknow_testkit::TestDb::new().await;
+    let (broker, writer_amqp) = broker_proxy().await;
+    let mut writer = serve(&db, &exchange, &writer_amqp).await;
+    let mut other = serve(&db, &exchange, &iknow_testkit::amqp_url()).await;
+    let names_and_titles = UpsertBatchRequest { credits: vec![], episodes: vec![], ..sample() };
+    writer.upsert_batch(names_and_titles).await.unwrap();
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let hanks: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM actors WHERE imdb_id = $1").bind(HANKS).fetch_one(&pool).await.unwrap();
+    let hanks = hanks.to_string();
+    rename_until_heard(&mut writer, &mut other, "nm7000001").await;
+    // Held in the other replica's process and index: no credit yet.
+    assert!(filmography(&mut other, &hanks).await.is_empty());
+    assert!(credited_in(&mut other, "hanks", 1988).await.is_empty());
+    let outbox = |pool: sqlx::PgPool| async move {
+        let rows: Vec<(String, serde_json::Value)> =
+            sqlx::query_as("SELECT routing_key, payload FROM outbox ORDER BY id").fetch_all(&pool).await.unwrap();
+        rows
+    };
+    iknow_testkit::eventually(20, || async { outbox(pool.clone()).await.is_empty().then_some(()) }).await;
+
+    // With the writer's broker cut, what the load announces stays in its outbox for the test to read.
+    broker.cut();
+    let load = "load-events";
+    let begun = writer.begin_credits_load(BeginCreditsLoadRequest { load_id: load.into() }).await.unwrap();
+    assert!(begun.into_inner().accepted);
+    let credits = vec![credit(HANKS, BIG, &["Josh Baskin"], 1), credit(REEVES, MATRIX, &["Neo"], 1)];
+    let lines = vec![2, 3];
+    let chunk = StageCreditsRequest { load_id: load.into(), first_line: 2, last_line: 3, credits, lines };
+    assert_eq!(writer.stage_credits(chunk).await.unwrap().into_inner().staged, 2);
+    let finish = FinishCreditsLoadRequest { load_id: load.into() };
+    iknow_testkit::eventually(30, || {
+        let (mut writer, finish) = (writer.clone(), finish.clone());
+        async move { (writer.finish_credits_load(finish).await.unwrap().into_inner().state == "finished").then_some(()) }
+    })
+    .await;
+    // One event at the swap, one with the popularity scores: no ids, whatever the size of the catalogue.
+    let events = iknow_testkit::eventually(30, || async {
+        let rows = outbox(pool.clone()).await;
+        (rows.len() >= 2).then_some(rows)
+    })
+    .await;
+    let keys: Vec<&str> = events.iter().map(|(key, _)| key.as_str()).collect();
+    assert_eq!(keys, ["catalog.reloaded", "catalog.reloaded"]);
+    for (_, payload) in &events {
+        assert_eq!(payload["type"], "catalog.reloaded");
+        assert_eq!(payload["ids"], serde_json::json!([]));
+    }
+    assert_eq!(filmography(&mut writer, &hanks).await, [BIG], "the writer caught up by itself");
+
+    // Published once the broker is back: the other replica forgets what it held and re-reads its index.
+    broker.restore();
+    iknow_testkit::eventually(60, || {
+        let (mut other, hanks) = (other.clone(), hanks.clone());
+        async move { (filmography(&mut other, &hanks).await == [BIG]).then_some(()) }
+    })
+    .await;
+    iknow_testkit::eventually(20, || {
+        let mut other = other.clone();
+        async move { (credited_in(&mut other, "hanks", 1988).await == ["Tom Hanks"]).then_some(()) }
+    })
+    .await;
+    pool.close().await;
 }
