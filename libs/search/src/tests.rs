@@ -381,3 +381,27 @@ fn upsert_replaces_and_remove_deletes() {
     assert!(empty.is_empty());
     assert_eq!(empty.search(&Query { text: "tom".into(), limit: 5, ..Default::default() }).unwrap().total, 0);
 }
+
+#[test]
+fn compaction_merges_every_segment_and_keeps_every_doc() {
+    let index = NameIndex::new().unwrap();
+    // One or two segments per commit (two indexing threads), fewer than the eight the merge policy waits for.
+    for batch in 0..2 {
+        let docs = (batch * 25..batch * 25 + 25).map(|i| person(i, &format!("Name{i} Person"), 1.0)).collect();
+        index.upsert(docs).unwrap();
+    }
+    index.upsert(vec![person(3, "Renamed Person", 1.0)]).unwrap();
+    let segments = index.segment_count();
+    assert!(segments >= 2, "{segments} segments");
+    assert!(index.compaction_due(1, Duration::ZERO));
+    assert!(!index.compaction_due(1, Duration::from_secs(3600)), "not while writes are recent");
+    assert!(!index.compaction_due(segments, Duration::ZERO), "not at or below the threshold");
+
+    assert!(index.compact().unwrap());
+    assert_eq!((index.segment_count(), index.len()), (1, 50));
+    assert!(!index.compact().unwrap(), "nothing left to merge");
+    let find = |q: &str| index.search(&Query { text: q.into(), limit: 5, ..Default::default() }).unwrap();
+    assert_eq!(find("renamed person").ids[0], id(3));
+    assert!(!find("name3 person").ids.contains(&id(3)), "the replaced doc stays deleted");
+    assert_eq!(find("name49 person").ids[0], id(49));
+}

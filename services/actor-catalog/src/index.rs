@@ -2,7 +2,7 @@
 //! start (streamed in chunks) and refreshed for the rows each `UpsertBatch` touched.
 
 use std::collections::HashSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use iknow_search::{Doc, Kind, NameIndex};
@@ -11,6 +11,12 @@ use uuid::Uuid;
 
 /// Docs handed to the index at once while building.
 const CHUNK: usize = 10_000;
+/// Segments an index may keep once writes stop (each search walks every segment's term dictionary)...
+const MAX_IDLE_SEGMENTS: usize = 4;
+/// ...after this long without a write.
+const QUIET: Duration = Duration::from_secs(10);
+/// How often the compactor looks.
+const COMPACT_CHECK: Duration = Duration::from_secs(5);
 
 #[derive(sqlx::FromRow)]
 struct ActorDocRow {
@@ -105,6 +111,44 @@ async fn upsert(index: &NameIndex, docs: Vec<Doc>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Merges `index` whole, off the async workers (a merge of millions of docs takes seconds); logged.
+async fn compact(what: &str, index: &NameIndex) {
+    let (started, before) = (Instant::now(), index.segment_count());
+    let merging = index.clone();
+    match tokio::task::spawn_blocking(move || merging.compact()).await {
+        Ok(Ok(true)) => tracing::info!(
+            index = what,
+            segments_before = before,
+            ms = started.elapsed().as_millis() as u64,
+            "search index compacted"
+        ),
+        Ok(Ok(false)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, index = what, "search index compaction failed; tried again later"),
+        Err(e) => tracing::warn!(error = %e, index = what, "search index compaction panicked"),
+    }
+}
+
+/// Compacts either index when it has more than [`MAX_IDLE_SEGMENTS`] segments and no write for [`QUIET`]
+/// (after an import, say: its batches leave a segment each), until `stop` turns true or its sender goes.
+pub async fn compactor(indexes: Indexes, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(COMPACT_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                for (what, index) in [("actors", &indexes.actors), ("contents", &indexes.contents)] {
+                    if index.compaction_due(MAX_IDLE_SEGMENTS, QUIET) {
+                        compact(what, index).await;
+                    }
+                }
+            }
+            () = async {
+                let _ = stop.wait_for(|stop| *stop).await;
+            } => return,
+        }
+    }
+}
+
 async fn remove(index: &NameIndex, ids: Vec<Uuid>) -> anyhow::Result<()> {
     if ids.is_empty() {
         return Ok(());
@@ -151,6 +195,8 @@ impl Indexes {
             }
         }
         upsert(&self.contents, chunk).await?;
+        compact("actors", &self.actors).await;
+        compact("contents", &self.contents).await;
         tracing::info!(
             actors = self.actors.len(),
             contents = self.contents.len(),

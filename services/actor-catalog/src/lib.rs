@@ -45,6 +45,7 @@ pub struct Application {
     service: grpc::CatalogService,
     relay: iknow_messaging::Relay,
     events: events::Listener,
+    indexes: index::Indexes,
 }
 
 impl Application {
@@ -73,10 +74,10 @@ impl Application {
             cache: cache.clone(),
             indexes: indexes.clone(),
         };
-        let service = grpc::CatalogService::new(pool.clone(), cache, indexes)
+        let service = grpc::CatalogService::new(pool.clone(), cache, indexes.clone())
             .with_analyzer(analyze::Analyzer::new(config.analyze_after_rows))
             .with_events(announce, relay.handle());
-        Ok(Application { listener, addr, pool, service, relay, events })
+        Ok(Application { listener, addr, pool, service, relay, events, indexes })
     }
 
     pub fn port(&self) -> u16 {
@@ -107,8 +108,8 @@ impl Application {
             .add_service(g::reflection(iknow_proto::FILE_DESCRIPTOR_SET)?)
             .add_service(ActorCatalogServer::new(self.service).max_decoding_message_size(64 * 1024 * 1024));
         tracing::info!(addr = %self.addr, "actor-catalog gRPC listening");
-        // One stop for the server, the outbox relay and the events listener; a failing server drops the
-        // sender, which stops the others too.
+        // One stop for the server, the outbox relay, the events listener and the index compactor; a failing
+        // server drops the sender, which stops the others too.
         let (stop_tx, stop) = tokio::sync::watch::channel(false);
         let server = router.serve_with_incoming_shutdown(g::incoming(self.listener), async move {
             shutdown.await;
@@ -118,7 +119,8 @@ impl Application {
         let relay = self.relay.run_until(async move {
             let _ = relay_stop.wait_for(|stop| *stop).await;
         });
-        let (served, (), ()) = tokio::join!(server, relay, events::run(self.events, stop));
+        let compactor = index::compactor(self.indexes, stop.clone());
+        let (served, (), (), ()) = tokio::join!(server, relay, events::run(self.events, stop), compactor);
         self.pool.close().await;
         served?;
         Ok(())
