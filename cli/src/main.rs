@@ -93,7 +93,7 @@ struct ImdbArgs {
     #[arg(long, env = "IKNOW_CATALOG_URL", default_value = "http://127.0.0.1:50051")]
     catalog: String,
     /// Rows per UpsertBatch call (--direct; queued jobs use the service's [ingest] batch_size).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 10_000)]
     batch_size: usize,
     /// UpsertBatch calls in flight at once (--direct).
     #[arg(long, default_value_t = 3)]

@@ -35,6 +35,9 @@ pub struct ImportArgs {
     /// Credits per StageCredits call.
     #[arg(long, default_value_t = 20_000)]
     bulk_chunk: usize,
+    /// Rows per UpsertBatch call (names, titles, and the baseline's credits).
+    #[arg(long, default_value_t = 10_000)]
+    batch_size: usize,
     /// IMDb sample the baseline's names are drawn from.
     #[arg(long, default_value = "data/sample/imdb")]
     names: PathBuf,
@@ -80,6 +83,7 @@ async fn one_run(a: &ImportArgs, dir: &Path, bulk: bool, label: &str) -> anyhow:
     let started = Instant::now();
     let mut cmd = tokio::process::Command::new(std::env::current_exe()?);
     cmd.args(["import", "imdb", "--direct", "--catalog", &catalog_url, "--bulk-chunk", &a.bulk_chunk.to_string()])
+        .args(["--batch-size", &a.batch_size.to_string()])
         .arg(dir)
         .env("RUST_LOG", "warn")
         .stdin(std::process::Stdio::null())

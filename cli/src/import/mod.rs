@@ -41,7 +41,7 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        Self { batch_size: 2000, concurrency: 3, progress: stdout_is_terminal(), bulk: true, bulk_chunk: 20_000 }
+        Self { batch_size: 10_000, concurrency: 3, progress: stdout_is_terminal(), bulk: true, bulk_chunk: 20_000 }
     }
 }
 

@@ -158,7 +158,7 @@ fn default_bulk_chunk() -> usize {
     20_000
 }
 fn default_batch_size() -> usize {
-    2000
+    10_000
 }
 fn default_concurrency() -> usize {
     3

@@ -115,7 +115,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { batch_size: 2000, concurrency: 3, catalog_tries: 4, bulk_load_id: None, bulk_chunk: 20_000 }
+        Self { batch_size: 10_000, concurrency: 3, catalog_tries: 4, bulk_load_id: None, bulk_chunk: 20_000 }
     }
 }
 
