@@ -289,7 +289,15 @@ impl ActorCatalog for CatalogService {
         upsert::Source::from_proto(request.get_ref().source)?;
         let started = std::time::Instant::now();
         let announce = self.events.as_ref().map(|(a, _)| a);
-        let outcome = upsert::upsert_batch(&self.pool, request.into_inner(), announce).await.map_err(internal)?;
+        let outcome = upsert::upsert_batch(&self.pool, request.into_inner(), announce).await.map_err(|e| {
+            if upsert::is_conflict(&e) {
+                // Still conflicting after every try: nothing was written, and the caller may send it again.
+                tracing::warn!(error = %e, "batch kept conflicting with concurrent ones");
+                Status::from(Error::unavailable("the batch conflicted with concurrent writes; send it again"))
+            } else {
+                internal(e)
+            }
+        })?;
         if let Some((_, relay)) = &self.events {
             relay.wake();
         }

@@ -68,9 +68,31 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// Tries of a batch whose transaction PostgreSQL aborted for a deadlock or a serialization failure with a
+/// concurrent batch (the same actors credited in two batches, say): each try starts over from the prepared rows.
+const TRIES: u32 = 4;
+
+/// Whether PostgreSQL aborted the transaction because of concurrent ones (deadlock_detected,
+/// serialization_failure): trying again is the documented remedy.
+pub fn is_conflict(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")))
+}
+
+/// The rows of a batch, checked and normalised once (before any try).
+struct Prepared {
+    contents: Vec<prepare::ContentRow>,
+    episodes: Vec<prepare::EpisodeRow>,
+    actors: Vec<prepare::ActorRow>,
+    credits: Vec<prepare::CreditRow>,
+    rated: crate::akas::Prepared,
+    /// What the checks refused.
+    rejected: Vec<RejectedRow>,
+}
+
 /// Writes one batch; rows that cannot be written are returned in `rejected` rather than failing the batch.
 /// With `announce`, the `actor.upserted` / `content.upserted` events of the touched rows go into the outbox in
-/// the same transaction, so other replicas hear of exactly the writes that committed.
+/// the same transaction, so other replicas hear of exactly the writes that committed. A transaction aborted
+/// by a deadlock with a concurrent batch is tried again, up to [`TRIES`] times, after a short random pause.
 pub async fn upsert_batch(
     pool: &PgPool,
     req: UpsertBatchRequest,
@@ -84,15 +106,39 @@ pub async fn upsert_batch(
     let actors = prepare::actors(req.actors, &mut rejected);
     let credits = prepare::credits(req.credits, &mut rejected);
     let rated = crate::akas::Prepared::new(req.ratings, req.akas, &mut rejected);
+    let batch = Prepared { contents, episodes, actors, credits, rated, rejected };
+    let mut attempt = 1;
+    loop {
+        match write(pool, &batch, source, announce).await {
+            Err(e) if is_conflict(&e) && attempt < TRIES => {
+                let pause = std::time::Duration::from_millis(rand::random_range(20..100) * u64::from(attempt));
+                let pause_ms = pause.as_millis() as u64;
+                tracing::warn!(error = %e, attempt, pause_ms, "batch aborted by a concurrent one; trying again");
+                tokio::time::sleep(pause).await;
+                attempt += 1;
+            }
+            done => return done,
+        }
+    }
+}
 
+/// One try of a batch, in one transaction.
+async fn write(
+    pool: &PgPool,
+    batch: &Prepared,
+    source: Source,
+    announce: Option<&crate::events::Announce>,
+) -> sqlx::Result<Outcome> {
+    let Prepared { contents, episodes, actors, credits, rated, rejected } = batch;
+    let mut rejected = rejected.clone();
     let mut tx = pool.begin().await?;
-    let changed_contents = upsert_contents(&mut tx, &contents, source).await?;
-    let linked = link_episodes(&mut tx, &episodes, &mut rejected).await?;
-    let rated = crate::akas::write(&mut tx, &rated, &mut rejected).await?;
-    let actors = without_tmdb_conflicts(&mut tx, &actors, &mut rejected).await?;
+    let changed_contents = upsert_contents(&mut tx, contents, source).await?;
+    let linked = link_episodes(&mut tx, episodes, &mut rejected).await?;
+    let rated = crate::akas::write(&mut tx, rated, &mut rejected).await?;
+    let actors = without_tmdb_conflicts(&mut tx, actors, &mut rejected).await?;
     let changed_actors = upsert_actors(&mut tx, &actors, source).await?;
     let (credit_actors, credit_contents, credits_written) =
-        upsert_credits(&mut tx, &credits, source, &mut rejected).await?;
+        upsert_credits(&mut tx, credits, source, &mut rejected).await?;
     // A credit changes its actor's and its title's score; a title whose year or votes changed, its actors' too.
     let rescored: BTreeSet<Uuid> = changed_contents.iter().chain(&rated.contents).copied().collect();
     let rescored: Vec<Uuid> = rescored.into_iter().collect();

@@ -132,3 +132,54 @@ async fn bulk_writes_refresh_the_planner_statistics() {
     client.upsert_batch(sample()).await.unwrap();
     iknow_testkit::eventually(20, || async { (analysed().await == 3).then_some(()) }).await;
 }
+
+/// Backends of this test's database waiting for a lock.
+async fn waiting_for_locks(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_batch_aborted_by_a_deadlock_is_tried_again_and_written() {
+    let mut app = spawn_app().await;
+    app.upsert(sample()).await;
+    // Another writer locks Tom Hanks...
+    let mut other = app.pool.begin().await.unwrap();
+    sqlx::query("UPDATE actors SET name = 'Tom Hanks (locked)' WHERE imdb_id = $1")
+        .bind(HANKS)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    // ...while a batch locks Big (its title changed), then waits for him (his name changed)...
+    use iknow_proto::catalog::v1::ContentType;
+    let batch = UpsertBatchRequest {
+        contents: vec![content(BIG, ContentType::Movie, "Big (1988)", 1988)],
+        actors: vec![actor(HANKS, "Thomas Hanks", Some(1956))],
+        ..Default::default()
+    };
+    let mut client = app.client.clone();
+    let call = tokio::spawn(async move { client.upsert_batch(batch).await });
+    iknow_testkit::eventually(20, || async { (waiting_for_locks(&app.pool).await > 0).then_some(()) }).await;
+    // ...and the other writer now waits for Big: a deadlock. The batch waited first, so PostgreSQL aborts it.
+    sqlx::query("UPDATE content SET title = 'Big (locked)' WHERE imdb_id = $1")
+        .bind(BIG)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    other.commit().await.unwrap();
+
+    let written = call.await.unwrap().expect("the batch is tried again once the other writer is done").into_inner();
+    assert_eq!((written.actors_written, written.contents_written), (1, 1));
+    let (name, title): (String, String) =
+        sqlx::query_as("SELECT a.name, c.title FROM actors a, content c WHERE a.imdb_id = $1 AND c.imdb_id = $2")
+            .bind(HANKS)
+            .bind(BIG)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((name.as_str(), title.as_str()), ("Thomas Hanks", "Big (1988)"), "the batch's try came last");
+}
