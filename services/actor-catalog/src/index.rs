@@ -129,15 +129,16 @@ async fn compact(what: &str, index: &NameIndex) {
 }
 
 /// Compacts either index when it has more than [`MAX_IDLE_SEGMENTS`] segments and no write for [`QUIET`]
-/// (after an import, say: its batches leave a segment each), until `stop` turns true or its sender goes.
-pub async fn compactor(indexes: Indexes, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// (after an import, say: its batches leave a segment each), until `stop` turns true or its sender goes. Not
+/// while a bulk load stages here (`busy`): its finish re-reads every row into the indexes and compacts them.
+pub async fn compactor(indexes: Indexes, busy: impl Fn() -> bool, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(COMPACT_CHECK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = tick.tick() => {
                 for (what, index) in [("actors", &indexes.actors), ("contents", &indexes.contents)] {
-                    if index.compaction_due(MAX_IDLE_SEGMENTS, QUIET) {
+                    if !busy() && index.compaction_due(MAX_IDLE_SEGMENTS, QUIET) {
                         compact(what, index).await;
                     }
                 }

@@ -100,6 +100,7 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then drains in-flight calls and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let resolvers = self.service.resolvers();
         let (reporter, health) = g::health();
         reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
         reporter.set_service_status(SERVICE_NAME, tonic_health::ServingStatus::Serving).await;
@@ -119,7 +120,7 @@ impl Application {
         let relay = self.relay.run_until(async move {
             let _ = relay_stop.wait_for(|stop| *stop).await;
         });
-        let compactor = index::compactor(self.indexes, stop.clone());
+        let compactor = index::compactor(self.indexes, move || resolvers.staging(), stop.clone());
         let (served, (), (), ()) = tokio::join!(server, relay, events::run(self.events, stop), compactor);
         self.pool.close().await;
         served?;

@@ -405,7 +405,6 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
         ),
     )
     .await?;
-    finisher.resolvers.forget(load_id);
     let left: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {stage}")).fetch_one(&mut conn).await?;
     let rejected_count = u64::try_from(left).unwrap_or(0);
     let staged = u64::try_from(row.staged).unwrap_or(0);
@@ -531,6 +530,9 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
     let committing = Instant::now();
     tx.commit().await?;
     tracing::info!(ms = committing.elapsed().as_millis() as u64, "bulk load swap committed");
+    // Held until now so the index compactor keeps off the CPU the index builds above need (see
+    // `index::compactor`); the catch-up below re-reads every row into the indexes and compacts them.
+    finisher.resolvers.forget(load_id);
     // Published: what follows only speeds reads up, and a failure of it is no failure of the load.
     if let Err(e) = exec(&mut conn, "ANALYZE filmography").await {
         tracing::warn!(error = %e, "ANALYZE after a bulk load failed; autovacuum will do it");

@@ -153,6 +153,11 @@ impl Resolvers {
         slot.get_or_try_init(|| async { Resolver::read(pool).await.map(Arc::new) }).await.cloned()
     }
 
+    /// Whether a load is staging on this replica (its map is held).
+    pub fn staging(&self) -> bool {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_some()
+    }
+
     /// Frees the map of `load_id` (its staging is over).
     pub fn forget(&self, load_id: &str) {
         let mut current = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
