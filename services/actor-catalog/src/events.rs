@@ -7,7 +7,7 @@
 //! (Redis keys are dropped by the writer at write time). A bulk load announces `catalog.reloaded` instead (no
 //! ids): the other replicas forget their whole in-process cache and re-read every row into their indexes. A
 //! replica that lost its connection may have missed events: once reconnected it drops its whole in-process
-//! cache.
+//! cache and re-reads its indexes.
 
 use std::time::Duration;
 
@@ -101,7 +101,20 @@ pub struct Listener {
 
 /// Runs the listener until `stop` turns true (or its sender goes), reconnecting with backoff.
 pub async fn run(listener: Listener, stop: watch::Receiver<bool>) {
-    let options = consume::Options::new("catalog.events listener").backoff(MIN_BACKOFF, MAX_BACKOFF);
+    let away = listener.clone();
+    let options =
+        consume::Options::new("catalog.events listener").backoff(MIN_BACKOFF, MAX_BACKOFF).on_reconnect(move || {
+            // Events published while this replica was away went nowhere: its indexes re-read every row (in the
+            // background; searches go on meanwhile), as its in-process cache forgets everything (`session`).
+            let l = away.clone();
+            async move {
+                tokio::spawn(async move {
+                    if let Err(e) = l.indexes.reload(&l.pool).await {
+                        tracing::error!(error = ?e, "search index reload after a reconnection failed");
+                    }
+                });
+            }
+        });
     consume::run(&listener.amqp_url, options, stop, |connection, attempt| session(&listener, connection, attempt))
         .await;
 }

@@ -167,9 +167,15 @@ async fn a_replica_that_lost_rabbitmq_forgets_its_in_process_cache_once_reconnec
         broker.restore();
     }
     let latest = stale.expect("the other replica served its in-process copy while away");
-    // ...so once reconnected it drops everything it held in process, and reads the new name.
+    // ...so once reconnected it drops everything it held in process, and reads the new name; its search index
+    // re-reads every row, and finds it too.
     broker.restore();
     eventually_named(&other, &hanks, &latest).await;
+    iknow_testkit::eventually(20, || {
+        let (mut other, latest) = (other.clone(), latest.clone());
+        async move { (top_hit(&mut other, &latest).await.as_deref() == Some(latest.as_str())).then_some(()) }
+    })
+    .await;
     pool.close().await;
 }
 
