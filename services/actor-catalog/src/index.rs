@@ -2,6 +2,8 @@
 //! start (streamed in chunks) and refreshed for the rows each `UpsertBatch` touched.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
@@ -99,6 +101,37 @@ fn alt_names(title: &str, names: impl IntoIterator<Item = String>) -> Vec<String
 pub struct Indexes {
     pub actors: NameIndex,
     pub contents: NameIndex,
+    reloads: Arc<Reloads>,
+}
+
+/// Reloads asked for and done, so that overlapping requests (events, reconnections) share one re-read.
+#[derive(Default)]
+struct Reloads {
+    /// Requests so far (each takes the next number).
+    asked: AtomicU64,
+    /// One reload at a time.
+    running: tokio::sync::Mutex<()>,
+    /// Requests covered: the number of requests made when the last finished reload began.
+    done: AtomicU64,
+}
+
+impl Reloads {
+    /// Runs `reload`, after the one running if any, unless a reload that began after this call finished
+    /// meanwhile (it saw every write this call was made for); answers whether it ran.
+    async fn run<F>(&self, reload: impl FnOnce() -> F) -> anyhow::Result<bool>
+    where
+        F: std::future::Future<Output = anyhow::Result<()>>,
+    {
+        let ticket = self.asked.fetch_add(1, Ordering::SeqCst) + 1;
+        let _running = self.running.lock().await;
+        if self.done.load(Ordering::SeqCst) >= ticket {
+            return Ok(false);
+        }
+        let covers = self.asked.load(Ordering::SeqCst);
+        reload().await?;
+        self.done.fetch_max(covers, Ordering::SeqCst);
+        Ok(true)
+    }
 }
 
 /// Hands docs to the index off the async workers (indexing is CPU work).
@@ -162,15 +195,16 @@ async fn remove(index: &NameIndex, ids: Vec<Uuid>) -> anyhow::Result<()> {
 impl Indexes {
     /// Builds both indexes from every row in the database.
     pub async fn build(pool: &PgPool) -> anyhow::Result<Self> {
-        let this = Self { actors: NameIndex::new()?, contents: NameIndex::new()? };
+        let this = Self { actors: NameIndex::new()?, contents: NameIndex::new()?, reloads: Arc::default() };
         this.fill(pool, "search indexes built").await?;
         Ok(this)
     }
 
-    /// Re-reads every row into the indexes (after a bulk load, whose rows are all new or rescored). Searches
-    /// go on meanwhile: each doc is replaced in place.
+    /// Re-reads every row into the indexes (after a bulk load, whose rows are all new or rescored, or a
+    /// reconnection). Searches go on meanwhile: each doc is replaced in place. A call made while a reload runs
+    /// waits for it and starts one more, which then also covers every call made before it began.
     pub async fn reload(&self, pool: &PgPool) -> anyhow::Result<()> {
-        self.fill(pool, "search indexes reloaded").await
+        self.reloads.run(|| self.fill(pool, "search indexes reloaded")).await.map(drop)
     }
 
     /// Streams every doc of both tables into the indexes, a chunk at a time.
@@ -233,7 +267,62 @@ impl Indexes {
 
 #[cfg(test)]
 mod tests {
-    use super::alt_names;
+    use super::{Reloads, alt_names};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn reloads_asked_while_one_runs_share_the_next_one() {
+        let reloads = Arc::new(Reloads::default());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (open, gate) = tokio::sync::oneshot::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
+        let first = {
+            let (reloads, ran) = (reloads.clone(), ran.clone());
+            tokio::spawn(async move {
+                reloads
+                    .run(|| async move {
+                        ran.fetch_add(1, Ordering::SeqCst);
+                        started.send(()).unwrap();
+                        gate.await.unwrap();
+                        Ok(())
+                    })
+                    .await
+                    .unwrap()
+            })
+        };
+        running.await.unwrap();
+        // Two more asked while the first runs (it may have read rows before their writes)...
+        let later: Vec<_> = (0..2)
+            .map(|_| {
+                let (reloads, ran) = (reloads.clone(), ran.clone());
+                tokio::spawn(async move {
+                    reloads
+                        .run(|| async move {
+                            ran.fetch_add(1, Ordering::SeqCst);
+                            Ok(())
+                        })
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        while reloads.asked.load(Ordering::SeqCst) < 3 {
+            tokio::task::yield_now().await;
+        }
+        open.send(()).unwrap();
+        assert!(first.await.unwrap());
+        let mut outcomes = vec![];
+        for task in later {
+            outcomes.push(task.await.unwrap());
+        }
+        outcomes.sort();
+        // ...share one more run, which began after both asked.
+        assert_eq!(outcomes, [false, true]);
+        assert_eq!(ran.load(Ordering::SeqCst), 2);
+        // A reload asked after all that runs again.
+        assert!(reloads.run(|| async { Ok(()) }).await.unwrap());
+    }
 
     #[test]
     fn alternative_names_are_distinct_and_never_the_title() {
