@@ -104,6 +104,17 @@ fn main() {
     }
     // Each query's latency is its best of `rounds` runs, which filters out noise from other processes.
     let rounds: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(5).max(1);
+    println!("as the merge policy left it ({} segments):", index.segment_count());
+    measure(&index, &queries, &names, rounds);
+    let compacting = Instant::now();
+    index.compact().unwrap();
+    println!("compacted to {} segment(s) in {:?}:", index.segment_count(), compacting.elapsed());
+    measure(&index, &queries, &names, rounds);
+}
+
+/// Latency percentiles and top-1 hits of every kind of query.
+fn measure(index: &NameIndex, queries: &[(String, String, String)], names: &[String], rounds: usize) {
+    const KINDS: [&str; 6] = ["exact", "typo", "prefix", "surname", "first", "nomatch"];
     for kind in KINDS {
         let mut lat: Vec<Duration> = Vec::new();
         let mut slow: Vec<(Duration, String, u64)> = Vec::new();
