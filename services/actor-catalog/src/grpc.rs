@@ -142,12 +142,12 @@ impl CatalogService {
         }
     }
 
-    /// Announces every upsert on `catalog.events` (see [`crate::events`]).
     /// The id maps of the bulk loads staging here.
     pub fn resolvers(&self) -> Arc<crate::bulk::Resolvers> {
         self.resolvers.clone()
     }
 
+    /// Announces every upsert on `catalog.events` (see [`crate::events`]).
     pub fn with_events(self, announce: crate::events::Announce, relay: iknow_messaging::RelayHandle) -> Self {
         Self { events: Some((announce, relay)), ..self }
     }
