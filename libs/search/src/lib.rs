@@ -26,7 +26,7 @@ pub use uuid::Uuid;
 
 use crate::analyzer::NAME_ANALYZER;
 use crate::rank::{ID_HI, ID_LO, NAME_HI, NAME_LO, POPULARITY, Ranker, YEAR};
-use crate::word_query::{FirstLetter, WordQuery, max_distance};
+use crate::word_query::{FirstLetter, WordQuery};
 
 /// Kind of a title (for an actor: the kinds of titles they are credited in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,6 +109,10 @@ pub struct Hits {
 
 /// Longest accepted query text, in characters.
 pub const MAX_QUERY_CHARS: usize = 100;
+/// What each matched word scores in the relaxed pass before its closeness (0..=1) is added: more matched words
+/// always rank first.
+const MATCHED_WORD: f32 = 10.0;
+
 /// Largest `offset + limit` served: deeper pages cost memory and nobody reads them.
 pub const MAX_WINDOW: usize = 10_000;
 
@@ -131,6 +135,8 @@ struct Fields {
     name: Field,
     alt: Field,
     key: Field,
+    /// The normalised name without spaces ("tomhanks"): what a merged or moved space is matched against.
+    joined: Field,
     kinds: Field,
     years: Field,
     popularity: Field,
@@ -176,6 +182,7 @@ fn schema() -> (Schema, Fields) {
         name: b.add_text_field("name", text.clone()),
         alt: b.add_text_field("alt", text),
         key: b.add_text_field("key", tantivy::schema::STRING),
+        joined: b.add_text_field("joined", tantivy::schema::STRING),
         kinds: b.add_u64_field("kinds", INDEXED),
         years: b.add_i64_field("years", INDEXED),
         popularity: b.add_f64_field(POPULARITY, FAST),
@@ -299,10 +306,13 @@ impl NameIndex {
         d.add_u64(f.name_hi, hi);
         d.add_u64(f.name_lo, lo);
         d.add_text(f.name, analyzer::strip_apostrophes(&doc.name));
+        d.add_text(f.joined, key.replace(' ', ""));
         d.add_text(f.key, key);
         for alt in &doc.alt_names {
             d.add_text(f.alt, analyzer::strip_apostrophes(alt));
-            d.add_text(f.key, analyzer::key(analyzer, alt));
+            let key = analyzer::key(analyzer, alt);
+            d.add_text(f.joined, key.replace(' ', ""));
+            d.add_text(f.key, key);
         }
         d.add_f64(f.popularity, doc.popularity.clamp(0.0, 100.0));
         if let Some(y) = doc.year {
@@ -331,12 +341,72 @@ impl NameIndex {
         let mut analyzer = self.inner.analyzer.clone();
         let words = analyzer::tokens(&mut analyzer, &q.text);
         let hits = self.search_words(q, &words, FirstLetter::Exact)?;
-        // Nothing matches every word: maybe a typo in a first letter ("beanu reeves"). Retry without the
-        // anchoring (a walk of the whole dictionary, slower) unless no word is fuzzy, where it would change nothing.
-        if hits.total == 0 && words.iter().any(|w| max_distance(w.chars().count()) > 0) {
-            return self.search_words(q, &words, FirstLetter::Fuzzy);
+        // Nothing matches every word: a typo in a first letter ("beanu reeves") or in a short word ("ea green"),
+        // a moved or missing space ("ra yliotta", "tomhanks"), or a word the name lacks. The relaxed pass.
+        if hits.total == 0 {
+            return self.search_relaxed(q, &words);
         }
         Ok(hits)
+    }
+
+    /// The relaxed pass: a name matches when ANY query word matches one of its words, typos allowed in first
+    /// letters and (one) in words of two or three letters, or when the query without spaces matches the name
+    /// without spaces. Ranked by how many query words matched, then by how closely (then popularity): a word
+    /// that fails becomes optional instead of emptying the page.
+    pub(crate) fn search_relaxed(&self, q: &Query, words: &[String]) -> Result<Hits, SearchError> {
+        if words.is_empty() {
+            return Ok(Hits { ids: Vec::new(), total: 0 });
+        }
+        let f = self.inner.fields;
+        let n = words.len();
+        let mut any: Vec<(Occur, Box<dyn TantivyQuery>)> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let fields = vec![(f.name, 1.0), (f.alt, 0.8)];
+                let q = WordQuery::new(w.clone(), i + 1 == n, fields, FirstLetter::Relaxed).with_base(MATCHED_WORD);
+                (Occur::Should, Box::new(q) as Box<dyn TantivyQuery>)
+            })
+            .collect();
+        // The whole query without spaces against whole names without spaces counts as every word matched.
+        let joined = words.concat();
+        if joined.chars().count() >= 4 {
+            let q = WordQuery::new(joined, true, vec![(f.joined, 1.0)], FirstLetter::Exact)
+                .with_base(MATCHED_WORD * n as f32);
+            any.push((Occur::Should, Box::new(q)));
+        }
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
+        self.push_filters(q, &mut clauses);
+        self.collect(q, BooleanQuery::new(clauses))
+    }
+
+    /// The kind and year filters of `q`, as clauses that must match and do not score.
+    fn push_filters(&self, q: &Query, clauses: &mut Vec<(Occur, Box<dyn TantivyQuery>)>) {
+        let f = self.inner.fields;
+        if let Some(kind) = q.kind {
+            let t = TermQuery::new(Term::from_field_u64(f.kinds, kind.code()), IndexRecordOption::Basic);
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(t), 0.0))));
+        }
+        if let Some(year) = q.year {
+            let t = TermQuery::new(Term::from_field_i64(f.years, i64::from(year)), IndexRecordOption::Basic);
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(t), 0.0))));
+        }
+    }
+
+    /// One page of `query`'s matches in `q`'s order, with the exact number of matches.
+    fn collect(&self, q: &Query, query: BooleanQuery) -> Result<Hits, SearchError> {
+        let searcher = self.inner.reader.searcher();
+        if q.limit == 0 {
+            let total = searcher.search(&query, &Count)?;
+            return Ok(Hits { ids: Vec::new(), total: total as u64 });
+        }
+        let sort_order = if q.sort_by == SortBy::Relevance { SortOrder::Desc } else { q.sort_order };
+        let top = TopDocs::with_limit(q.limit)
+            .and_offset(q.offset)
+            .tweak_score(Ranker { sort_by: q.sort_by, order: sort_order });
+        let (total, page) = searcher.search(&query, &(Count, top))?;
+        let docs: Vec<_> = page.into_iter().map(|(_, doc)| doc).collect();
+        Ok(Hits { ids: rank::ids(&searcher, &docs)?, total: total as u64 })
     }
 
     /// [`Self::search`] of already normalised `words`, with fuzzy matches anchored on first letters or not.
@@ -359,27 +429,8 @@ impl NameIndex {
         // The exact full name (or alternative name) outranks any partial or fuzzy match.
         let exact = TermQuery::new(Term::from_field_text(f.key, &key), IndexRecordOption::Basic);
         clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(exact), 1.0))));
-        if let Some(kind) = q.kind {
-            let t = TermQuery::new(Term::from_field_u64(f.kinds, kind.code()), IndexRecordOption::Basic);
-            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(t), 0.0))));
-        }
-        if let Some(year) = q.year {
-            let t = TermQuery::new(Term::from_field_i64(f.years, i64::from(year)), IndexRecordOption::Basic);
-            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(t), 0.0))));
-        }
-        let query = BooleanQuery::new(clauses);
-        let searcher = self.inner.reader.searcher();
-        if q.limit == 0 {
-            let total = searcher.search(&query, &Count)?;
-            return Ok(Hits { ids: Vec::new(), total: total as u64 });
-        }
-        let sort_order = if q.sort_by == SortBy::Relevance { SortOrder::Desc } else { q.sort_order };
-        let top = TopDocs::with_limit(q.limit)
-            .and_offset(q.offset)
-            .tweak_score(Ranker { sort_by: q.sort_by, order: sort_order });
-        let (total, page) = searcher.search(&query, &(Count, top))?;
-        let docs: Vec<_> = page.into_iter().map(|(_, doc)| doc).collect();
-        Ok(Hits { ids: rank::ids(&searcher, &docs)?, total: total as u64 })
+        self.push_filters(q, &mut clauses);
+        self.collect(q, BooleanQuery::new(clauses))
     }
 
     /// Number of docs.

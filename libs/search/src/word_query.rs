@@ -1,7 +1,8 @@
 //! One query word matched against the name fields: exact, typo-tolerant (Damerau-Levenshtein) and, for the
 //! last word, as a prefix. Walks each segment's term dictionary once and scores every matching term by how
 //! close it is, so a document's score for the word is its best-matching token. Fuzzy matches normally share the
-//! word's first letter ([`FirstLetter::Exact`], fast); [`FirstLetter::Fuzzy`] lifts that for a slower retry.
+//! word's first letter ([`FirstLetter::Exact`], fast); [`FirstLetter::Relaxed`] lifts that (and lets short words
+//! have a typo) for the slower relaxed pass.
 
 use std::sync::OnceLock;
 
@@ -62,9 +63,20 @@ pub(crate) enum FirstLetter {
     /// other first letters from the dictionary walk — a large saving, the dictionary being walked once per
     /// segment and query word.
     Exact,
-    /// A plain Levenshtein walk of the whole dictionary (same distances and scores): the retry for a query
-    /// nothing matched with [`FirstLetter::Exact`], e.g. "beanu reeves".
-    Fuzzy,
+    /// A plain Levenshtein walk of the whole dictionary (typos in the first letter too), and words of two or
+    /// three letters get one edit too ("ea" → "eva", "ry" → "ray"):
+    /// for the relaxed pass, where the query's other words pin the name down.
+    Relaxed,
+}
+
+impl FirstLetter {
+    /// Edits allowed for a word of `chars` characters under this tolerance.
+    pub(crate) fn max_distance(self, chars: usize) -> u8 {
+        match self {
+            FirstLetter::Relaxed if chars >= 2 => max_distance(chars).max(1),
+            _ => max_distance(chars),
+        }
+    }
 }
 
 /// Walks the term dictionary with a Levenshtein DFA after an exact `first` character (none: from the start).
@@ -109,28 +121,37 @@ pub(crate) struct WordQuery {
     last: bool,
     fields: Vec<(Field, f32)>,
     first_letter: FirstLetter,
+    /// Added to the score of every matching document (the relaxed pass counts matched words with it).
+    base: f32,
 }
 
 impl WordQuery {
     pub(crate) fn new(word: String, last: bool, fields: Vec<(Field, f32)>, first_letter: FirstLetter) -> Self {
-        Self { word, last, fields, first_letter }
+        Self { word, last, fields, first_letter, base: 0.0 }
+    }
+
+    /// The same query, scoring `base` more for every matching document.
+    pub(crate) fn with_base(self, base: f32) -> Self {
+        Self { base, ..self }
     }
 }
 
 impl Query for WordQuery {
     fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         let chars = self.word.chars().count();
-        let distance = max_distance(chars);
+        let distance = self.first_letter.max_distance(chars);
         let first_len = match self.first_letter {
             FirstLetter::Exact => self.word.chars().next().map_or(0, char::len_utf8),
-            FirstLetter::Fuzzy => 0,
+            FirstLetter::Relaxed => 0,
         };
         let rest = &self.word[first_len..];
         let (full, prefix) = if distance == 0 {
             (None, None)
         } else {
             let b = builder(distance);
-            (Some(b.build_dfa(rest)), self.last.then(|| b.build_prefix_dfa(rest)))
+            // A short word relaxed to one edit is no prefix: within an edit, "ea…" would begin half the names.
+            let prefix = self.last && !(self.first_letter == FirstLetter::Relaxed && chars < 4);
+            (Some(b.build_dfa(rest)), prefix.then(|| b.build_prefix_dfa(rest)))
         };
         Ok(Box::new(WordWeight {
             word: self.word.clone(),
@@ -140,6 +161,7 @@ impl Query for WordQuery {
             fields: self.fields.clone(),
             full,
             prefix,
+            base: self.base,
         }))
     }
 }
@@ -153,6 +175,7 @@ struct WordWeight {
     fields: Vec<(Field, f32)>,
     full: Option<DFA>,
     prefix: Option<DFA>,
+    base: f32,
 }
 
 impl WordWeight {
@@ -224,7 +247,12 @@ impl Weight for WordWeight {
         let postings: u64 =
             per_field.iter().flat_map(|(_, terms)| terms).map(|(info, _)| u64::from(info.doc_freq)).sum();
         let max_doc = reader.max_doc();
-        let mut scorer = WordScorer { boost, set: MatchSet::Sparse { docs: Vec::new(), points: Vec::new() }, pos: 0 };
+        let mut scorer = WordScorer {
+            boost,
+            base: self.base,
+            set: MatchSet::Sparse { docs: Vec::new(), points: Vec::new() },
+            pos: 0,
+        };
         // Few postings: sort them; many: a dense per-document table is cheaper than sorting.
         if postings <= u64::from(max_doc / 64) + 256 {
             let mut keys = Vec::with_capacity(postings as usize);
@@ -321,6 +349,7 @@ impl MatchSet {
 
 struct WordScorer {
     boost: Score,
+    base: f32,
     set: MatchSet,
     /// Sparse: index into `docs`; dense: the document id.
     pos: usize,
@@ -373,6 +402,6 @@ impl Scorer for WordScorer {
             MatchSet::Sparse { points, .. } => points.get(self.pos).copied().unwrap_or(0),
             MatchSet::Dense { points, .. } => points.get(self.pos).copied().unwrap_or(0),
         };
-        f32::from(pts) / FULL * self.boost
+        (self.base + f32::from(pts) / FULL) * self.boost
     }
 }
