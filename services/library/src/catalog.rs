@@ -23,6 +23,9 @@ pub struct Summary {
     pub poster_url: Option<String>,
     pub runtime_minutes: Option<i32>,
     pub series_id: Option<Uuid>,
+    /// For an episode: its season and number in its series, when the catalogue knows them.
+    pub season_number: Option<i32>,
+    pub episode_number: Option<i32>,
 }
 
 impl Summary {
@@ -41,6 +44,8 @@ impl Summary {
             poster_url: Some(c.poster_url.clone()).filter(|p| !p.is_empty()),
             runtime_minutes: c.runtime_minutes,
             series_id: c.parent.as_ref().and_then(|p| iknow_common::id::parse(&p.id)),
+            season_number: c.season_number,
+            episode_number: c.episode_number,
         })
     }
 }
@@ -124,6 +129,18 @@ impl Catalog {
         Ok(answers.into_iter().flatten().collect())
     }
 
+    /// Many titles without their casts (`GetContents`), asked in chunks of at most [`MAX_CONTENT_IDS`] run
+    /// concurrently; unknown titles are left out. Unavailable when the catalogue cannot answer.
+    pub async fn contents(&self, ids: &[Uuid]) -> Result<Vec<catalog::Content>, Error> {
+        let calls = ids.chunks(MAX_CONTENT_IDS).map(|chunk| {
+            let request = GetManyRequest { ids: chunk.iter().map(Uuid::to_string).collect() };
+            let mut client = self.client.clone();
+            async move { client.get_contents(request).await.map(|r| r.into_inner().contents) }
+        });
+        let answers = futures::future::try_join_all(calls).await.map_err(unreachable)?;
+        Ok(answers.into_iter().flatten().collect())
+    }
+
     /// The casts of many titles (`GetCasts`), asked in chunks of at most [`MAX_CAST_IDS`] run concurrently;
     /// unknown titles are left out. Unavailable when the catalogue cannot answer.
     pub async fn casts(&self, content_ids: &[Uuid], with_series: bool) -> Result<Vec<catalog::ContentCast>, Error> {
@@ -142,6 +159,8 @@ impl Catalog {
 
 /// Most actor ids per `GetFilmographies` call (the catalogue's cap).
 pub const MAX_FILMOGRAPHY_IDS: usize = 1_000;
+/// Most title ids per `GetContents` call (the catalogue's cap).
+pub const MAX_CONTENT_IDS: usize = 1_000;
 /// Most title ids per `GetCasts` call (the catalogue's cap).
 pub const MAX_CAST_IDS: usize = 5_000;
 
@@ -156,11 +175,13 @@ fn unreachable(status: tonic::Status) -> Error {
 pub async fn store_summary(pool: &PgPool, s: &Summary) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO content_snapshot \
-             (content_id, title, content_type, year, poster_url, runtime_minutes, series_id, fetched_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, now()) \
+             (content_id, title, content_type, year, poster_url, runtime_minutes, series_id, season_number, \
+              episode_number, fetched_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now()) \
          ON CONFLICT (content_id) DO UPDATE SET title = EXCLUDED.title, content_type = EXCLUDED.content_type, \
              year = EXCLUDED.year, poster_url = EXCLUDED.poster_url, runtime_minutes = EXCLUDED.runtime_minutes, \
-             series_id = EXCLUDED.series_id, fetched_at = now()",
+             series_id = EXCLUDED.series_id, season_number = EXCLUDED.season_number, \
+             episode_number = EXCLUDED.episode_number, fetched_at = now()",
     )
     .bind(s.content_id)
     .bind(&s.title)
@@ -169,6 +190,8 @@ pub async fn store_summary(pool: &PgPool, s: &Summary) -> sqlx::Result<()> {
     .bind(&s.poster_url)
     .bind(s.runtime_minutes)
     .bind(s.series_id)
+    .bind(s.season_number)
+    .bind(s.episode_number)
     .execute(pool)
     .await?;
     Ok(())
@@ -189,10 +212,13 @@ mod tests {
             year: Some(2008),
             runtime_minutes: Some(58),
             parent: Some(catalog::ContentRef { id: series.to_string(), ..Default::default() }),
+            season_number: Some(1),
+            episode_number: Some(2),
             ..Default::default()
         };
         let s = Summary::from_content(&c).unwrap();
         assert_eq!((s.content_type.as_str(), s.series_id, s.poster_url), ("episode", Some(series), None));
+        assert_eq!((s.season_number, s.episode_number), (Some(1), Some(2)));
         assert!(Summary::from_content(&catalog::Content { id: "bad".into(), ..c }).is_none());
     }
 }

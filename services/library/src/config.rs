@@ -26,6 +26,10 @@ pub struct Config {
     pub amqp_url: String,
     /// Exchange on which user-identity publishes `user.deleted`.
     pub identity_events_exchange: String,
+    /// Exchange on which the catalogue announces its writes (`content.upserted`, `catalog.reloaded`): they
+    /// drop the casts this replica keeps for familiar faces.
+    #[serde(default = "default_catalog_events_exchange")]
+    pub catalog_events_exchange: String,
 }
 
 fn default_max_connections() -> u32 {
@@ -38,6 +42,10 @@ fn default_catalog_timeout_ms() -> u64 {
 
 fn default_catalog_connect_timeout_ms() -> u64 {
     300
+}
+
+fn default_catalog_events_exchange() -> String {
+    "catalog.events".into()
 }
 
 impl Config {
@@ -53,6 +61,8 @@ impl Config {
             amqp_url: std::env::var("IKNOW_TEST_AMQP")
                 .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
             identity_events_exchange: identity_events_exchange.into(),
+            // The exchange of the catalogue's test configuration.
+            catalog_events_exchange: "test.catalog.events".into(),
         }
     }
 
@@ -81,5 +91,6 @@ mod tests {
         assert_eq!(c.identity_events_exchange, "identity.events");
         assert_eq!(c.user_deleted_queue(), "identity.events.library.user-deleted");
         assert_eq!((c.catalog_timeout_ms, c.catalog_connect_timeout_ms), (800, 300));
+        assert_eq!(c.catalog_events_exchange, "catalog.events");
     }
 }

@@ -20,6 +20,7 @@ pub struct LibraryService {
     pool: PgPool,
     catalog: Catalog,
     seen: crate::seen::SeenCache,
+    casts: crate::casts::CastCache,
 }
 
 fn internal(e: impl Into<anyhow::Error>) -> Status {
@@ -93,8 +94,8 @@ pub fn entry_json(e: &pb::HistoryEntry) -> serde_json::Value {
 }
 
 impl LibraryService {
-    pub fn new(pool: PgPool, catalog: Catalog) -> Self {
-        Self { seen: crate::seen::SeenCache::new(pool.clone()), pool, catalog }
+    pub fn new(pool: PgPool, catalog: Catalog, casts: crate::casts::CastCache) -> Self {
+        Self { seen: crate::seen::SeenCache::new(pool.clone()), pool, catalog, casts }
     }
 }
 
@@ -261,7 +262,7 @@ impl Library for LibraryService {
         &self,
         request: Request<pb::FamiliarFacesRequest>,
     ) -> Result<Response<pb::FamiliarFacesResponse>, Status> {
-        let reply = crate::insights::familiar_faces(&self.seen, &self.catalog, request.get_ref()).await?;
+        let reply = crate::insights::familiar_faces(&self.seen, &self.casts, &self.catalog, request.get_ref()).await?;
         Ok(Response::new(reply))
     }
 

@@ -1,6 +1,15 @@
 //! "Where do I know them from": known-from, familiar faces and actor stats. Each joins the user's seen titles
 //! ([`crate::seen`]) with batch reads of the catalogue (`GetFilmographies`, `GetCasts`; never a call per row),
-//! and answers Unavailable while the catalogue is down.
+//! familiar faces through the casts of the seen titles this replica keeps ([`crate::casts`]), and answers
+//! Unavailable while the catalogue is down.
+//!
+//! Familiar faces of an episode also count the other episodes of its series the user has seen ("that's the
+//! innkeeper from season 2"), marked `same_series`, with one rule against noise: such a sighting counts only
+//! for an actor credited on this episode itself and on fewer than half of the series' episodes (the
+//! catalogue's `series_episodes` against `series_episode_total`; an unknown total counts none). The series'
+//! regulars, credited on the series title or on half its episodes or more, were in the previous episode too.
+//! A face known from another title comes before one known only from the series, and within a face another
+//! title is the example before an episode of the series. The watched title and its series are never sightings.
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,6 +19,7 @@ use iknow_proto::catalog::v1 as cat;
 use iknow_proto::library::v1 as pb;
 use uuid::Uuid;
 
+use crate::casts::{CastCache, SeenActors};
 use crate::catalog::Catalog;
 use crate::seen::{SeenCache, SeenIndex, Sighting};
 use crate::store::time;
@@ -33,105 +43,226 @@ fn billing(order: i32) -> i32 {
     if order > 0 { order } else { i32::MAX }
 }
 
-/// One actor's credits grouped by title: the most prominent credit of each title (lowest billing), with the
-/// characters of all its credits in the title. In filmography order.
-#[derive(Debug, Clone)]
-struct TitleCredit {
-    content: cat::ContentRef,
-    series_id: Option<Uuid>,
-    role_name: String,
-    characters: Vec<String>,
-    credit_order: i32,
+/// How a title among an actor's credits counts for one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counts {
+    /// Not at all (the watched title, its series, or an episode of it that does not count).
+    No,
+    /// As a title elsewhere.
+    Elsewhere,
+    /// As another episode of the watched episode's series.
+    SameSeries,
 }
 
-fn by_title(credits: &[cat::FilmographyCredit]) -> Vec<(Uuid, TitleCredit)> {
-    let mut order: Vec<Uuid> = vec![];
-    let mut titles: HashMap<Uuid, TitleCredit> = HashMap::new();
-    for c in credits {
-        let Some(entry) = &c.entry else { continue };
-        let Some(content) = &entry.content else { continue };
-        let Some(id) = iknow_common::id::parse(&content.id) else { continue };
-        match titles.get_mut(&id) {
-            Some(t) => {
-                for ch in &entry.characters {
-                    if !t.characters.contains(ch) {
-                        t.characters.push(ch.clone());
+/// One seen title among an actor's credits: the most prominent credit in it (lowest billing), with the
+/// characters of all its credits there. Borrows what the credits were read from: only the items answered
+/// are built.
+#[derive(Debug)]
+struct SeenCredit<'a> {
+    id: Uuid,
+    content: &'a cat::ContentRef,
+    series_id: Option<Uuid>,
+    series_title: &'a str,
+    role_name: &'a str,
+    characters: Vec<&'a str>,
+    credit_order: i32,
+    seen: Sighting,
+    same_series: bool,
+}
+
+/// Gathers an actor's credits in seen titles, one [`SeenCredit`] per title, in the order first met.
+#[derive(Default)]
+struct Collector<'a> {
+    found: Vec<SeenCredit<'a>>,
+    at: HashMap<Uuid, usize>,
+}
+
+impl<'a> Collector<'a> {
+    /// Adds one credit in the seen title `t` (whose role and characters are those of this credit).
+    fn add(&mut self, t: SeenCredit<'a>, characters: &'a [String]) {
+        match self.at.get(&t.id) {
+            Some(&i) => {
+                let known = &mut self.found[i];
+                for ch in characters {
+                    if !known.characters.contains(&ch.as_str()) {
+                        known.characters.push(ch);
                     }
                 }
-                if billing(entry.credit_order) < billing(t.credit_order) {
-                    t.role_name = entry.role_name.clone();
-                    t.credit_order = entry.credit_order;
+                if billing(t.credit_order) < billing(known.credit_order) {
+                    known.role_name = t.role_name;
+                    known.credit_order = t.credit_order;
                 }
             }
             None => {
-                order.push(id);
-                titles.insert(
-                    id,
-                    TitleCredit {
-                        content: content.clone(),
-                        series_id: c.series.as_ref().and_then(|s| iknow_common::id::parse(&s.id)),
-                        role_name: entry.role_name.clone(),
-                        characters: entry.characters.clone(),
-                        credit_order: entry.credit_order,
-                    },
-                );
+                self.at.insert(t.id, self.found.len());
+                self.found.push(SeenCredit { characters: characters.iter().map(String::as_str).collect(), ..t });
             }
         }
     }
-    order.into_iter().filter_map(|id| titles.remove(&id).map(|t| (id, t))).collect()
 }
 
-fn item(id: Uuid, t: TitleCredit, seen: Sighting, index: &SeenIndex) -> pb::KnownFromItem {
-    let stored = index.stored.get(&id);
+fn item(t: &SeenCredit<'_>, index: &SeenIndex) -> pb::KnownFromItem {
+    let stored = index.stored.get(&t.id);
     pb::KnownFromItem {
         content: Some(pb::ContentSummary {
-            id: t.content.id,
-            title: t.content.title,
+            id: t.content.id.clone(),
+            title: t.content.title.clone(),
             content_type: content_type(t.content.content_type).into(),
             year: t.content.year,
             poster_url: stored.and_then(|s| s.poster_url.clone()).unwrap_or_default(),
             runtime_minutes: stored.and_then(|s| s.runtime_minutes),
             series_id: t.series_id.map(|s| s.to_string()).unwrap_or_default(),
         }),
-        role_name: t.role_name,
-        characters: t.characters,
+        role_name: t.role_name.to_owned(),
+        characters: t.characters.iter().map(|c| (*c).to_owned()).collect(),
         credit_order: t.credit_order,
-        last_viewed_at: time(seen.last),
-        view_count: seen.views.clamp(0, u32::MAX as i64) as u32,
+        last_viewed_at: time(t.seen.last),
+        view_count: t.seen.views.clamp(0, u32::MAX as i64) as u32,
+        season_number: stored.and_then(|s| s.season_number),
+        episode_number: stored.and_then(|s| s.episode_number),
+        series_title: t.series_title.to_owned(),
+        same_series: t.same_series,
     }
 }
 
-/// The seen titles among one actor's credits (leaving out `excluded` titles and their episodes), most
-/// recently seen first, and the number of distinct titles considered.
-fn known_from(
-    credits: &[cat::FilmographyCredit],
+/// Every seen title of one actor's credits, most recently seen first, and the number of distinct titles.
+fn known_from(credits: &[cat::FilmographyCredit], index: &SeenIndex) -> (Vec<pb::KnownFromItem>, usize) {
+    let mut all: HashSet<Uuid> = HashSet::new();
+    let mut seen = Collector::default();
+    for c in credits {
+        let Some(entry) = &c.entry else { continue };
+        let Some(content) = &entry.content else { continue };
+        let Some(id) = iknow_common::id::parse(&content.id) else { continue };
+        all.insert(id);
+        let Some(sighting) = index.titles.get(&id) else { continue };
+        let t = SeenCredit {
+            id,
+            content,
+            series_id: c.series.as_ref().and_then(|s| iknow_common::id::parse(&s.id)),
+            series_title: c.series.as_ref().map(|s| s.title.as_str()).unwrap_or_default(),
+            role_name: &entry.role_name,
+            characters: vec![],
+            credit_order: entry.credit_order,
+            seen: *sighting,
+            same_series: false,
+        };
+        seen.add(t, &entry.characters);
+    }
+    let mut found = seen.found;
+    found.sort_by(|a, b| {
+        b.seen.last.cmp(&a.seen.last).then_with(|| a.content.title.cmp(&b.content.title)).then_with(|| a.id.cmp(&b.id))
+    });
+    (found.iter().map(|t| item(t, index)).collect(), all.len())
+}
+
+/// The title being watched, as familiar faces judge sightings against it.
+#[derive(Debug, Clone, Copy)]
+struct Watching {
+    content: Uuid,
+    /// For an episode, its series.
+    series: Option<Uuid>,
+    /// Episodes of the series in the catalogue; 0 when unknown (or not an episode).
+    series_episode_total: u32,
+}
+
+impl Watching {
+    /// Whether a cast member's other episodes of the series count: credited on this episode (not a regular
+    /// credited on the series) and on fewer than half of the series' episodes.
+    fn same_series_counts(&self, credit: &cat::CastCredit) -> bool {
+        self.series.is_some()
+            && self.series_episode_total > 0
+            && !credit.series_regular
+            && u64::from(credit.series_episodes) * 2 < u64::from(self.series_episode_total)
+    }
+
+    /// How a title `id` (of series `series`) counts for a member whose same-series sightings count or not.
+    fn counts(&self, id: Uuid, series: Option<Uuid>, same_series: bool) -> Counts {
+        if id == self.content || Some(id) == self.series || series == Some(self.content) {
+            Counts::No
+        } else if series.is_some() && series == self.series {
+            if same_series { Counts::SameSeries } else { Counts::No }
+        } else {
+            Counts::Elsewhere
+        }
+    }
+}
+
+/// One cast member's face, when the user has seen them in a title that counts: a lookup of the actor in the
+/// user's seen actors, then a look at the credits of each of their seen titles.
+fn face(
+    watching: &Watching,
+    actor: Uuid,
+    credit: cat::CastCredit,
+    actors: &SeenActors,
     index: &SeenIndex,
-    excluded: &HashSet<Uuid>,
-) -> (Vec<(pb::KnownFromItem, Sighting)>, usize) {
-    let titles = by_title(credits);
-    let mut considered = 0;
-    let mut items = vec![];
-    for (id, t) in titles {
-        if excluded.contains(&id) || t.series_id.is_some_and(|s| excluded.contains(&s)) {
+) -> Option<(DateTime<Utc>, pb::FamiliarFace)> {
+    let same_series = watching.same_series_counts(&credit);
+    let mut seen = Collector::default();
+    for cast in actors.actors.get(&actor)? {
+        let how = watching.counts(cast.id, cast.series, same_series);
+        if how == Counts::No {
             continue;
         }
-        considered += 1;
-        if let Some(seen) = index.titles.get(&id) {
-            items.push((item(id, t, *seen, index), *seen));
+        let Some(sighting) = index.titles.get(&cast.id) else { continue };
+        let series_title = cast.series.and_then(|s| actors.titles.get(&s)).map(|s| s.content.title.as_str());
+        for c in cast.credits.iter().filter(|c| c.actor == actor) {
+            let t = SeenCredit {
+                id: cast.id,
+                content: &cast.content,
+                series_id: cast.series,
+                series_title: series_title.unwrap_or_default(),
+                role_name: &c.role_name,
+                characters: vec![],
+                credit_order: c.credit_order,
+                seen: *sighting,
+                same_series: how == Counts::SameSeries,
+            };
+            seen.add(t, &c.characters);
         }
     }
-    items.sort_by(|(a, sa), (b, sb)| {
-        sb.last.cmp(&sa.last).then_with(|| title_of(a).cmp(title_of(b))).then_with(|| id_of(a).cmp(id_of(b)))
+    let found = seen.found;
+    let last = found.iter().map(|t| t.seen.last).max()?;
+    let same_series_count = found.iter().filter(|t| t.same_series).count() as u32;
+    // Another title before an episode of this series, then the most prominent role, then the latest view.
+    let example = found.iter().min_by(|a, b| {
+        a.same_series
+            .cmp(&b.same_series)
+            .then_with(|| billing(a.credit_order).cmp(&billing(b.credit_order)))
+            .then_with(|| b.seen.last.cmp(&a.seen.last))
+            .then_with(|| a.content.title.cmp(&b.content.title))
+            .then_with(|| a.id.cmp(&b.id))
+    })?;
+    let m = credit.member?;
+    Some((
+        last,
+        pb::FamiliarFace {
+            actor_id: m.actor_id,
+            actor_name: m.actor_name,
+            profile_image_url: m.profile_image_url,
+            role_name: m.role_name,
+            characters: m.characters,
+            series_regular: credit.series_regular,
+            example: Some(item(example, index)),
+            seen_count: found.len() as u32,
+            last_viewed_at: time(last),
+            same_series: same_series_count as usize == found.len(),
+            same_series_count,
+        },
+    ))
+}
+
+/// Faces seen in other titles first, then those known only from the series; within each, most other titles
+/// seen, then most same-series episodes seen, then most recently seen, then name and id.
+fn rank(faces: &mut [(DateTime<Utc>, pb::FamiliarFace)]) {
+    faces.sort_by(|(la, a), (lb, b)| {
+        a.same_series
+            .cmp(&b.same_series)
+            .then_with(|| (b.seen_count - b.same_series_count).cmp(&(a.seen_count - a.same_series_count)))
+            .then_with(|| b.same_series_count.cmp(&a.same_series_count))
+            .then_with(|| lb.cmp(la))
+            .then_with(|| a.actor_name.cmp(&b.actor_name))
+            .then_with(|| a.actor_id.cmp(&b.actor_id))
     });
-    (items, considered)
-}
-
-fn title_of(i: &pb::KnownFromItem) -> &str {
-    i.content.as_ref().map(|c| c.title.as_str()).unwrap_or_default()
-}
-
-fn id_of(i: &pb::KnownFromItem) -> &str {
-    i.content.as_ref().map(|c| c.id.as_str()).unwrap_or_default()
 }
 
 fn uuid(field: &str, value: &str, violations: &mut Vec<FieldViolation>) -> Uuid {
@@ -162,89 +293,57 @@ pub async fn known_from_actor(
         .into_iter()
         .find(|f| f.actor_id == actor_id.to_string())
         .ok_or_else(|| Error::not_found("ACTOR_NOT_FOUND", "Actor not found"))?;
-    let (items, filmography_count) = known_from(&film.credits, &index, &HashSet::new());
+    let (items, filmography_count) = known_from(&film.credits, &index);
     let seen_count = items.len() as u32;
     let share = if filmography_count == 0 { 0.0 } else { f64::from(seen_count) / filmography_count as f64 };
-    Ok(pb::KnownFromResponse {
-        items: items.into_iter().map(|(i, _)| i).collect(),
-        seen_count,
-        filmography_count: filmography_count as u32,
-        share,
-    })
+    Ok(pb::KnownFromResponse { items, seen_count, filmography_count: filmography_count as u32, share })
 }
 
-/// `FamiliarFaces`.
+/// `FamiliarFaces`: the title's cast (one `GetCasts`) joined by lookups with the user's seen actors
+/// ([`CastCache`]); the catalogue is asked for nothing else unless the user's seen titles, or the catalogue,
+/// changed since their seen actors were built.
 pub async fn familiar_faces(
     seen: &SeenCache,
+    casts: &CastCache,
     catalog: &Catalog,
     r: &pb::FamiliarFacesRequest,
 ) -> Result<pb::FamiliarFacesResponse, Error> {
     let (user_id, content_id) = two_ids(&r.user_id, "contentId", &r.content_id)?;
-    // The cast and its filmographies are read while the history query runs.
-    let catalogue = async {
-        let cast = catalog
+    // The cast is read while the user's seen titles (and then their seen actors) are.
+    let cast = async {
+        catalog
             .casts(&[content_id], true)
             .await?
             .into_iter()
             .find(|c| c.content_id == content_id.to_string())
-            .ok_or_else(|| Error::not_found("CONTENT_NOT_FOUND", "No title with this id"))?;
-        let mut members: Vec<(Uuid, cat::CastCredit)> = vec![];
-        let mut listed = HashSet::new();
-        for credit in cast.cast {
-            let Some(id) = credit.member.as_ref().and_then(|m| iknow_common::id::parse(&m.actor_id)) else { continue };
-            if listed.insert(id) {
-                members.push((id, credit));
-            }
-        }
-        let ids: Vec<Uuid> = members.iter().map(|(id, _)| *id).collect();
-        let films: HashMap<String, cat::ActorFilmography> =
-            catalog.filmographies(&ids).await?.into_iter().map(|f| (f.actor_id.clone(), f)).collect();
-        Ok::<_, Error>((cast.series_id, members, films))
+            .ok_or_else(|| Error::not_found("CONTENT_NOT_FOUND", "No title with this id"))
     };
-    let (index, answer) = tokio::join!(seen.of(user_id), catalogue);
-    let index = index.map_err(Error::internal)?;
-    let (series_id, members, films) = answer?;
-    if index.is_empty() || members.is_empty() {
-        return Ok(pb::FamiliarFacesResponse { faces: vec![] });
-    }
-    // This title, and for an episode its series: neither they nor the series' episodes count as "elsewhere".
-    let mut excluded = HashSet::from([content_id]);
-    excluded.extend(iknow_common::id::parse(&series_id));
-    let mut faces = vec![];
-    for (id, credit) in members {
-        let Some(m) = credit.member else { continue };
-        let Some(film) = films.get(&id.to_string()) else { continue };
-        let (items, _) = known_from(&film.credits, &index, &excluded);
-        let Some(last) = items.iter().map(|(_, s)| s.last).max() else { continue };
-        let seen_count = items.len() as u32;
-        let example = items
-            .into_iter()
-            .min_by(|(a, sa), (b, sb)| {
-                billing(a.credit_order).cmp(&billing(b.credit_order)).then_with(|| sb.last.cmp(&sa.last))
-            })
-            .map(|(i, _)| i);
-        faces.push((
-            last,
-            pb::FamiliarFace {
-                actor_id: m.actor_id,
-                actor_name: m.actor_name,
-                profile_image_url: m.profile_image_url,
-                role_name: m.role_name,
-                characters: m.characters,
-                series_regular: credit.series_regular,
-                example,
-                seen_count,
-                last_viewed_at: time(last),
-            },
-        ));
-    }
-    faces.sort_by(|(la, a), (lb, b)| {
-        b.seen_count
-            .cmp(&a.seen_count)
-            .then_with(|| lb.cmp(la))
-            .then_with(|| a.actor_name.cmp(&b.actor_name))
-            .then_with(|| a.actor_id.cmp(&b.actor_id))
-    });
+    let seen_actors = async {
+        let index = seen.of(user_id).await.map_err(Error::internal)?;
+        let actors = if index.is_empty() { Default::default() } else { casts.seen_actors(user_id, &index).await? };
+        Ok::<_, Error>((index, actors))
+    };
+    let (cast, seen_actors) = tokio::join!(cast, seen_actors);
+    let cast = cast?;
+    let (index, actors) = seen_actors?;
+    let watching = Watching {
+        content: content_id,
+        series: iknow_common::id::parse(&cast.series_id),
+        series_episode_total: cast.series_episode_total,
+    };
+    let mut listed = HashSet::new();
+    let mut faces: Vec<(DateTime<Utc>, pb::FamiliarFace)> = cast
+        .cast
+        .into_iter()
+        .filter_map(|credit| {
+            let id = credit.member.as_ref().and_then(|m| iknow_common::id::parse(&m.actor_id))?;
+            if !listed.insert(id) {
+                return None;
+            }
+            face(&watching, id, credit, &actors, &index)
+        })
+        .collect();
+    rank(&mut faces);
     Ok(pb::FamiliarFacesResponse { faces: faces.into_iter().map(|(_, f)| f).collect() })
 }
 
@@ -342,6 +441,7 @@ pub async fn actor_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::casts::{Credit, TitleCast};
     use crate::seen::test_rows::seen;
 
     fn credit(id: Uuid, series: Option<Uuid>, role: &str, order: i32) -> cat::FilmographyCredit {
@@ -352,28 +452,117 @@ mod tests {
                 characters: vec![role.into()],
                 category: "actor".into(),
                 credit_order: order,
+                ..Default::default()
             }),
             series: series.map(|s| cat::ContentRef { id: s.to_string(), ..Default::default() }),
         }
     }
 
     #[test]
-    fn several_credits_in_one_title_are_one_item_and_exclusions_cover_episodes() {
+    fn several_credits_in_one_title_are_one_item_and_episodes_name_their_place() {
         let (movie, series, episode, other) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let index = SeenIndex::new(vec![seen(movie, None, 2, 1), seen(episode, Some(series), 4, 1)]);
+        let mut stored = seen(episode, Some(series), 4, 1);
+        (stored.season_number, stored.episode_number) = (Some(2), Some(5));
+        let index = SeenIndex::new(vec![seen(movie, None, 2, 1), stored]);
         let credits = vec![
             credit(movie, None, "Twin B", 7),
             credit(movie, None, "Twin A", 3),
             credit(episode, Some(series), "Guest", 0),
             credit(other, None, "Unseen", 1),
         ];
-        let (items, considered) = known_from(&credits, &index, &HashSet::new());
+        let (items, considered) = known_from(&credits, &index);
         assert_eq!(considered, 3);
-        let roles: Vec<(&str, i32)> = items.iter().map(|(i, _)| (i.role_name.as_str(), i.credit_order)).collect();
+        let roles: Vec<(&str, i32)> = items.iter().map(|i| (i.role_name.as_str(), i.credit_order)).collect();
         assert_eq!(roles, [("Guest", 0), ("Twin A", 3)], "most recent first, lowest billing per title");
-        assert_eq!(items[1].0.characters, ["Twin B", "Twin A"]);
-        let (items, considered) = known_from(&credits, &index, &HashSet::from([series]));
-        assert_eq!((items.len(), considered), (1, 2), "the excluded series' episodes are left out");
+        assert_eq!(items[1].characters, ["Twin B", "Twin A"]);
+        assert_eq!((items[0].season_number, items[0].episode_number), (Some(2), Some(5)));
+        assert_eq!(items[0].content.as_ref().unwrap().series_id, series.to_string());
+        assert!(!items[0].same_series, "known-from has no watched title");
+        assert_eq!((items[1].season_number, items[1].series_title.as_str()), (None, ""));
+    }
+
+    fn member(id: Uuid, regular: bool, episodes: u32) -> cat::CastCredit {
+        cat::CastCredit {
+            member: Some(cat::CastMember {
+                actor_id: id.to_string(),
+                actor_name: id.to_string(),
+                ..Default::default()
+            }),
+            series_regular: regular,
+            series_episodes: episodes,
+        }
+    }
+
+    /// A title of `series` crediting (actor, character, billing).
+    fn title(id: Uuid, series: Option<Uuid>, credits: &[(Uuid, &str, i32)]) -> (Uuid, std::sync::Arc<TitleCast>) {
+        let credits = credits
+            .iter()
+            .map(|(actor, role, order)| Credit {
+                actor: *actor,
+                role_name: (*role).into(),
+                characters: vec![(*role).into()],
+                credit_order: *order,
+            })
+            .collect();
+        let content = cat::ContentRef { id: id.to_string(), title: id.to_string(), ..Default::default() };
+        (id, std::sync::Arc::new(TitleCast { id, content, series, credits }))
+    }
+
+    #[test]
+    fn same_series_sightings_count_for_guests_only_and_after_other_titles() {
+        let (series, watched, early, late, movie) =
+            (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let index = SeenIndex::new(vec![
+            seen(early, Some(series), 3, 1),
+            seen(late, Some(series), 9, 1),
+            seen(movie, None, 1, 1),
+        ]);
+        let (guest, both, regular, frequent) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        // The guest and the frequent guest were in the early episode, the other one in both episodes and in a
+        // movie, the regular is credited on the series. The watched episode is never a sighting of itself.
+        let actors = SeenActors::new(HashMap::from([
+            title(series, None, &[(regular, "Hero", 1)]),
+            title(watched, Some(series), &[(guest, "Innkeeper", 9)]),
+            title(early, Some(series), &[(guest, "Innkeeper", 9), (both, "Bard", 2), (frequent, "Cook", 6)]),
+            title(late, Some(series), &[(both, "Bard", 4), (regular, "Hero", 1)]),
+            title(movie, None, &[(both, "Knight", 8)]),
+        ]));
+        let watching = Watching { content: watched, series: Some(series), series_episode_total: 10 };
+        let mut faces: Vec<_> = [
+            face(&watching, guest, member(guest, false, 2), &actors, &index),
+            face(&watching, both, member(both, false, 4), &actors, &index),
+            face(&watching, regular, member(regular, true, 1), &actors, &index),
+            face(&watching, frequent, member(frequent, false, 5), &actors, &index),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        rank(&mut faces);
+        let faces: Vec<pb::FamiliarFace> = faces.into_iter().map(|(_, f)| f).collect();
+        let ids: Vec<String> = faces.iter().map(|f| f.actor_id.clone()).collect();
+        assert_eq!(ids, [both.to_string(), guest.to_string()], "regulars and half the episodes or more: none");
+
+        let b = &faces[0];
+        assert_eq!((b.same_series, b.seen_count, b.same_series_count), (false, 3, 2));
+        let example = b.example.as_ref().unwrap();
+        assert_eq!((example.role_name.as_str(), example.same_series), ("Knight", false), "another title first");
+        assert_eq!(b.last_viewed_at, time(crate::seen::test_rows::at(9)));
+
+        let g = &faces[1];
+        assert_eq!((g.same_series, g.seen_count, g.same_series_count), (true, 1, 1));
+        let example = g.example.as_ref().unwrap();
+        assert!(example.same_series);
+        assert_eq!(example.content.as_ref().unwrap().id, early.to_string(), "never the watched episode itself");
+        assert_eq!(example.content.as_ref().unwrap().series_id, series.to_string());
+        assert_eq!(example.series_title, series.to_string());
+
+        // An unknown episode total counts no episode of the series.
+        let unknown = Watching { series_episode_total: 0, ..watching };
+        assert!(face(&unknown, guest, member(guest, false, 2), &actors, &index).is_none());
+        // A series page: its episodes are the title itself.
+        let series_page = Watching { content: series, series: None, series_episode_total: 0 };
+        let (_, on_series_page) = face(&series_page, both, member(both, false, 0), &actors, &index).unwrap();
+        assert_eq!(on_series_page.seen_count, 1, "only the movie");
     }
 
     #[test]

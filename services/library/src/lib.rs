@@ -1,9 +1,12 @@
 //! The library service: each user's watchlist and viewing history in its own database, served over gRPC
 //! (`iknow.library.v1.Library`) with health and reflection, plus the consumer that erases a user's rows when
-//! user-identity announces `user.deleted`.
+//! user-identity announces `user.deleted`, and the listener of `catalog.events` that keeps the cached casts of
+//! familiar faces true.
 #![forbid(unsafe_code)]
 
+pub mod casts;
 pub mod catalog;
+pub mod catalog_events;
 pub mod config;
 pub mod consumer;
 pub mod grpc;
@@ -34,6 +37,7 @@ pub struct Application {
     pool: PgPool,
     config: Config,
     service: grpc::LibraryService,
+    casts: casts::CastCache,
 }
 
 /// Builds the service (kept for existing callers); same as [`Application::build`].
@@ -49,8 +53,9 @@ impl Application {
         sqlx::migrate!("../../migrations/library").run(&pool).await.context("library migrations")?;
         let catalog = catalog::Catalog::new(&config)?;
         let (listener, addr) = g::bind(&config.grpc_addr).await?;
-        let service = grpc::LibraryService::new(pool.clone(), catalog);
-        Ok(Application { listener, addr, pool, config, service })
+        let casts = casts::CastCache::new(catalog.clone());
+        let service = grpc::LibraryService::new(pool.clone(), catalog, casts.clone());
+        Ok(Application { listener, addr, pool, config, service, casts })
     }
 
     /// The bound port.
@@ -73,11 +78,13 @@ impl Application {
         self.run_until(iknow_common::shutdown::signal()).await
     }
 
-    /// Serves (and consumes `user.deleted`) until `shutdown` resolves, then drains in-flight calls, stops the
-    /// consumer and closes the pool.
+    /// Serves (and consumes `user.deleted` and `catalog.events`) until `shutdown` resolves, then drains
+    /// in-flight calls, stops the consumers and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let (stop_consumer, stop) = tokio::sync::watch::channel(false);
-        let consumer = tokio::spawn(consumer::run(self.config.clone(), self.pool.clone(), stop));
+        let consumer = tokio::spawn(consumer::run(self.config.clone(), self.pool.clone(), stop.clone()));
+        let (amqp, exchange) = (self.config.amqp_url.clone(), self.config.catalog_events_exchange.clone());
+        let listener = tokio::spawn(catalog_events::run(amqp, exchange, self.casts.clone(), stop));
         let (reporter, health) = g::health();
         reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
         reporter.set_service_status(SERVICE_NAME, tonic_health::ServingStatus::Serving).await;
@@ -89,6 +96,7 @@ impl Application {
         let served = router.serve_with_incoming_shutdown(g::incoming(self.listener), shutdown).await;
         let _ = stop_consumer.send(true);
         let _ = consumer.await;
+        let _ = listener.await;
         self.pool.close().await;
         served?;
         Ok(())

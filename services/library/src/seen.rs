@@ -33,6 +33,9 @@ pub struct SeenTitle {
     pub series_id: Option<Uuid>,
     pub poster_url: Option<String>,
     pub runtime_minutes: Option<i32>,
+    /// For an episode: its season and number in its series, when known.
+    pub season_number: Option<i32>,
+    pub episode_number: Option<i32>,
 }
 
 /// Every title the user has seen, most recent first (one query).
@@ -59,7 +62,7 @@ pub async fn seen_titles(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<SeenT
                 CASE WHEN h.content_id IS NULL THEN COALESCE(s.runtime_minutes, 0)::int8 \
                      ELSE round(h.known_minutes + h.runtime_share * COALESCE(s.runtime_minutes, 0))::int8 END \
                     AS minutes, \
-                s.series_id, s.poster_url, s.runtime_minutes \
+                s.series_id, s.poster_url, s.runtime_minutes, s.season_number, s.episode_number \
          FROM h FULL JOIN w ON w.content_id = h.content_id \
          JOIN content_snapshot s ON s.content_id = COALESCE(h.content_id, w.content_id) \
          ORDER BY last_viewed_at DESC, s.content_id",
@@ -173,6 +176,8 @@ pub(crate) mod test_rows {
             series_id: series,
             poster_url: None,
             runtime_minutes: None,
+            season_number: None,
+            episode_number: None,
         }
     }
 }

@@ -65,6 +65,8 @@ pub struct TestApp {
     pub pool: PgPool,
     /// The catalogue as the library sees it; cut it to simulate an outage.
     pub catalog_proxy: TcpProxy,
+    /// The catalogue itself (not through the proxy), to write more titles.
+    pub catalog: ActorCatalogClient<Channel>,
     pub titles: Titles,
     /// The identity events exchange of this test.
     pub exchange: String,
@@ -126,6 +128,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         channel,
         pool,
         catalog_proxy,
+        catalog,
         titles: Titles { pool: catalog_pool },
         exchange,
         queue,
@@ -160,7 +163,7 @@ pub async fn amqp() -> lapin::Result<lapin::Connection> {
     lapin::Connection::connect(&iknow_testkit::amqp_url(), lapin::ConnectionProperties::default()).await
 }
 
-fn title(imdb: &str, kind: ContentType, name: &str, year: i32, runtime: i32) -> cat::ContentInput {
+pub fn title(imdb: &str, kind: ContentType, name: &str, year: i32, runtime: i32) -> cat::ContentInput {
     cat::ContentInput {
         imdb_id: imdb.into(),
         content_type: kind as i32,
@@ -173,11 +176,11 @@ fn title(imdb: &str, kind: ContentType, name: &str, year: i32, runtime: i32) -> 
     }
 }
 
-fn actor(imdb: &str, name: &str) -> cat::ActorInput {
+pub fn actor(imdb: &str, name: &str) -> cat::ActorInput {
     cat::ActorInput { imdb_id: imdb.into(), name: name.into(), professions: vec!["actor".into()], ..Default::default() }
 }
 
-fn credit(actor: &str, content: &str, character: &str, order: i32) -> cat::CreditInput {
+pub fn credit(actor: &str, content: &str, character: &str, order: i32) -> cat::CreditInput {
     cat::CreditInput {
         actor_imdb_id: actor.into(),
         content_imdb_id: content.into(),

@@ -197,3 +197,143 @@ async fn a_change_on_one_replica_shows_at_once_on_another() {
     app.update(done).await.unwrap();
     assert_eq!(ask(&mut other).await, 2);
 }
+
+/// "The Inn": six episodes (S1E1, S1E2, S2E1, S2E2, S3E4, S3E5). In S3E5: a guest back from S1E2 (2 of 6
+/// episodes), a cook in 5 of the 6, a host credited on the series title, and a bard seen in S1E2 and in a
+/// movie.
+mod the_inn {
+    use iknow_proto::catalog::v1::{ContentType, EpisodeLinkInput, UpsertBatchRequest};
+
+    use crate::helpers::{actor, credit, title};
+
+    pub const SERIES: &str = "tt9100000";
+    pub const EPISODES: [(&str, i32, i32, &str); 6] = [
+        ("tt9100011", 1, 1, "Arrival"),
+        ("tt9100012", 1, 2, "The Cellar"),
+        ("tt9100021", 2, 1, "Snow"),
+        ("tt9100022", 2, 2, "Thaw"),
+        ("tt9100034", 3, 4, "Debts"),
+        ("tt9100035", 3, 5, "The Return"),
+    ];
+    pub const S1E2: &str = "tt9100012";
+    pub const S3E5: &str = "tt9100035";
+    pub const MOVIE: &str = "tt9100099";
+    pub const GUEST: &str = "nm9100001";
+    pub const COOK: &str = "nm9100002";
+    pub const HOST: &str = "nm9100003";
+    pub const BARD: &str = "nm9100004";
+
+    pub fn batch() -> UpsertBatchRequest {
+        let mut contents = vec![
+            title(SERIES, ContentType::Series, "The Inn", 2019, 50),
+            title(MOVIE, ContentType::Movie, "Far Road", 2021, 110),
+        ];
+        let mut episodes = vec![];
+        let mut credits = vec![
+            credit(HOST, SERIES, "Host", 1),
+            credit(GUEST, S1E2, "Innkeeper", 7),
+            credit(GUEST, S3E5, "Innkeeper", 7),
+            credit(BARD, S1E2, "Bard", 8),
+            credit(BARD, S3E5, "Bard", 8),
+            credit(BARD, MOVIE, "Knight", 2),
+        ];
+        for (imdb, season, number, name) in EPISODES {
+            contents.push(title(imdb, ContentType::Episode, name, 2019 + season, 50));
+            episodes.push(EpisodeLinkInput {
+                episode_imdb_id: imdb.into(),
+                series_imdb_id: SERIES.into(),
+                season_number: Some(season),
+                episode_number: Some(number),
+            });
+            if imdb != "tt9100034" {
+                credits.push(credit(COOK, imdb, "Cook", 3));
+            }
+        }
+        UpsertBatchRequest {
+            contents,
+            episodes,
+            actors: vec![
+                actor(GUEST, "Gwen Guest"),
+                actor(COOK, "Colin Cook"),
+                actor(HOST, "Hana Host"),
+                actor(BARD, "Bert Bard"),
+            ],
+            credits,
+            ..Default::default()
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_episode_counts_other_episodes_of_its_series_for_guests_only_after_other_titles() {
+    let app = spawn().await;
+    let reply = app.catalog.clone().upsert_batch(the_inn::batch()).await.unwrap().into_inner();
+    assert!(reply.rejected.is_empty(), "{:?}", reply.rejected);
+    let u = user();
+    app.view_at(&u, &app.titles.id(the_inn::S1E2).await, at(30, 20, 0), None).await;
+    app.view_at(&u, &app.titles.id(the_inn::MOVIE).await, at(40, 20, 0), None).await;
+
+    let faces = app.faces(&u, &app.titles.id(the_inn::S3E5).await).await.unwrap();
+    let names: Vec<(&str, bool)> = faces.iter().map(|f| (f.actor_name.as_str(), f.same_series)).collect();
+    // The cook is in 5 of the 6 episodes and the host a regular of the series: both were in S1E2 too, and
+    // neither counts. The bard, also seen in a movie, comes before the guest known only from the series.
+    assert_eq!(names, [("Bert Bard", false), ("Gwen Guest", true)]);
+
+    let bard = &faces[0];
+    assert_eq!((bard.seen_count, bard.same_series_count), (2, 1));
+    let example = bard.example.as_ref().unwrap();
+    assert_eq!((example.content.as_ref().unwrap().title.as_str(), example.same_series), ("Far Road", false));
+
+    let guest = &faces[1];
+    assert_eq!((guest.role_name.as_str(), guest.seen_count, guest.same_series_count), ("Innkeeper", 1, 1));
+    let example = guest.example.as_ref().unwrap();
+    let content = example.content.as_ref().unwrap();
+    assert_eq!((content.title.as_str(), content.content_type.as_str()), ("The Cellar", "episode"));
+    assert_eq!((example.season_number, example.episode_number), (Some(1), Some(2)));
+    assert_eq!((example.series_title.as_str(), example.same_series), ("The Inn", true));
+    assert_eq!(content.series_id, app.titles.id(the_inn::SERIES).await);
+    assert_eq!(example.role_name, "Innkeeper");
+
+    // Watching S1E2 itself: the guest is seen nowhere else; the bard only in the movie.
+    let faces = app.faces(&u, &app.titles.id(the_inn::S1E2).await).await.unwrap();
+    let names: Vec<&str> = faces.iter().map(|f| f.actor_name.as_str()).collect();
+    assert_eq!(names, ["Bert Bard"], "the watched title is never a sighting of itself");
+    assert_eq!(faces[0].same_series_count, 0);
+
+    // Known-from names the episode: its series, season and number (no watched title, so not same_series).
+    let known = app.known_from(&u, &app.titles.actor(the_inn::GUEST).await).await.unwrap();
+    assert_eq!(titles(&known.items), ["The Cellar"]);
+    let item = &known.items[0];
+    assert_eq!((item.season_number, item.episode_number, item.series_title.as_str()), (Some(1), Some(2), "The Inn"));
+    assert!(!item.same_series);
+}
+
+#[tokio::test]
+async fn familiar_faces_follow_history_deletes_and_catalogue_writes() {
+    let app = spawn().await;
+    let reply = app.catalog.clone().upsert_batch(the_inn::batch()).await.unwrap().into_inner();
+    assert!(reply.rejected.is_empty(), "{:?}", reply.rejected);
+    let u = user();
+    let s3e5 = app.titles.id(the_inn::S3E5).await;
+    let names = |faces: Vec<pb::FamiliarFace>| faces.into_iter().map(|f| f.actor_name).collect::<Vec<_>>();
+    let movie = app.view_at(&u, &app.titles.id(the_inn::MOVIE).await, at(40, 20, 0), None).await;
+    assert_eq!(names(app.faces(&u, &s3e5).await.unwrap()), ["Bert Bard"]);
+    assert_eq!(names(app.faces(&u, &s3e5).await.unwrap()), ["Bert Bard"], "asked again: the kept casts");
+
+    // Keanu joins the cast of S3E5 and of the movie: the kept cast of the movie is dropped by the event.
+    let more = iknow_proto::catalog::v1::UpsertBatchRequest {
+        credits: vec![credit(KEANU, the_inn::S3E5, "Stranger", 9), credit(KEANU, the_inn::MOVIE, "Rider", 5)],
+        ..Default::default()
+    };
+    app.catalog.clone().upsert_batch(more).await.unwrap();
+    let faces = iknow_testkit::eventually(20, || async {
+        let faces = names(app.faces(&u, &s3e5).await.unwrap());
+        (faces.len() == 2).then_some(faces)
+    })
+    .await;
+    assert_eq!(faces, ["Bert Bard", "Keanu Reeves"]);
+
+    // The movie's view deleted: nobody is familiar any more.
+    app.delete_entry(&u, &movie.entry.unwrap().id).await.unwrap();
+    assert!(app.faces(&u, &s3e5).await.unwrap().is_empty());
+}

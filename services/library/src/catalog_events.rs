@@ -1,0 +1,97 @@
+//! Listener of the catalogue's `catalog.events`: what keeps each replica's [`CastCache`] true.
+//!
+//! Each replica binds a private queue (exclusive to its connection, deleted with it) to `content.upserted`
+//! (the ids of every title whose row, credits or credited actors an upsert changed) and `catalog.reloaded` (a
+//! bulk load: every row may have changed). The first drops those titles, the second everything. Events
+//! published while no queue was bound went nowhere: each session drops everything once it consumes.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use iknow_messaging::consume;
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
+use lapin::types::FieldTable;
+use serde::Deserialize;
+use tokio::sync::watch;
+use tracing::Instrument as _;
+use uuid::Uuid;
+
+use crate::casts::CastCache;
+
+/// The routing keys listened to (the catalogue's names).
+pub const CONTENT_UPSERTED: &str = "content.upserted";
+pub const CATALOG_RELOADED: &str = "catalog.reloaded";
+/// Events RabbitMQ may hand over before they are acknowledged.
+const PREFETCH: u16 = 32;
+const MIN_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The part of the catalogue's event body the library reads.
+#[derive(Debug, Deserialize)]
+struct Event {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    ids: Vec<Uuid>,
+}
+
+/// Runs the listener until `stop` turns true (or its sender goes), reconnecting with backoff.
+pub async fn run(amqp_url: String, exchange: String, cache: CastCache, stop: watch::Receiver<bool>) {
+    let queue = format!("{exchange}.library.{}", Uuid::now_v7().simple());
+    let options = consume::Options::new("catalog.events listener").backoff(MIN_BACKOFF, MAX_BACKOFF);
+    consume::run(&amqp_url, options, stop, |connection, attempt| {
+        session(&exchange, &queue, &cache, connection, attempt)
+    })
+    .await;
+}
+
+/// One connection's life: bind the private queue, then apply events until the stream ends or fails.
+async fn session(
+    exchange: &str,
+    queue: &str,
+    cache: &CastCache,
+    conn: lapin::Connection,
+    attempt: consume::Attempt,
+) -> anyhow::Result<()> {
+    let channel = conn.create_channel().await?;
+    for key in [CONTENT_UPSERTED, CATALOG_RELOADED] {
+        consume::bind_queue(&channel, queue, exchange, key, false).await?;
+    }
+    channel.basic_qos(PREFETCH, BasicQosOptions { global: false }).await?;
+    let mut consumer = channel
+        .basic_consume(
+            queue.into(),
+            "".into(),
+            BasicConsumeOptions {
+                no_local: false,
+                // Acknowledged after the drop (which cannot fail).
+                no_ack: false,
+                // The queue is this replica's alone.
+                exclusive: true,
+                nowait: false,
+            },
+            FieldTable::default(),
+        )
+        .await?;
+    attempt.consuming().await;
+    cache.forget_all();
+    tracing::info!(queue, exchange, "catalog.events listener started");
+    while let Some(delivery) = consumer.next().await {
+        let delivery = delivery?;
+        apply(cache, &delivery).instrument(iknow_messaging::trace::delivery_span("catalog.events", &delivery)).await?;
+    }
+    Ok(())
+}
+
+/// Drops what one event names and acknowledges it.
+async fn apply(cache: &CastCache, delivery: &Delivery) -> anyhow::Result<()> {
+    match serde_json::from_slice::<Event>(&delivery.data) {
+        Ok(e) if e.kind == CATALOG_RELOADED => cache.forget_all(),
+        Ok(e) if e.kind == CONTENT_UPSERTED => cache.forget(&e.ids).await,
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "unreadable catalog.events message dropped"),
+    }
+    delivery.ack(BasicAckOptions { multiple: false }).await?;
+    Ok(())
+}
