@@ -106,6 +106,7 @@ pub async fn filmographies(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<Acto
                 characters: r.characters.unwrap_or_default(),
                 category: r.category.unwrap_or_default(),
                 credit_order: r.credit_order.unwrap_or_default(),
+                ..Default::default()
             }),
             series,
         });

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use iknow_proto::catalog::v1::{
     Actor, ActorQuality, CastMember, Content, ContentQuality, ContentRef, ContentType, FilmographyEntry,
 };
@@ -59,12 +59,15 @@ struct ActorRow {
     updated_at: DateTime<Utc>,
     last_scraped_at: Option<DateTime<Utc>>,
     scrape_source: Option<String>,
+    birth_date: Option<NaiveDate>,
+    death_date: Option<NaiveDate>,
 }
 
 const ACTOR_COLUMNS: &str = "a.id, a.imdb_id, a.name, a.birth_year::int4 AS birth_year, \
     a.death_year::int4 AS death_year, a.biography, a.profile_image_url, a.professions, \
     a.popularity_score::float8 AS popularity_score, a.has_valid_photo, a.has_complete_filmography, \
-    a.has_birth_date, a.has_bio, a.created_at, a.updated_at, a.last_scraped_at, a.scrape_source::text";
+    a.has_birth_date, a.has_bio, a.created_at, a.updated_at, a.last_scraped_at, a.scrape_source::text, \
+    a.birth_date, a.death_date";
 
 impl From<ActorRow> for Actor {
     fn from(r: ActorRow) -> Self {
@@ -90,6 +93,8 @@ impl From<ActorRow> for Actor {
             updated_at: ts(r.updated_at),
             last_scraped_at: r.last_scraped_at.map(ts).unwrap_or_default(),
             scrape_source: r.scrape_source.unwrap_or_default(),
+            birth_date: r.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
+            death_date: r.death_date.map(|d| d.format("%Y-%m-%d").to_string()),
         }
     }
 }
@@ -127,6 +132,13 @@ struct FilmRow {
     characters: Vec<String>,
     category: String,
     credit_order: Option<i32>,
+    season_number: Option<i32>,
+    episode_number: Option<i32>,
+    series_id: Option<Uuid>,
+    series_imdb_id: Option<String>,
+    series_title: Option<String>,
+    series_year: Option<i32>,
+    series_episode_total: i64,
 }
 
 /// One actor with known-for titles and filmography (newest first); `None` when unknown.
@@ -163,14 +175,31 @@ pub async fn actors(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<Actor>> {
         .collect())
 }
 
+/// Every credit of one actor, newest first by the year of its series (of the title itself when it is not an
+/// episode), with an episode's series, season and episode, and the number of episodes each series has in the
+/// catalogue (counted once per series, not per credit).
 async fn filmography(pool: &PgPool, actor_id: Uuid) -> sqlx::Result<Vec<FilmographyEntry>> {
     let started = Instant::now();
     let rows: Vec<FilmRow> = sqlx::query_as(
-        "SELECT c.id, c.imdb_id, c.title, c.content_type, c.release_year::int4 AS year, \
-                f.role_name, f.characters, f.category, f.credit_order \
-         FROM filmography f JOIN content c ON c.id = f.content_id \
-         WHERE f.actor_id = $1 \
-         ORDER BY c.release_year DESC NULLS LAST, f.credit_order ASC NULLS LAST, c.title, f.role_name",
+        "WITH credits AS ( \
+           SELECT c.id, c.imdb_id, c.title, c.content_type, c.release_year::int4 AS year, \
+                  f.role_name, f.characters, f.category, f.credit_order, c.season_number, c.episode_number, \
+                  p.id AS series_id, p.imdb_id AS series_imdb_id, p.title AS series_title, \
+                  p.release_year::int4 AS series_year, \
+                  CASE WHEN p.id IS NOT NULL THEN p.id WHEN c.content_type = 'series' THEN c.id END AS series_key \
+           FROM filmography f JOIN content c ON c.id = f.content_id LEFT JOIN content p ON p.id = c.parent_id \
+           WHERE f.actor_id = $1 \
+         ), totals AS ( \
+           SELECT s.series_key, (SELECT count(*) FROM content e WHERE e.parent_id = s.series_key) AS total \
+           FROM (SELECT DISTINCT series_key FROM credits WHERE series_key IS NOT NULL) s \
+         ) \
+         SELECT k.id, k.imdb_id, k.title, k.content_type, k.year, k.role_name, k.characters, k.category, \
+                k.credit_order, k.season_number, k.episode_number, k.series_id, k.series_imdb_id, k.series_title, \
+                k.series_year, coalesce(t.total, 0) AS series_episode_total \
+         FROM credits k LEFT JOIN totals t ON t.series_key = k.series_key \
+         ORDER BY CASE WHEN k.series_id IS NULL THEN k.year ELSE k.series_year END DESC NULLS LAST, \
+                  k.series_key NULLS FIRST, k.series_id IS NOT NULL, k.season_number NULLS LAST, \
+                  k.episode_number NULLS LAST, k.year NULLS LAST, k.credit_order ASC NULLS LAST, k.title, k.role_name",
     )
     .bind(actor_id)
     .fetch_all(pool)
@@ -190,6 +219,16 @@ async fn filmography(pool: &PgPool, actor_id: Uuid) -> sqlx::Result<Vec<Filmogra
             characters: r.characters,
             category: r.category,
             credit_order: r.credit_order.unwrap_or_default(),
+            series: r.series_id.map(|id| ContentRef {
+                id: id.to_string(),
+                imdb_id: r.series_imdb_id.unwrap_or_default(),
+                title: r.series_title.unwrap_or_default(),
+                content_type: ContentType::Series.into(),
+                year: r.series_year,
+            }),
+            season_number: r.season_number,
+            episode_number: r.episode_number,
+            series_episode_total: u32::try_from(r.series_episode_total).unwrap_or(u32::MAX),
         })
         .collect())
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the actor-catalog service through a real gRPC client, against a fresh database and a
 //! unique Redis prefix per test.
 
+mod actor_series;
 mod akas;
 mod batch;
 mod bulk;
