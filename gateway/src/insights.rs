@@ -37,6 +37,17 @@ pub struct KnownFromItem {
     pub last_viewed_at: String,
     /// History rows of the title (0 when it is only a completed watchlist item).
     pub view_count: u32,
+    /// For an episode: its season in its series (`content.seriesId`), when known.
+    #[schema(required = true)]
+    pub season_number: Option<i32>,
+    /// For an episode: its number in its season, when known.
+    #[schema(required = true)]
+    pub episode_number: Option<i32>,
+    /// For an episode: its series' title.
+    #[schema(required = true)]
+    pub series_title: Option<String>,
+    /// Familiar faces only: another episode of the watched episode's own series (always false in known-from).
+    pub same_series: bool,
 }
 
 impl From<pb::KnownFromItem> for KnownFromItem {
@@ -49,6 +60,10 @@ impl From<pb::KnownFromItem> for KnownFromItem {
             credit_order: (i.credit_order > 0).then_some(i.credit_order),
             last_viewed_at: i.last_viewed_at,
             view_count: i.view_count,
+            season_number: i.season_number,
+            episode_number: i.episode_number,
+            series_title: non_empty(i.series_title),
+            same_series: i.same_series,
         }
     }
 }
@@ -103,13 +118,19 @@ pub struct FamiliarFace {
     pub characters: Vec<String>,
     /// Credited on the episode's series (a regular) rather than on the episode itself.
     pub series_regular: bool,
-    /// The best example of where the caller saw them: most prominent role, then most recent view.
+    /// The best example of where the caller saw them: a title outside this series before another episode of
+    /// it, then the most prominent role, then the most recent view.
     pub example: KnownFromItem,
-    /// How many other titles of the actor the caller has seen.
+    /// How many other titles of the actor the caller has seen (other episodes of this series included).
     pub seen_count: u32,
     /// The latest of those views (RFC 3339 UTC).
     #[schema(format = DateTime)]
     pub last_viewed_at: String,
+    /// Known only from other episodes of this episode's series. Such an episode counts only for an actor
+    /// credited on this episode and on fewer than half of the series' episodes: regulars never do.
+    pub same_series: bool,
+    /// How many of `seenCount` are other episodes of this episode's series.
+    pub same_series_count: u32,
 }
 
 impl FamiliarFace {
@@ -124,6 +145,8 @@ impl FamiliarFace {
             series_regular: f.series_regular,
             seen_count: f.seen_count,
             last_viewed_at: f.last_viewed_at,
+            same_series: f.same_series,
+            same_series_count: f.same_series_count,
         })
     }
 }
@@ -134,7 +157,8 @@ impl FamiliarFace {
 pub struct FamiliarFaces {
     #[schema(value_type = uuid::Uuid)]
     pub content_id: String,
-    /// Most titles seen first, then most recently seen.
+    /// Faces seen in other titles first, then those known only from this episode's series; within each, most
+    /// other titles seen first, then most episodes of the series, then most recently seen.
     pub faces: Vec<FamiliarFace>,
 }
 

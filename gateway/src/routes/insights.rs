@@ -26,7 +26,8 @@ use crate::state::AppState;
     params(("id" = uuid::Uuid, Path, description = "Actor id (UUID)")),
     description = "Where do I know them from: every title in the caller's viewing history, or completed on the \
         watchlist, in which the actor appears (an episode seen counts its series), with the actor's role and \
-        when the caller last watched it, most recent first; plus how much of the actor's filmography that is.",
+        when the caller last watched it, most recent first; plus how much of the actor's filmography that is. \
+        An episode names its series (`content.seriesId`, `seriesTitle`) and its season and number.",
     responses(
         (status = 200, description = "Where the caller knows the actor from", body = KnownFromResponse),
         (status = 400, description = "`VALIDATION_ERROR`: the id is not a UUID", body = ErrorResponse),
@@ -58,9 +59,16 @@ pub async fn known_from(
     description = "For the cast of this title (an episode: its own cast plus its series' regulars), each actor \
         the caller has seen in other titles, with the best example (most prominent role, then most recent \
         view) and how many of their titles the caller has seen. Actors seen nowhere else are left out; the \
-        title itself, its series and the series' other episodes never count as elsewhere.",
+        title itself and its series never count as elsewhere.\n\n\
+        For an episode, the other episodes of its series the caller has seen count too, marked \
+        `sameSeries: true` with their season, number and title (\"the innkeeper from season 2\"). Series \
+        regulars seen in the previous episode are noise, so the rule is: **an episode of the same series counts \
+        only for an actor credited on this episode and on fewer than half of the series' episodes**; actors \
+        credited on the series title (regulars) and those in half its episodes or more never count through \
+        it. A face known from another title comes first (and is its example); faces known only from the \
+        series follow, with `sameSeries: true`.",
     responses(
-        (status = 200, description = "The familiar faces, most titles seen first", body = FamiliarFacesResponse),
+        (status = 200, description = "The familiar faces, those seen in other titles first", body = FamiliarFacesResponse),
         (status = 400, description = "`VALIDATION_ERROR`: the id is not a UUID", body = ErrorResponse),
         (status = 401, description = "`UNAUTHORIZED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`", body = ErrorResponse),
         (status = 404, description = "`CONTENT_NOT_FOUND`", body = ErrorResponse),

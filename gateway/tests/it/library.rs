@@ -251,6 +251,12 @@ async fn where_do_i_know_them_from() {
     assert_eq!((faces[0]["seenCount"].as_u64(), faces[0]["seriesRegular"].as_bool()), (Some(3), Some(false)));
     assert_eq!(faces[0]["roleName"], "Paul Stevens");
     assert_eq!(faces[0]["example"]["content"]["title"], "Die Hard", "top billed wins the example");
+    assert_eq!((faces[0]["sameSeries"].as_bool(), faces[0]["sameSeriesCount"].as_u64()), (Some(false), Some(0)));
+    let example = &faces[0]["example"];
+    assert_eq!(
+        (&example["seasonNumber"], &example["seriesTitle"], &example["sameSeries"]),
+        (&json!(null), &json!(null), &json!(false))
+    );
     assert_eq!(faces[1]["actorId"], f.perry.as_str());
     assert_eq!(faces[1]["seriesRegular"], true);
     assert_eq!(faces[1]["example"]["roleName"], "Oz");
@@ -281,6 +287,70 @@ async fn where_do_i_know_them_from() {
     assert_eq!(app.as_user(&a, Method::GET, WATCHLIST, None).await.0, 200);
     assert_eq!(app.as_user(&a, Method::GET, HISTORY, None).await.0, 200);
     app.catalog_proxy.restore();
+}
+
+#[tokio::test]
+async fn familiar_faces_name_a_guest_back_from_an_earlier_episode() {
+    let app = spawn_identity().await;
+    let f = fixture(&app).await;
+    // Three more Friends episodes (five in all) and a guest of S1E1 back in S6E22: two of five episodes.
+    let mut contents = vec![];
+    let mut episodes = vec![];
+    for (imdb, season) in [("tt0583401", 2), ("tt0583402", 3), ("tt0583403", 4)] {
+        contents.push(title(imdb, pb::ContentType::Episode, &format!("Filler {season}")));
+        episodes.push(pb::EpisodeLinkInput {
+            episode_imdb_id: imdb.into(),
+            series_imdb_id: "tt0108778".into(),
+            season_number: Some(season),
+            episode_number: Some(1),
+        });
+    }
+    let batch = pb::UpsertBatchRequest {
+        contents,
+        episodes,
+        actors: vec![pb::ActorInput {
+            imdb_id: "nm0001285".into(),
+            name: "Elliott Gould".into(),
+            professions: vec!["actor".into()],
+            ..Default::default()
+        }],
+        credits: vec![
+            credit("nm0001285", "tt0583459", "Jack Geller", 5),
+            credit("nm0001285", "tt0583600", "Jack Geller", 6),
+        ],
+        ..Default::default()
+    };
+    let reply = app.catalog.clone().upsert_batch(batch).await.expect("upsert").into_inner();
+    assert!(reply.rejected.is_empty(), "{:?}", reply.rejected);
+    let a = app.account("rewatcher").await;
+    app.watch(&a, &f.first_episode, 3).await;
+
+    let path = format!("/api/v1/content/{}/familiar-faces", f.guest_episode);
+    let (status, body) = app.as_user(&a, Method::GET, &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    let faces = data_of(&body)["faces"].as_array().unwrap().clone();
+    // Matthew Perry, a regular credited on the series, never counts through its episodes.
+    let names: Vec<&str> = faces.iter().map(|f| f["actorName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Elliott Gould"]);
+    let gould = &faces[0];
+    assert_eq!((gould["sameSeries"].as_bool(), gould["sameSeriesCount"].as_u64()), (Some(true), Some(1)));
+    assert_eq!((gould["seenCount"].as_u64(), gould["seriesRegular"].as_bool()), (Some(1), Some(false)));
+    let example = &gould["example"];
+    assert_eq!(example["content"]["title"], "The One Where Monica Gets a Roommate");
+    assert_eq!(example["content"]["contentType"], "episode");
+    assert_eq!((example["seasonNumber"].as_i64(), example["episodeNumber"].as_i64()), (Some(1), Some(1)));
+    assert_eq!((example["seriesTitle"].as_str(), example["sameSeries"].as_bool()), (Some("Friends"), Some(true)));
+    assert_eq!(example["roleName"], "Jack Geller");
+
+    // Known-from names the episode the same way, without a watched title to be the same series as.
+    let gould_id = gould["actorId"].as_str().unwrap();
+    let (status, body) = app.as_user(&a, Method::GET, &format!("/api/v1/actors/{gould_id}/known-from"), None).await;
+    assert_eq!(status, 200, "{body}");
+    let item = &data_of(&body)["items"][0];
+    assert_eq!((item["seasonNumber"].as_i64(), item["episodeNumber"].as_i64()), (Some(1), Some(1)));
+    assert_eq!((item["seriesTitle"].as_str(), item["sameSeries"].as_bool()), (Some("Friends"), Some(false)));
+    let (_, body) = app.as_user(&a, Method::GET, &format!("/api/v1/content/{}/familiar-faces", f.breach), None).await;
+    assert_eq!(data_of(&body)["faces"], json!([]), "nobody of Breach seen elsewhere");
 }
 
 #[tokio::test]
