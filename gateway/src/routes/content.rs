@@ -26,7 +26,12 @@ use crate::state::AppState;
 )]
 #[tracing::instrument(skip_all, fields(content_id = %id.0))]
 pub async fn get_content(State(state): State<AppState>, ctx: RequestContext, id: PathId) -> ApiResult<ContentResponse> {
-    let content = state.catalog.clone().get_content(GetContentRequest { id: id.0.to_string() }).await?.into_inner();
+    let content = state
+        .catalog
+        .clone()
+        .get_content(GetContentRequest { id: id.0.to_string(), ..Default::default() })
+        .await?
+        .into_inner();
     Ok(Json(ContentResponse { data: Content::from(content), meta: Meta::new(&ctx) }))
 }
 

@@ -138,7 +138,9 @@ struct CastRow {
 
 /// The casts of every known title of `ids` (two queries: the titles, then every credit of them and, when
 /// `with_series`, of their series), in `ids` order; unknown ids are left out. Each cast is in credit order;
-/// an episode's series regulars follow its own cast, without the actors already credited on the episode.
+/// an episode's series regulars follow its own cast, without the actors already credited on the episode. For an
+/// episode, each member carries the episodes of the series they are in and the cast the series' episode count
+/// (one more query, on `series_cast`).
 pub async fn casts(pool: &PgPool, ids: &[Uuid], with_series: bool) -> sqlx::Result<Vec<ContentCast>> {
     if ids.is_empty() {
         return Ok(vec![]);
@@ -176,16 +178,43 @@ pub async fn casts(pool: &PgPool, ids: &[Uuid], with_series: bool) -> sqlx::Resu
             category: r.category,
             credit_order: r.credit_order.unwrap_or_default(),
             profile_image_url: r.profile_image_url.unwrap_or_default(),
+            ..Default::default()
         });
     }
+    // For episodes: how many episodes of its series each cast member is in, and how many the series has.
+    let series: Vec<Uuid> = {
+        let mut s: Vec<Uuid> = titles.iter().filter_map(|t| t.parent_id).collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    let actors: Vec<Uuid> = {
+        let mut a: Vec<Uuid> = titles
+            .iter()
+            .filter(|t| t.parent_id.is_some())
+            .flat_map(|t| by_content.get(&t.id).into_iter().flatten())
+            .chain(series.iter().flat_map(|s| by_content.get(s).into_iter().flatten()))
+            .filter_map(|m| Uuid::parse_str(&m.actor_id).ok())
+            .collect();
+        a.sort_unstable();
+        a.dedup();
+        a
+    };
+    let (per_actor, totals) = crate::series_cast::episode_counts(pool, &series, &actors).await?;
     let parents: HashMap<Uuid, Option<Uuid>> = titles.into_iter().map(|t| (t.id, t.parent_id)).collect();
     Ok(ids
         .iter()
         .filter_map(|id| {
             let parent = *parents.get(id)?;
             let own = by_content.get(id).cloned().unwrap_or_default();
-            let mut cast: Vec<CastCredit> =
-                own.into_iter().map(|m| CastCredit { member: Some(m), series_regular: false }).collect();
+            let episodes_of = |m: &CastMember| {
+                let (Some(series), Ok(actor)) = (parent, Uuid::parse_str(&m.actor_id)) else { return 0 };
+                per_actor.get(&(series, actor)).copied().unwrap_or_default()
+            };
+            let mut cast: Vec<CastCredit> = own
+                .into_iter()
+                .map(|m| CastCredit { series_episodes: episodes_of(&m), member: Some(m), series_regular: false })
+                .collect();
             if let (true, Some(series)) = (with_series, parent) {
                 let credited: std::collections::HashSet<String> =
                     cast.iter().filter_map(|c| c.member.as_ref().map(|m| m.actor_id.clone())).collect();
@@ -193,7 +222,11 @@ pub async fn casts(pool: &PgPool, ids: &[Uuid], with_series: bool) -> sqlx::Resu
                 let mut added = std::collections::HashSet::new();
                 for m in regulars {
                     if !credited.contains(&m.actor_id) && added.insert(m.actor_id.clone()) {
-                        cast.push(CastCredit { member: Some(m.clone()), series_regular: true });
+                        cast.push(CastCredit {
+                            member: Some(m.clone()),
+                            series_regular: true,
+                            series_episodes: episodes_of(m),
+                        });
                     }
                 }
             }
@@ -201,6 +234,7 @@ pub async fn casts(pool: &PgPool, ids: &[Uuid], with_series: bool) -> sqlx::Resu
                 content_id: id.to_string(),
                 series_id: parent.map(|p| p.to_string()).unwrap_or_default(),
                 cast,
+                series_episode_total: parent.and_then(|p| totals.get(&p)).copied().unwrap_or_default(),
             })
         })
         .collect())

@@ -133,7 +133,7 @@ impl Cache {
             return Some(hit);
         }
         let full = self.contents.get(&id).await?;
-        let summary = Arc::new(Content { cast: vec![], ..Content::clone(&full) });
+        let summary = Arc::new(crate::store::without_cast(&full));
         self.content_summaries.insert(id, summary.clone()).await;
         Some(summary)
     }

@@ -19,6 +19,19 @@ use crate::cache::Cache;
 use crate::index::Indexes;
 use crate::{store, upsert};
 
+/// Cast members `GetContent` returns when the request says 0, and the most it returns.
+pub const DEFAULT_CAST_LIMIT: u32 = 200;
+pub const MAX_CAST_LIMIT: u32 = 1_000;
+
+/// The (offset, limit) of a `GetContent` cast page; InvalidArgument above the maximum.
+fn cast_page(limit: u32, offset: u32) -> Result<(usize, usize), Status> {
+    if limit > MAX_CAST_LIMIT {
+        return Err(Error::field("castLimit", &format!("must be from 1 to {MAX_CAST_LIMIT}")).into());
+    }
+    let limit = if limit == 0 { DEFAULT_CAST_LIMIT } else { limit };
+    Ok((offset as usize, limit as usize))
+}
+
 /// Most ids one `GetActors`/`GetContents` call may ask for.
 const MAX_BATCH_IDS: usize = 1000;
 
@@ -257,18 +270,26 @@ impl ActorCatalog for CatalogService {
 
     #[tracing::instrument(skip_all, fields(id = %request.get_ref().id))]
     async fn get_content(&self, request: Request<GetContentRequest>) -> Result<Response<Content>, Status> {
-        let id = parse_id(&request.get_ref().id)?;
-        if let Some(hit) = self.cache.get_content(id).await {
-            return Ok(Response::new(Arc::unwrap_or_clone(hit)));
-        }
-        let generation = self.cache.generation();
-        let content = store::content(&self.pool, id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| Status::from(Error::not_found("CONTENT_NOT_FOUND", "Content not found")))?;
-        let content = Arc::new(content);
-        self.cache.put_content(id, content.clone(), generation).await;
-        Ok(Response::new(Arc::unwrap_or_clone(content)))
+        let r = request.get_ref();
+        let id = parse_id(&r.id)?;
+        let (offset, limit) = cast_page(r.cast_limit, r.cast_offset)?;
+        let content = match self.cache.get_content(id).await {
+            Some(hit) => hit,
+            None => {
+                let generation = self.cache.generation();
+                let content = store::content(&self.pool, id)
+                    .await
+                    .map_err(internal)?
+                    .ok_or_else(|| Status::from(Error::not_found("CONTENT_NOT_FOUND", "Content not found")))?;
+                let content = Arc::new(content);
+                self.cache.put_content(id, content.clone(), generation).await;
+                content
+            }
+        };
+        // The cache holds the whole cast (a long series has thousands); only the page is copied out.
+        let page = content.cast.iter().skip(offset).take(limit).cloned().collect();
+        let cast_total = u32::try_from(content.cast.len()).unwrap_or(u32::MAX);
+        Ok(Response::new(Content { cast: page, cast_total, ..store::without_cast(&content) }))
     }
 
     #[tracing::instrument(skip_all, fields(query = %request.get_ref().query, limit = request.get_ref().limit))]

@@ -10,7 +10,9 @@ mod recall;
 use std::collections::{HashMap, HashSet};
 
 use iknow_common::{Error, FieldViolation};
-use iknow_proto::catalog::v1::{CastMember, ContentRef, IdentifyCandidate, IdentifyRequest, IdentifyResponse};
+use iknow_proto::catalog::v1::{
+    CastCredit, CastMember, ContentRef, ContentType, IdentifyCandidate, IdentifyRequest, IdentifyResponse,
+};
 use iknow_search::matcher;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -171,13 +173,23 @@ fn text_score(query: &[String], candidate: &[String]) -> f32 {
 
 /// Best similarity of the asked character to any character of a credit (the role name included).
 pub fn character_score(query: &[String], member: &CastMember) -> f32 {
-    member
-        .characters
-        .iter()
-        .chain(std::iter::once(&member.role_name))
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| matcher::similarity(query, &matcher::tokens(c)))
-        .fold(0.0, f32::max)
+    best_character(query, member).0
+}
+
+/// [`character_score`] and the character that scored it (the first of equals: in a series' aggregated cast,
+/// the one played in most episodes).
+fn best_character<'a>(query: &[String], member: &'a CastMember) -> (f32, Option<&'a String>) {
+    let mut best = (0.0, None);
+    for c in member.characters.iter().chain(std::iter::once(&member.role_name)) {
+        if c.trim().is_empty() {
+            continue;
+        }
+        let s = matcher::similarity(query, &matcher::tokens(c));
+        if s > best.0 {
+            best = (s, Some(c));
+        }
+    }
+    best
 }
 
 /// For a title without a character: the top-billed member is as likely as the title, later ones less.
@@ -200,17 +212,21 @@ struct Scored {
     candidate: IdentifyCandidate,
     confidence: f32,
     credit_order: i32,
+    /// Episodes of the series the actor is in (a series' aggregated cast), else 0.
+    episodes: u32,
     popularity: f64,
     reading: usize,
 }
 
 impl Scored {
-    /// Higher confidence first; ties by billing, then title popularity, then name (deterministic).
+    /// Higher confidence first; ties by episodes in the series (the character's usual face), then billing, then
+    /// title popularity, then name (deterministic).
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         let order = |o: i32| if o <= 0 { i32::MAX } else { o };
         other
             .confidence
             .total_cmp(&self.confidence)
+            .then_with(|| other.episodes.cmp(&self.episodes))
             .then_with(|| order(self.credit_order).cmp(&order(other.credit_order)))
             .then_with(|| other.popularity.total_cmp(&self.popularity))
             .then_with(|| self.name().cmp(other.name()))
@@ -282,17 +298,35 @@ pub async fn identify(pool: &PgPool, indexes: &Indexes, params: &Params) -> Resu
         resolve_episodes(pool, &mut kept, &rows, season, episode).await?;
     }
 
-    // Casts of every kept title in one call (an episode's series regulars included).
+    // Casts of every kept title in one call (an episode's series regulars included); a series (no episode
+    // asked, or none found) answers with its aggregated cast: its own credits and every episode's.
     let mut cast_ids: Vec<Uuid> = Vec::new();
+    let mut series_ids: Vec<Uuid> = Vec::new();
     let mut seen = HashSet::new();
     for k in kept.iter().flatten() {
         if seen.insert(k.id) {
-            cast_ids.push(k.id);
+            if k.content.content_type == ContentType::Series as i32 {
+                series_ids.push(k.id);
+            } else {
+                cast_ids.push(k.id);
+            }
         }
     }
     let casts = crate::batch::casts(pool, &cast_ids, true).await.map_err(internal)?;
-    let casts: HashMap<String, Vec<iknow_proto::catalog::v1::CastCredit>> =
-        casts.into_iter().map(|c| (c.content_id, c.cast)).collect();
+    let mut casts: HashMap<String, Vec<CastCredit>> = casts.into_iter().map(|c| (c.content_id, c.cast)).collect();
+    for (series, cast) in crate::series_cast::of_series(pool, &series_ids).await.map_err(internal)? {
+        // In cast order (regulars, then most episodes): the position is the billing of a title-only answer.
+        let credits = cast
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| CastCredit {
+                member: Some(CastMember { credit_order: i32::try_from(i + 1).unwrap_or(i32::MAX), ..m }),
+                series_regular: false,
+                series_episodes: 0,
+            })
+            .collect();
+        casts.insert(series.to_string(), credits);
+    }
 
     let mut scored = Vec::new();
     for (i, (reading, titles)) in readings.iter().zip(&kept).enumerate() {
@@ -304,10 +338,12 @@ pub async fn identify(pool: &PgPool, indexes: &Indexes, params: &Params) -> Resu
                     (Some(series), true) => series.clone(),
                     _ => k.content.clone(),
                 };
+                let mut role = None;
                 let (score, matched_by) = match &character {
                     None => (k.score * billing_factor(member.credit_order), "title"),
                     Some(wanted) => {
-                        let by_character = character_score(wanted, member);
+                        let (by_character, matched) = best_character(wanted, member);
+                        role = matched;
                         let by_name = if reading.character_may_be_actor {
                             matcher::similarity(wanted, &matcher::tokens(&member.actor_name))
                         } else {
@@ -324,15 +360,21 @@ pub async fn identify(pool: &PgPool, indexes: &Indexes, params: &Params) -> Resu
                         (k.score * s, how)
                     }
                 };
+                let mut member = member.clone();
+                // The character asked about is the role answered (a series actor may have played several).
+                if let Some(role) = role.filter(|r| matched_by == "title_character" && **r != member.role_name) {
+                    member.role_name = role.clone();
+                }
                 scored.push(Scored {
+                    credit_order: member.credit_order,
+                    episodes: member.episode_count,
                     candidate: IdentifyCandidate {
-                        member: Some(member.clone()),
+                        member: Some(member),
                         content: Some(content),
                         confidence: 0.0,
                         matched_by: matched_by.into(),
                     },
                     confidence: score,
-                    credit_order: member.credit_order,
                     popularity: k.popularity,
                     reading: i,
                 });

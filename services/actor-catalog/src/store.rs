@@ -355,6 +355,8 @@ impl From<ContentRow> for Content {
             vote_count: r.rating.and(r.vote_count).and_then(|v| u32::try_from(v).ok()),
             last_scraped_at: r.last_scraped_at.map(ts).unwrap_or_default(),
             scrape_source: r.scrape_source.unwrap_or_default(),
+            cast_total: 0,
+            episode_total: 0,
         }
     }
 }
@@ -371,7 +373,8 @@ struct CastRow {
     profile_image_url: Option<String>,
 }
 
-/// One title with its parent (for an episode) and cast in credit order; `None` when unknown.
+/// One title with its parent (for an episode) and its whole cast: in credit order, or for a series its aggregated
+/// cast; `None` when unknown.
 pub async fn content(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Content>> {
     let started = Instant::now();
     let sql = format!("{CONTENT_SELECT} WHERE c.id = $1");
@@ -379,8 +382,51 @@ pub async fn content(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Content>> {
     timed("content_by_id", started);
     let Some(row) = row else { return Ok(None) };
     let mut content = Content::from(row);
-    content.cast = cast(pool, id).await?;
+    if content.content_type == ContentType::Series as i32 {
+        // Its aggregated cast (own credits and every episode's), kept by `series_cast`, and its episode count.
+        content.cast = crate::series_cast::of_one(pool, id).await?;
+        let started = Instant::now();
+        let episodes: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM content WHERE parent_id = $1").bind(id).fetch_one(pool).await?;
+        timed("episodes_of_series", started);
+        content.episode_total = u32::try_from(episodes).unwrap_or_default();
+    } else {
+        content.cast = cast(pool, id).await?;
+    }
+    content.cast_total = u32::try_from(content.cast.len()).unwrap_or(u32::MAX);
     Ok(Some(content))
+}
+
+/// A copy of `c` without its cast, which is never cloned (a series' aggregated cast has thousands of members).
+pub fn without_cast(c: &Content) -> Content {
+    Content {
+        id: c.id.clone(),
+        imdb_id: c.imdb_id.clone(),
+        title: c.title.clone(),
+        original_title: c.original_title.clone(),
+        content_type: c.content_type,
+        year: c.year,
+        end_year: c.end_year,
+        runtime_minutes: c.runtime_minutes,
+        genres: c.genres.clone(),
+        overview: c.overview.clone(),
+        poster_url: c.poster_url.clone(),
+        is_adult: c.is_adult,
+        popularity_score: c.popularity_score,
+        quality: c.quality,
+        parent: c.parent.clone(),
+        season_number: c.season_number,
+        episode_number: c.episode_number,
+        cast: vec![],
+        created_at: c.created_at.clone(),
+        updated_at: c.updated_at.clone(),
+        rating: c.rating,
+        vote_count: c.vote_count,
+        last_scraped_at: c.last_scraped_at.clone(),
+        scrape_source: c.scrape_source.clone(),
+        cast_total: 0,
+        episode_total: c.episode_total,
+    }
 }
 
 /// Many titles by id (with parent, without cast), in no particular order.
@@ -419,6 +465,7 @@ async fn cast(pool: &PgPool, content_id: Uuid) -> sqlx::Result<Vec<CastMember>> 
             category: r.category,
             credit_order: r.credit_order.unwrap_or_default(),
             profile_image_url: r.profile_image_url.unwrap_or_default(),
+            ..Default::default()
         })
         .collect())
 }

@@ -49,10 +49,10 @@ use iknow_proto::catalog::v1::{RejectedRow, UpsertBatchRequest, UpsertBatchRespo
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::popularity;
 use crate::prepare::{self, reject};
 pub use crate::source::Source;
 use crate::source::{self as merge, ACTOR_COLUMNS, CONTENT_COLUMNS};
+use crate::{popularity, series_cast};
 
 const SERVICE: &str = "actor-catalog";
 
@@ -139,6 +139,18 @@ async fn write(
     let changed_actors = upsert_actors(&mut tx, &actors, source).await?;
     let (credit_actors, credit_contents, credits_written) =
         upsert_credits(&mut tx, credits, source, &mut rejected).await?;
+    // The aggregated casts of the series those credits and links belong to (see `series_cast`).
+    let (pair_series, pair_actors) = series_cast::pairs_of(&mut tx, &credits_written).await?;
+    series_cast::refresh_pairs(&mut tx, &pair_series, &pair_actors).await?;
+    let relinked: Vec<Uuid> = linked.iter().flat_map(|l| [Some(l.0), l.1]).flatten().collect();
+    let mut series = series_cast::series_of(&mut tx, &relinked).await?;
+    let renamed: Vec<Uuid> = changed_contents.iter().copied().filter(|c| !relinked.contains(c)).collect();
+    series.extend(series_cast::series_of(&mut tx, &renamed).await?.into_iter().filter(|s| !renamed.contains(s)));
+    series.extend(linked.iter().filter_map(|l| l.1));
+    series.sort_unstable();
+    series.dedup();
+    series_cast::refresh_series(&mut tx, &series).await?;
+    let credits_written = credits_written.len();
     // A credit changes its actor's and its title's score; a title whose year or votes changed, its actors' too.
     let rescored: BTreeSet<Uuid> = changed_contents.iter().chain(&rated.contents).copied().collect();
     let rescored: Vec<Uuid> = rescored.into_iter().collect();
@@ -153,7 +165,8 @@ async fn write(
         (vec![], vec![])
     };
     // A changed title shows in its actors' filmographies, a changed actor in its titles' casts.
-    let (dep_actors, dep_contents) = dependents(&mut tx, &changed_actors, &changed_contents).await?;
+    let (dep_actors, mut dep_contents) = dependents(&mut tx, &changed_actors, &changed_contents).await?;
+    dep_contents.extend(series_cast::series_showing(&mut tx, &changed_actors).await?);
 
     let response = UpsertBatchResponse {
         actors_written: count(changed_actors.len()),
@@ -176,7 +189,9 @@ async fn write(
     let touched_contents: Vec<Uuid> = changed_contents
         .into_iter()
         .chain(seen_contents)
-        .chain(linked)
+        .chain(linked.iter().map(|l| l.0))
+        .chain(series)
+        .chain(pair_series)
         .chain(rated.contents)
         .chain(credit_contents)
         .chain(dep_contents)
@@ -315,11 +330,12 @@ async fn resolve_actors(tx: &mut PgConnection, imdb_ids: Vec<&str>) -> sqlx::Res
     Ok(rows.into_iter().collect())
 }
 
+/// Links episodes to their series; returns each episode whose link changed with its previous series.
 async fn link_episodes(
     tx: &mut PgConnection,
     rows: &[prepare::EpisodeRow],
     rejected: &mut Vec<RejectedRow>,
-) -> sqlx::Result<Vec<Uuid>> {
+) -> sqlx::Result<Vec<(Uuid, Option<Uuid>)>> {
     if rows.is_empty() {
         return Ok(vec![]);
     }
@@ -347,13 +363,15 @@ async fn link_episodes(
         return Ok(vec![]);
     }
     let started = Instant::now();
-    let linked: Vec<Uuid> = sqlx::query_scalar(
+    // The old parent comes back too: a series an episode left must lose its credits from its aggregated cast.
+    let linked: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(
         "UPDATE content AS e SET parent_id = u.series_id, season_number = u.season, \
                 episode_number = u.episode, updated_at = now() \
-         FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::int4[]) AS u(episode_id, series_id, season, episode) \
-         WHERE e.id = u.episode_id \
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::int4[]) AS u(episode_id, series_id, season, episode), \
+              content AS old \
+         WHERE e.id = u.episode_id AND old.id = e.id \
            AND (e.parent_id, e.season_number, e.episode_number) IS DISTINCT FROM (u.series_id, u.season, u.episode) \
-         RETURNING e.id",
+         RETURNING e.id, old.parent_id",
     )
     .bind(&episode_ids)
     .bind(&series_ids)
@@ -465,16 +483,16 @@ async fn upsert_actors(tx: &mut PgConnection, rows: &[&prepare::ActorRow], sourc
     Ok(changed)
 }
 
-/// Returns the actors and titles of the credits written, and how many were written. An api batch only adds
+/// Returns the actors and titles of the credits written, and the (actor, title) of each credit written. An api batch only adds
 /// credits for (actor, title) pairs that have none yet (see the module doc).
 async fn upsert_credits(
     tx: &mut PgConnection,
     rows: &[prepare::CreditRow],
     source: Source,
     rejected: &mut Vec<RejectedRow>,
-) -> sqlx::Result<(Vec<Uuid>, Vec<Uuid>, usize)> {
+) -> sqlx::Result<(Vec<Uuid>, Vec<Uuid>, Vec<(Uuid, Uuid)>)> {
     if rows.is_empty() {
-        return Ok((vec![], vec![], 0));
+        return Ok((vec![], vec![], vec![]));
     }
     let actors = resolve_actors(tx, rows.iter().map(|r| r.actor_imdb_id.as_str()).collect()).await?;
     let contents = resolve_contents(tx, rows.iter().map(|r| r.content_imdb_id.as_str()).collect()).await?;
@@ -498,7 +516,7 @@ async fn upsert_credits(
         valid.dedup_by_key(|v| (v.0, v.1));
     }
     if valid.is_empty() {
-        return Ok((vec![], vec![], 0));
+        return Ok((vec![], vec![], vec![]));
     }
     let started = Instant::now();
     let ids: Vec<Uuid> = valid.iter().map(|_| iknow_common::id::new()).collect();
@@ -537,10 +555,9 @@ async fn upsert_credits(
         .fetch_all(&mut *tx)
         .await?;
     iknow_common::metrics::record_db_query(SERVICE, "upsert_credits", started);
-    let n = written.len();
     let actor_ids: BTreeSet<Uuid> = written.iter().map(|w| w.0).collect();
     let content_ids: BTreeSet<Uuid> = written.iter().map(|w| w.1).collect();
-    Ok((actor_ids.into_iter().collect(), content_ids.into_iter().collect(), n))
+    Ok((actor_ids.into_iter().collect(), content_ids.into_iter().collect(), written))
 }
 
 /// Actors credited in the changed titles, and titles crediting the changed actors.

@@ -612,14 +612,15 @@ where
     false
 }
 
-/// After a load: popularity of the whole catalogue (one statement per table: every row's score may move),
-/// announced in the same transaction by a second `catalog.reloaded` (the other replicas re-read the scores);
+/// After a load: popularity of the whole catalogue (one statement per table: every row's score may move) and
+/// every series' aggregated cast (`series_cast::refresh_all`), announced in the same transaction by a second `catalog.reloaded` (the other replicas re-read the scores);
 /// then the cached entries of every row (both tiers, a chunk of ids at a time) and this replica's search index.
 async fn catch_up(finisher: &Finisher, actors: &[Uuid], contents: &[Uuid]) {
     let started = Instant::now();
     let scored = patiently(finisher, "popularity", || async {
         let mut tx = finisher.pool.begin().await?;
         crate::popularity::refresh_all(&mut tx).await?;
+        crate::series_cast::refresh_all(&mut tx).await?;
         if let Some((announce, _)) = &finisher.events {
             iknow_messaging::outbox::enqueue(&mut tx, &announce.reloaded()?).await?;
         }

@@ -278,9 +278,11 @@ pub(super) async fn actor_candidates(
                 category: r.category.unwrap_or_default(),
                 credit_order: r.credit_order.unwrap_or_default(),
                 profile_image_url: r.profile_image_url.unwrap_or_default(),
+                ..Default::default()
             };
             Some(Scored {
                 credit_order: member.credit_order,
+                episodes: 0,
                 candidate: IdentifyCandidate {
                     member: Some(member),
                     content,

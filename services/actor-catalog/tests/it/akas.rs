@@ -27,7 +27,7 @@ async fn content_updated_at(app: &TestApp) -> Vec<(String, DateTime<Utc>)> {
 
 async fn rating_of(app: &mut TestApp, imdb: &str) -> (Option<f64>, Option<u32>) {
     let id = app.content_id(imdb).await.to_string();
-    let c = app.client.get_content(GetContentRequest { id }).await.unwrap().into_inner();
+    let c = app.client.get_content(GetContentRequest { id, ..Default::default() }).await.unwrap().into_inner();
     (c.rating, c.vote_count)
 }
 
@@ -92,7 +92,8 @@ async fn ratings_are_written_once_read_back_and_unknown_or_invalid_ones_rejected
 async fn akas_are_searchable_written_once_and_unknown_titles_rejected() {
     let mut app = spawn_app().await;
     app.upsert(sample()).await;
-    assert!(titles_found(&mut app, "der soldat james ryan").await.is_empty());
+    // Before the akas, no word of the German title but "ryan" names anything.
+    assert!(titles_found(&mut app, "der soldat james").await.is_empty());
     let mut original = aka(RYAN, 1, "Saving Private Ryan", "");
     original.is_original = true;
     original.types = vec!["original".into()];
@@ -144,5 +145,5 @@ async fn akas_are_searchable_written_once_and_unknown_titles_rejected() {
     changed.akas[2].region = "IT".into();
     assert_eq!(app.upsert(changed).await.akas_written, 1);
     assert_eq!(titles_found(&mut app, "salvate il soldato").await, ["Saving Private Ryan"]);
-    assert!(titles_found(&mut app, "sauver le soldat").await.is_empty());
+    assert!(titles_found(&mut app, "faut sauver").await.is_empty());
 }

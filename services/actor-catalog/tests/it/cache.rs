@@ -55,10 +55,20 @@ async fn a_write_invalidates_both_tiers() {
     // A renamed actor shows renamed in the cached cast of their titles too.
     let matrix = app.content_id(MATRIX).await;
     let cast = |c: iknow_proto::catalog::v1::Content| c.cast[0].actor_name.clone();
-    let first = app.client.get_content(GetContentRequest { id: matrix.to_string() }).await.unwrap().into_inner();
+    let first = app
+        .client
+        .get_content(GetContentRequest { id: matrix.to_string(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(cast(first), "Keanu C. Reeves");
     app.upsert(rename(REEVES, "Keanu Reeves")).await;
-    let again = app.client.get_content(GetContentRequest { id: matrix.to_string() }).await.unwrap().into_inner();
+    let again = app
+        .client
+        .get_content(GetContentRequest { id: matrix.to_string(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(cast(again), "Keanu Reeves");
 }
 

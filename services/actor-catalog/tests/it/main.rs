@@ -11,5 +11,6 @@ mod helpers;
 mod identify;
 mod reads;
 mod search;
+mod series_cast;
 mod sources;
 mod upsert;

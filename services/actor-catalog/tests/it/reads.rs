@@ -51,7 +51,12 @@ async fn a_title_comes_with_its_cast_in_credit_order() {
     let mut app = spawn_app().await;
     app.upsert(sample()).await;
     let id = app.content_id(GUMP).await;
-    let gump = app.client.get_content(GetContentRequest { id: id.to_string() }).await.unwrap().into_inner();
+    let gump = app
+        .client
+        .get_content(GetContentRequest { id: id.to_string(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(gump.title, "Forrest Gump");
     assert_eq!(gump.content_type, ContentType::Movie as i32);
     assert_eq!(gump.year, Some(1994));
@@ -71,7 +76,12 @@ async fn an_episode_is_linked_to_its_series() {
     let mut app = spawn_app().await;
     app.upsert(sample()).await;
     let id = app.content_id(PILOT).await;
-    let pilot = app.client.get_content(GetContentRequest { id: id.to_string() }).await.unwrap().into_inner();
+    let pilot = app
+        .client
+        .get_content(GetContentRequest { id: id.to_string(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(pilot.content_type, ContentType::Episode as i32);
     let parent = pilot.parent.expect("series");
     assert_eq!(parent.imdb_id, BREAKING_BAD);
@@ -87,13 +97,13 @@ async fn unknown_ids_are_not_found_and_bad_ids_invalid() {
     let e = app.client.get_actor(GetActorRequest { id: unknown.clone() }).await.unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
     assert_eq!(error_code(&e), "ACTOR_NOT_FOUND");
-    let e = app.client.get_content(GetContentRequest { id: unknown }).await.unwrap_err();
+    let e = app.client.get_content(GetContentRequest { id: unknown, ..Default::default() }).await.unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
     assert_eq!(error_code(&e), "CONTENT_NOT_FOUND");
     let e = app.client.get_actor(GetActorRequest { id: "nm0000158".into() }).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
     assert_eq!(error_code(&e), "VALIDATION_ERROR");
-    let e = app.client.get_content(GetContentRequest { id: "".into() }).await.unwrap_err();
+    let e = app.client.get_content(GetContentRequest { id: "".into(), ..Default::default() }).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
     let e = app.client.get_actors(GetManyRequest { ids: vec!["x".into()] }).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);

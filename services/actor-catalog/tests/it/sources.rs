@@ -170,7 +170,12 @@ async fn a_tmdb_batch_adds_photos_bios_and_dates_to_imdb_rows_without_overwritin
     assert_eq!(actor.scrape_source, "api");
     assert_eq!(DateTime::parse_from_rfc3339(&actor.last_scraped_at).unwrap(), hanks.last_scraped_at.unwrap());
     let id = app.content_id(GUMP).await;
-    let title = app.client.get_content(GetContentRequest { id: id.to_string() }).await.unwrap().into_inner();
+    let title = app
+        .client
+        .get_content(GetContentRequest { id: id.to_string(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(title.poster_url, POSTER);
     assert!(title.overview.starts_with("A man"));
     assert!(title.quality.unwrap().has_complete_cast);
