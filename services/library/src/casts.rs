@@ -7,8 +7,8 @@
 //!   asked in batches only for titles not held yet), shared by every user;
 //! - **users**: for each user, their seen actors: actor id → the seen titles crediting them, built from the
 //!   first tier for the user's current [`SeenIndex`]. A history or watchlist write, a deletion or an erasure
-//!   gives the user a new `SeenIndex` ([`crate::seen::SeenCache`]), and the next answer rebuilds their seen
-//!   actors from the titles tier (asking the catalogue only for titles it does not hold).
+//!   gives the user a new `SeenIndex` ([`crate::seen::SeenCache`]); when its titles differ, the next answer
+//!   rebuilds their seen actors from the titles tier (asking the catalogue only for titles it does not hold).
 //!
 //! The catalogue announces its writes on `catalog.events` ([`crate::catalog_events`]): `content.upserted`
 //! (every title whose row, credits or credited actors changed) drops those titles, `catalog.reloaded` (a bulk
@@ -126,6 +126,11 @@ struct UserEntry {
     actors: Arc<SeenActors>,
 }
 
+/// Whether two seen indexes hold the same titles (a reload after a title summary changed usually does).
+fn same_titles(a: &Arc<SeenIndex>, b: &Arc<SeenIndex>) -> bool {
+    Arc::ptr_eq(a, b) || (a.titles.len() == b.titles.len() && a.titles.keys().all(|id| b.titles.contains_key(id)))
+}
+
 /// The two tiers and their generation.
 #[derive(Clone)]
 pub struct CastCache {
@@ -179,7 +184,7 @@ impl CastCache {
         let generation = self.generation();
         if let Some(e) = self.users.get(&user_id).await
             && e.generation == generation
-            && Arc::ptr_eq(&e.index, index)
+            && same_titles(&e.index, index)
         {
             return Ok(e.actors);
         }
@@ -251,6 +256,18 @@ mod tests {
         assert_eq!(of_a, both, "two credits in one title: listed once");
         assert_eq!(seen.actors[&b].len(), 1);
         assert_eq!(seen.weight(), 3);
+    }
+
+    #[test]
+    fn seen_indexes_with_the_same_titles_share_their_seen_actors() {
+        use crate::seen::test_rows::seen;
+        let (a, b, series) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let one = Arc::new(SeenIndex::new(vec![seen(a, None, 1, 1), seen(b, Some(series), 2, 1)]));
+        let again = Arc::new(SeenIndex::new(vec![seen(b, Some(series), 5, 2), seen(a, None, 3, 1)]));
+        let other = Arc::new(SeenIndex::new(vec![seen(a, None, 1, 1), seen(series, None, 2, 1)]));
+        assert!(same_titles(&one, &again), "later views of the same titles");
+        assert!(!same_titles(&one, &other), "another title");
+        assert!(!same_titles(&one, &Arc::new(SeenIndex::new(vec![seen(a, None, 1, 1)]))));
     }
 
     #[test]
