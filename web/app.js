@@ -94,7 +94,7 @@ async function search(q, view) {
   say(status, found ? `${found} ${a + t === 1 ? "matches" : "match"}` : `Nothing matches “${q}”.`);
   fill($("results"),
     group("Actors", actors.body.data, (x) => {
-      const known = (x.knownFor || []).slice(0, 3).map((k) => k.title).join(", ");
+      const known = (x.knownFor || []).slice(0, 3).join(", ");
       return h("a", { href: actorHref(x.id) }, h("strong", null, x.name + (lifespan(x) ? ` (${lifespan(x)})` : "")),
         known && [h("br"), h("span", { class: "meta" }, "Known for " + known)]);
     }),

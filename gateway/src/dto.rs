@@ -5,6 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::envelope::{Meta, Pagination};
+use crate::filmography;
+pub use crate::filmography::FilmographyEntry;
 
 /// Kind of a title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -77,119 +79,117 @@ impl From<pb::ActorQuality> for ActorQuality {
     }
 }
 
-/// One credit of an actor.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct FilmographyEntry {
-    pub content: ContentRef,
-    /// The character played, when the source names one.
-    #[schema(required = true)]
-    pub role_name: Option<String>,
-    /// Every character of the credit.
-    pub characters: Vec<String>,
-    /// `actor`, `actress` or `self`.
-    pub category: String,
-    /// Billing position (1 = top billed).
-    pub credit_order: i32,
+/// The fields an actor has in search results and on their own page: the seed's names (`bio`, `photoUrl`,
+/// `birthDate`, `lastVerified`, `knownFor` as titles) and, for one more minor version, the deprecated names they
+/// replace (`biography`, `profileImageUrl`).
+macro_rules! actor_struct {
+    ($(#[$m:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Serialize, ToSchema)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            pub id: String,
+            pub imdb_id: String,
+            pub name: String,
+            /// Year of birth, when known (also when only the year is known, where `birthDate` is null).
+            #[schema(required = true)]
+            pub birth_year: Option<i32>,
+            /// Date of birth (YYYY-MM-DD) when the full date is known; null otherwise (see `birthYear`).
+            #[schema(required = true, format = Date)]
+            pub birth_date: Option<String>,
+            /// Year of death, when known.
+            #[schema(required = true)]
+            pub death_year: Option<i32>,
+            /// Date of death (YYYY-MM-DD) when the full date is known; null otherwise (see `deathYear`).
+            #[schema(required = true, format = Date)]
+            pub death_date: Option<String>,
+            /// Plain-text biography; null when none.
+            #[schema(required = true)]
+            pub bio: Option<String>,
+            /// Absolute URL of a portrait; null when none.
+            #[schema(required = true)]
+            pub photo_url: Option<String>,
+            /// Deprecated alias of `bio` (same value), removed in the next minor version.
+            #[schema(required = true, deprecated)]
+            pub biography: Option<String>,
+            /// Deprecated alias of `photoUrl` (same value), removed in the next minor version.
+            #[schema(required = true, deprecated)]
+            pub profile_image_url: Option<String>,
+            pub professions: Vec<String>,
+            /// Titles of the catalogued titles the actor is known for (as the seed has them), best known first.
+            /// Until this version `knownFor` held the title objects, which are now `knownForContent`.
+            pub known_for: Vec<String>,
+            /// The titles of `knownFor`, in the same order, as references (id, imdbId, title, type, year).
+            pub known_for_content: Vec<ContentRef>,
+            /// 0 to 100.
+            pub popularity_score: f64,
+            pub quality: ActorQuality,
+            $($extra)*
+            /// RFC 3339 UTC.
+            pub created_at: String,
+            /// RFC 3339 UTC.
+            pub updated_at: String,
+            /// When the record was last checked against its source (RFC 3339 UTC): the same instant as
+            /// `lastScrapedAt`, when an import last wrote the record or a TMDB job last looked at it; null when never.
+            #[schema(required = true)]
+            pub last_verified: Option<String>,
+            /// When an import last wrote the record, or a TMDB job last looked at it (RFC 3339 UTC); null when never.
+            #[schema(required = true)]
+            pub last_scraped_at: Option<String>,
+            /// `scraper`, `api` or `manual`: the source of the last change; null when unknown.
+            #[schema(required = true)]
+            pub scrape_source: Option<String>,
+        }
+    };
 }
 
-/// An actor as listed in search results (no filmography).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ActorSummary {
-    pub id: String,
-    pub imdb_id: String,
-    pub name: String,
-    #[schema(required = true)]
-    pub birth_year: Option<i32>,
-    #[schema(required = true)]
-    pub death_year: Option<i32>,
-    #[schema(required = true)]
-    pub biography: Option<String>,
-    #[schema(required = true)]
-    pub profile_image_url: Option<String>,
-    pub professions: Vec<String>,
-    pub known_for: Vec<ContentRef>,
-    /// 0 to 100.
-    pub popularity_score: f64,
-    pub quality: ActorQuality,
-    /// RFC 3339 UTC.
-    pub created_at: String,
-    /// RFC 3339 UTC.
-    pub updated_at: String,
-    /// When an import last wrote the record, or a TMDB job last looked at it (RFC 3339 UTC); null when never.
-    #[schema(required = true)]
-    pub last_scraped_at: Option<String>,
-    /// `scraper`, `api` or `manual`: the source of the last change; null when unknown.
-    #[schema(required = true)]
-    pub scrape_source: Option<String>,
-}
+actor_struct!(
+    /// An actor as listed in search results (no filmography).
+    ActorSummary {}
+);
 
-/// An actor with their filmography, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Actor {
-    pub id: String,
-    pub imdb_id: String,
-    pub name: String,
-    #[schema(required = true)]
-    pub birth_year: Option<i32>,
-    #[schema(required = true)]
-    pub death_year: Option<i32>,
-    #[schema(required = true)]
-    pub biography: Option<String>,
-    #[schema(required = true)]
-    pub profile_image_url: Option<String>,
-    pub professions: Vec<String>,
-    pub known_for: Vec<ContentRef>,
-    /// 0 to 100.
-    pub popularity_score: f64,
-    pub quality: ActorQuality,
-    /// Newest first.
-    pub filmography: Vec<FilmographyEntry>,
-    /// RFC 3339 UTC.
-    pub created_at: String,
-    /// RFC 3339 UTC.
-    pub updated_at: String,
-    /// When an import last wrote the record, or a TMDB job last looked at it (RFC 3339 UTC); null when never.
-    #[schema(required = true)]
-    pub last_scraped_at: Option<String>,
-    /// `scraper`, `api` or `manual`: the source of the last change; null when unknown.
-    #[schema(required = true)]
-    pub scrape_source: Option<String>,
+actor_struct!(
+    /// An actor with their filmography: one entry per movie or series, newest first.
+    Actor {
+        /// One entry per movie or series (an actor's episodes of a series are listed in its one entry), newest
+        /// first by the year of the movie or series.
+        pub filmography: Vec<FilmographyEntry>,
+    }
+);
+
+/// The year of a `YYYY-MM-DD` date.
+fn year_of(date: Option<&str>) -> Option<i32> {
+    date?.get(..4)?.parse().ok()
 }
 
 impl From<pb::Actor> for Actor {
     fn from(a: pb::Actor) -> Self {
-        let filmography = a
-            .filmography
-            .into_iter()
-            .filter_map(|f| {
-                Some(FilmographyEntry {
-                    content: f.content?.into(),
-                    role_name: non_empty(f.role_name),
-                    characters: f.characters,
-                    category: f.category,
-                    credit_order: f.credit_order,
-                })
-            })
-            .collect();
+        let bio = non_empty(a.biography);
+        let photo_url = non_empty(a.profile_image_url);
+        let last_scraped_at = non_empty(a.last_scraped_at);
+        let known_for_content: Vec<ContentRef> = a.known_for.into_iter().map(Into::into).collect();
         Self {
             id: a.id,
             imdb_id: a.imdb_id,
             name: a.name,
-            birth_year: a.birth_year,
-            death_year: a.death_year,
-            biography: non_empty(a.biography),
-            profile_image_url: non_empty(a.profile_image_url),
+            birth_year: a.birth_year.or_else(|| year_of(a.birth_date.as_deref())),
+            birth_date: a.birth_date,
+            death_year: a.death_year.or_else(|| year_of(a.death_date.as_deref())),
+            death_date: a.death_date,
+            biography: bio.clone(),
+            bio,
+            profile_image_url: photo_url.clone(),
+            photo_url,
             professions: a.professions,
-            known_for: a.known_for.into_iter().map(Into::into).collect(),
+            known_for: known_for_content.iter().map(|k| k.title.clone()).collect(),
+            known_for_content,
             popularity_score: a.popularity_score,
             quality: a.quality.map(Into::into).unwrap_or_default(),
-            filmography,
+            filmography: filmography::entries(a.filmography),
             created_at: a.created_at,
             updated_at: a.updated_at,
-            last_scraped_at: non_empty(a.last_scraped_at),
+            last_verified: last_scraped_at.clone(),
+            last_scraped_at,
             scrape_source: non_empty(a.scrape_source),
         }
     }
@@ -203,15 +203,21 @@ impl From<pb::Actor> for ActorSummary {
             imdb_id: full.imdb_id,
             name: full.name,
             birth_year: full.birth_year,
+            birth_date: full.birth_date,
             death_year: full.death_year,
+            death_date: full.death_date,
+            bio: full.bio,
+            photo_url: full.photo_url,
             biography: full.biography,
             profile_image_url: full.profile_image_url,
             professions: full.professions,
             known_for: full.known_for,
+            known_for_content: full.known_for_content,
             popularity_score: full.popularity_score,
             quality: full.quality,
             created_at: full.created_at,
             updated_at: full.updated_at,
+            last_verified: full.last_verified,
             last_scraped_at: full.last_scraped_at,
             scrape_source: full.scrape_source,
         }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod dto;
 pub mod envelope;
 pub mod extract;
+pub mod filmography;
 pub mod health;
 pub mod insights;
 pub mod library;

@@ -54,7 +54,12 @@ use crate::state::AppState;
         (name = "auth", description = "Sessions: log-in, refresh, log-out, password reset"),
         (name = "library", description = "The caller's watchlist and viewing history (history older than 90 days is \
             premium), and where the caller knows an actor from"),
-        (name = "actors", description = "Actors and their filmographies"),
+        (name = "actors", description = "Actors and their filmographies, in the seed's field names (`bio`, \
+            `photoUrl`, `birthDate`, `lastVerified`, `knownFor` as titles; filmography entries with `contentId`, \
+            `title`, `type`, `year`, `roleName`, `isMainRole`, `characterType`, `episodeCount`). Deprecated, removed \
+            in the next minor version: `biography` and `profileImageUrl` (aliases of `bio` and `photoUrl`) and a \
+            filmography entry's `content` object. `knownFor` was a list of title objects until this version: they \
+            are `knownForContent` now."),
         (name = "content", description = "Movies, series and episodes with their cast"),
         (name = "identify", description = "Who plays a character in a title, or who a free-text question names"),
         (name = "operations", description = "Health and metrics"),
@@ -86,6 +91,10 @@ pub fn document() -> serde_json::Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
     let max_year = crate::extract::max_year();
     document_rate_limits(&mut doc);
+    // utoipa drops `deprecated` beside a `$ref`; OpenAPI 3.1 allows it there.
+    if let Some(content) = doc.pointer_mut("/components/schemas/FilmographyEntry/properties/content") {
+        content["deprecated"] = true.into();
+    }
     if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for op in paths.values_mut().filter_map(|item| item.get_mut("get")) {
             let Some(params) = op.get_mut("parameters").and_then(|p| p.as_array_mut()) else { continue };

@@ -18,9 +18,10 @@ export async function renderActor(section, id, view) {
   const film = h("ul", { class: "film" }, a.filmography.map((f) => {
     const who = playing(f);
     return h("li", null,
-      h("a", { href: titleHref(f.content.id) }, h("strong", null, f.content.title)),
-      h("span", { class: "meta" }, inYear(f.content)),
-      who && [h("br"), h("span", { class: "role" }, `as ${who}`)]);
+      h("a", { href: titleHref(f.contentId) }, h("strong", null, f.title)),
+      h("span", { class: "meta" }, inYear(f)),
+      who && [h("br"), h("span", { class: "role" }, `as ${who}`)],
+      f.episodeCount ? episodes(f) : null);
   }));
 
   fill(section,
@@ -59,4 +60,15 @@ function knownFrom(name, known, signedIn) {
     );
   }
   return box;
+}
+
+/** A series entry's episodes, folded: "12 episodes", then S1E3 and the title of each. */
+function episodes(f) {
+  const label = (e) => [
+    e.seasonNumber != null && e.episodeNumber != null ? `S${e.seasonNumber}E${e.episodeNumber}` : null,
+    e.title,
+  ].filter(Boolean).join(" · ");
+  return h("details", { class: "episodes" },
+    h("summary", { class: "meta" }, plural(f.episodeCount, "episode")),
+    h("ol", null, f.episodes.map((e) => h("li", null, h("a", { href: titleHref(e.contentId) }, label(e))))));
 }

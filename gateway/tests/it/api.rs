@@ -20,7 +20,7 @@ async fn actor_page_has_every_field_and_filmography_newest_first() {
     assert_eq!(a["name"], "Bruce Willis");
     assert_eq!(a["birthYear"], 1955);
     // Absent values are null, never missing nor "".
-    for key in ["deathYear", "biography", "profileImageUrl"] {
+    for key in ["deathYear", "birthDate", "deathDate", "bio", "photoUrl", "biography", "profileImageUrl"] {
         assert!(a.get(key).is_some_and(Value::is_null), "{key} is null in {a}");
     }
     assert_eq!(a["professions"], serde_json::json!(["actor"]));
@@ -33,18 +33,31 @@ async fn actor_page_has_every_field_and_filmography_newest_first() {
     assert_eq!(a["scrapeSource"], "scraper");
     let scraped = a["lastScrapedAt"].as_str().expect("lastScrapedAt");
     assert!(scraped.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(scraped).is_ok(), "{scraped}");
-    let known: Vec<&str> = a["knownFor"].as_array().unwrap().iter().map(|k| k["imdbId"].as_str().unwrap()).collect();
+    assert_eq!(a["lastVerified"], a["lastScrapedAt"]);
+    let known: Vec<&str> =
+        a["knownForContent"].as_array().unwrap().iter().map(|k| k["imdbId"].as_str().unwrap()).collect();
     assert!(known.contains(&"tt9820556"), "{known:?}");
-    for k in a["knownFor"].as_array().unwrap() {
+    for k in a["knownForContent"].as_array().unwrap() {
         for key in ["id", "imdbId", "title", "type", "year"] {
-            assert!(k.get(key).is_some(), "knownFor.{key}");
+            assert!(k.get(key).is_some(), "knownForContent.{key}");
         }
     }
+    let titles: Vec<&str> =
+        a["knownForContent"].as_array().unwrap().iter().map(|k| k["title"].as_str().unwrap()).collect();
+    assert_eq!(a["knownFor"], serde_json::json!(titles), "knownFor: the same titles, as strings");
 
     let films = a["filmography"].as_array().unwrap();
-    let titles: Vec<&str> = films.iter().map(|f| f["content"]["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> = films.iter().map(|f| f["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Breach", "Die Hard"], "newest first");
     let breach = &films[0];
+    assert_eq!(breach["contentId"], seeded.breach_id);
+    assert_eq!(breach["imdbId"], "tt9820556");
+    assert_eq!(breach["type"], "movie");
+    assert_eq!(breach["year"], 2020);
+    assert_eq!((&breach["isMainRole"], &breach["characterType"]), (&Value::Bool(true), &Value::from("lead")));
+    assert!(breach["episodeCount"].is_null(), "a movie has no episode count");
+    assert_eq!(breach["episodes"], serde_json::json!([]));
+    // Deprecated, kept for one minor version: the same title as an object.
     assert_eq!(breach["content"]["id"], seeded.breach_id);
     assert_eq!(breach["content"]["imdbId"], "tt9820556");
     assert_eq!(breach["content"]["type"], "movie");

@@ -1,6 +1,7 @@
 //! Integration tests of the gateway against the real actor-catalog service (fresh database, unique Redis
 //! prefix per test), the stub services, and the shared PostgreSQL, Redis and RabbitMQ.
 
+mod actors;
 mod api;
 mod auth_limits;
 mod edge;

@@ -10,6 +10,9 @@ use crate::helpers::*;
 const SHOW: &str = "tt9100000";
 const GUEST: &str = "nm9100001";
 
+/// A credit as the test compares it: title, series id, season, episode, the series' episode count.
+type Row<'a> = (&'a str, Option<&'a str>, Option<i32>, Option<i32>, u32);
+
 fn episode_imdb(season: i32, n: i32) -> String {
     format!("tt91{season:02}{n:03}")
 }
@@ -67,7 +70,7 @@ async fn episode_credits_carry_their_series_numbers_and_the_series_episode_total
     let show = app.content_id(SHOW).await.to_string();
     let gus = app.client.get_actor(GetActorRequest { id: id.to_string() }).await.unwrap().into_inner();
     assert_eq!((gus.birth_year, gus.birth_date.as_deref(), gus.death_date), (Some(1960), Some("1960-04-02"), None));
-    let rows: Vec<(&str, Option<&str>, Option<i32>, Option<i32>, u32)> = gus
+    let rows: Vec<Row> = gus
         .filmography
         .iter()
         .map(|f| {
