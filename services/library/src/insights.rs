@@ -196,7 +196,11 @@ fn face(
     actors: &SeenActors,
     index: &SeenIndex,
 ) -> Option<(DateTime<Utc>, pb::FamiliarFace)> {
-    let same_series = watching.same_series_counts(&credit);
+    // Credited on the series title too: a regular, whatever this episode's cast says (a regular credited on the
+    // episode is listed as its own credit). The series is among the seen titles whenever an episode of it is.
+    let on_series =
+        watching.series.and_then(|s| actors.titles.get(&s)).is_some_and(|t| t.credits.iter().any(|c| c.actor == actor));
+    let same_series = watching.same_series_counts(&credit) && !on_series;
     let mut seen = Collector::default();
     for cast in actors.actors.get(&actor)? {
         let how = watching.counts(cast.id, cast.series, same_series);
@@ -518,12 +522,18 @@ mod tests {
             seen(movie, None, 1, 1),
         ]);
         let (guest, both, regular, frequent) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let lead = Uuid::now_v7();
         // The guest and the frequent guest were in the early episode, the other one in both episodes and in a
-        // movie, the regular is credited on the series. The watched episode is never a sighting of itself.
+        // movie, the regular is credited on the series, the lead on the series and on the watched and early
+        // episodes. The watched episode is never a sighting of itself.
         let actors = SeenActors::new(HashMap::from([
-            title(series, None, &[(regular, "Hero", 1)]),
-            title(watched, Some(series), &[(guest, "Innkeeper", 9)]),
-            title(early, Some(series), &[(guest, "Innkeeper", 9), (both, "Bard", 2), (frequent, "Cook", 6)]),
+            title(series, None, &[(regular, "Hero", 1), (lead, "Lead", 1)]),
+            title(watched, Some(series), &[(guest, "Innkeeper", 9), (lead, "Lead", 1)]),
+            title(
+                early,
+                Some(series),
+                &[(guest, "Innkeeper", 9), (both, "Bard", 2), (frequent, "Cook", 6), (lead, "Lead", 1)],
+            ),
             title(late, Some(series), &[(both, "Bard", 4), (regular, "Hero", 1)]),
             title(movie, None, &[(both, "Knight", 8)]),
         ]));
@@ -533,6 +543,7 @@ mod tests {
             face(&watching, both, member(both, false, 4), &actors, &index),
             face(&watching, regular, member(regular, true, 1), &actors, &index),
             face(&watching, frequent, member(frequent, false, 5), &actors, &index),
+            face(&watching, lead, member(lead, false, 2), &actors, &index),
         ]
         .into_iter()
         .flatten()
@@ -540,7 +551,11 @@ mod tests {
         rank(&mut faces);
         let faces: Vec<pb::FamiliarFace> = faces.into_iter().map(|(_, f)| f).collect();
         let ids: Vec<String> = faces.iter().map(|f| f.actor_id.clone()).collect();
-        assert_eq!(ids, [both.to_string(), guest.to_string()], "regulars and half the episodes or more: none");
+        assert_eq!(
+            ids,
+            [both.to_string(), guest.to_string()],
+            "credited on the series, or on half the episodes or more: never through the series"
+        );
 
         let b = &faces[0];
         assert_eq!((b.same_series, b.seen_count, b.same_series_count), (false, 3, 2));
