@@ -257,10 +257,70 @@ pub struct CastMember {
     pub characters: Vec<String>,
     /// `actor`, `actress` or `self`.
     pub category: String,
-    /// Billing position (1 = top billed).
+    /// Billing position (1 = top billed). In a series' cast: on the series title, else the best over its episodes.
     pub credit_order: i32,
     #[schema(required = true)]
     pub profile_image_url: Option<String>,
+    /// A series' cast only (null elsewhere): the episodes this actor is credited on (0 for a regular credited on
+    /// the series title alone).
+    #[schema(required = true)]
+    pub episode_count: Option<u32>,
+    /// A series' cast only: credited on the series title itself (a regular).
+    #[schema(required = true)]
+    pub series_regular: Option<bool>,
+    /// A series' cast only: the first and last episode this actor appears in; null for a regular credited on
+    /// the series title alone.
+    #[schema(required = true)]
+    pub first_appearance: Option<EpisodeAppearance>,
+    #[schema(required = true)]
+    pub last_appearance: Option<EpisodeAppearance>,
+}
+
+/// One episode of a series, as an actor's appearance in it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EpisodeAppearance {
+    pub content_id: String,
+    #[schema(required = true)]
+    pub season_number: Option<i32>,
+    #[schema(required = true)]
+    pub episode_number: Option<i32>,
+    pub title: String,
+    #[schema(required = true)]
+    pub year: Option<i32>,
+}
+
+impl EpisodeAppearance {
+    /// The appearance of a catalogue episode reference, when there is one.
+    pub fn from_proto(e: Option<pb::EpisodeRef>) -> Option<Self> {
+        e.filter(|e| !e.id.is_empty()).map(|e| Self {
+            content_id: e.id,
+            season_number: e.season_number,
+            episode_number: e.episode_number,
+            title: e.title,
+            year: e.year,
+        })
+    }
+}
+
+impl CastMember {
+    /// A cast member; `series` when it is a series' aggregated cast (episode counts and appearances).
+    fn from_proto(m: pb::CastMember, series: bool) -> Self {
+        Self {
+            actor_id: m.actor_id,
+            actor_imdb_id: m.actor_imdb_id,
+            name: m.actor_name,
+            role_name: non_empty(m.role_name),
+            characters: m.characters,
+            category: m.category,
+            credit_order: m.credit_order,
+            profile_image_url: non_empty(m.profile_image_url),
+            episode_count: series.then_some(m.episode_count),
+            series_regular: series.then_some(m.on_series),
+            first_appearance: EpisodeAppearance::from_proto(m.first_appearance),
+            last_appearance: EpisodeAppearance::from_proto(m.last_appearance),
+        }
+    }
 }
 
 macro_rules! content_struct {
@@ -323,10 +383,17 @@ macro_rules! content_struct {
 }
 
 content_struct!(
-    /// A title with its cast in credit order.
+    /// A title with a page of its cast (`castLimit`, `castOffset`).
     Content {
-        /// In credit order.
+        /// A movie's or an episode's credits in billing order. A series' aggregated cast: everyone credited on
+        /// the series or any of its episodes, once each with every character they played, regulars first, then
+        /// by episodes, then billing.
         pub cast: Vec<CastMember>,
+        /// Members in the whole cast (`cast` is one page of it).
+        pub cast_total: u32,
+        /// A series only (null elsewhere): the episodes it has in the catalogue.
+        #[schema(required = true)]
+        pub episode_count: Option<u32>,
     }
 );
 
@@ -337,6 +404,7 @@ content_struct!(
 
 impl From<pb::Content> for Content {
     fn from(c: pb::Content) -> Self {
+        let series = c.content_type == pb::ContentType::Series as i32;
         let original_title = non_empty(c.original_title);
         let parent = c.parent.filter(|p| !p.id.is_empty()).map(Into::into);
         Self {
@@ -359,20 +427,9 @@ impl From<pb::Content> for Content {
             parent,
             season_number: c.season_number,
             episode_number: c.episode_number,
-            cast: c
-                .cast
-                .into_iter()
-                .map(|m| CastMember {
-                    actor_id: m.actor_id,
-                    actor_imdb_id: m.actor_imdb_id,
-                    name: m.actor_name,
-                    role_name: non_empty(m.role_name),
-                    characters: m.characters,
-                    category: m.category,
-                    credit_order: m.credit_order,
-                    profile_image_url: non_empty(m.profile_image_url),
-                })
-                .collect(),
+            cast: c.cast.into_iter().map(|m| CastMember::from_proto(m, series)).collect(),
+            cast_total: c.cast_total,
+            episode_count: series.then_some(c.episode_total),
             created_at: c.created_at,
             updated_at: c.updated_at,
             last_scraped_at: non_empty(c.last_scraped_at),

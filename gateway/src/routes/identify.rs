@@ -11,7 +11,7 @@ use iknow_proto::catalog::v1 as pb;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::dto::ContentRef;
+use crate::dto::{ContentRef, EpisodeAppearance};
 use crate::envelope::{ApiError, ApiResult, ErrorResponse, Meta, RequestContext, elapsed_ms};
 use crate::state::AppState;
 
@@ -173,6 +173,13 @@ pub struct IdentifiedRole {
     pub characters: Vec<String>,
     /// Billing position (1 = top billed; 0 = unknown).
     pub credit_order: i32,
+    /// A character found in a series' aggregated cast (asked by the series title): the episodes the actor is
+    /// credited on (0 for a regular credited on the series alone); null otherwise.
+    #[schema(required = true)]
+    pub episode_count: Option<u32>,
+    /// With `episodeCount`: the actor's first episode in the series.
+    #[schema(required = true)]
+    pub first_appearance: Option<EpisodeAppearance>,
 }
 
 /// What matched.
@@ -220,6 +227,8 @@ fn non_empty(s: String) -> Option<String> {
 impl IdentifyCandidate {
     fn from_proto(c: pb::IdentifyCandidate) -> Option<Self> {
         let m = c.member?;
+        let in_series = c.content.as_ref().is_some_and(|r| r.content_type == pb::ContentType::Series as i32)
+            && c.matched_by != "actor_name";
         Some(Self {
             actor: IdentifiedActor {
                 id: m.actor_id,
@@ -232,6 +241,8 @@ impl IdentifyCandidate {
                 role_name: non_empty(m.role_name),
                 characters: m.characters,
                 credit_order: m.credit_order,
+                episode_count: in_series.then_some(m.episode_count),
+                first_appearance: EpisodeAppearance::from_proto(m.first_appearance),
             },
             confidence: c.confidence.clamp(0.0, 1.0),
             matched_by: MatchedBy::from_proto(&c.matched_by),

@@ -94,3 +94,47 @@ async fn a_catalogue_that_is_down_is_503() {
     assert_eq!((status, error_code(&body).as_str()), (503, "SERVICE_UNAVAILABLE"), "{body}");
     assert!(started.elapsed() < std::time::Duration::from_secs(1), "took {:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn a_series_answers_with_its_aggregated_cast_and_identify_finds_its_episode_characters() {
+    let app = spawn().await;
+    app.seed().await;
+    let (_, found) = app.get_json("/api/v1/content/search?q=friends&type=series").await;
+    let friends = data_of(&found)[0]["id"].as_str().expect("Friends is found").to_owned();
+
+    // The series page: Rachel is credited on an episode only, and is in the series' cast.
+    let (status, body) = app.get_json(&format!("/api/v1/content/{friends}")).await;
+    assert_eq!(status, 200, "{body}");
+    let series = data_of(&body);
+    assert_eq!((series["castTotal"].as_u64(), series["episodeCount"].as_u64()), (Some(1), Some(1)));
+    let rachel = &series["cast"][0];
+    assert_eq!(rachel["name"], "Jennifer Aniston");
+    assert_eq!(rachel["characters"], serde_json::json!(["Rachel Green"]));
+    assert_eq!((rachel["episodeCount"].as_u64(), rachel["seriesRegular"].as_bool()), (Some(1), Some(false)));
+    assert_eq!(rachel["firstAppearance"]["title"], "The One Where Monica Gets a Roommate");
+    assert_eq!(rachel["firstAppearance"]["seasonNumber"], 1);
+    assert_eq!(rachel["lastAppearance"]["episodeNumber"], 1);
+
+    // Pages of the cast, and their bounds.
+    let (_, body) = app.get_json(&format!("/api/v1/content/{friends}?castLimit=1&castOffset=1")).await;
+    assert_eq!(data_of(&body)["cast"].as_array().map(Vec::len), Some(0));
+    assert_eq!(data_of(&body)["castTotal"], 1);
+    let (status, body) = app.get_json(&format!("/api/v1/content/{friends}?castLimit=0&castOffset=-1")).await;
+    assert_eq!((status, error_code(&body)), (400, "VALIDATION_ERROR".to_string()));
+    assert_eq!(failing_fields(&body), ["castLimit", "castOffset"]);
+    // A movie's cast has no episode counts.
+    let (_, body) = app.get_json("/api/v1/content/search?q=die+hard").await;
+    let die_hard = data_of(&body)[0]["id"].as_str().unwrap().to_owned();
+    let (_, body) = app.get_json(&format!("/api/v1/content/{die_hard}")).await;
+    assert!(data_of(&body)["cast"][0]["episodeCount"].is_null() && data_of(&body)["episodeCount"].is_null());
+
+    // Identify by the series title finds the episode's character, with the episodes.
+    let (status, body) = app.get_json("/api/v1/identify?title=frends&character=rachel").await;
+    assert_eq!(status, 200, "{body}");
+    let best = &data_of(&body)[0];
+    assert_eq!(best["actor"]["name"], "Jennifer Aniston");
+    assert_eq!(best["content"]["title"], "Friends");
+    assert_eq!(best["role"]["roleName"], "Rachel Green");
+    assert_eq!(best["role"]["episodeCount"], 1);
+    assert_eq!(best["role"]["firstAppearance"]["title"], "The One Where Monica Gets a Roommate");
+}
