@@ -163,11 +163,14 @@ impl CastCache {
     }
 
     /// Drops these titles (the catalogue changed them); every user's seen actors are rebuilt on their next read.
+    /// The generation moves before (a catalogue read already under way does not store what it loaded) and
+    /// after (seen actors built from a title read before it was dropped are not kept).
     pub async fn forget(&self, content_ids: &[Uuid]) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         for id in content_ids {
             self.titles.invalidate(id).await;
         }
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Drops everything (a bulk load in the catalogue, or events that may have been missed).
@@ -175,6 +178,7 @@ impl CastCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.titles.invalidate_all();
         self.users.invalidate_all();
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The seen actors of `user_id`, whose seen titles are `index`: the held copy while neither the titles nor
