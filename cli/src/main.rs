@@ -1,6 +1,6 @@
 //! The `iknow` command: run the whole platform (`up`), import IMDb datasets (`import imdb`) or TMDB people and
 //! titles (`import tmdb`), list import jobs
-//! (`jobs`), benchmark (`bench`), evaluate identification (`eval identify`).
+//! (`jobs`), benchmark (`bench`), evaluate identification and search (`eval identify`, `eval search`).
 
 #![forbid(unsafe_code)]
 
