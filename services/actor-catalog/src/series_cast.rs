@@ -236,10 +236,11 @@ const SELECT: &str = "SELECT sc.series_id, sc.actor_id, a.imdb_id AS actor_imdb_
     sc.last_year::int4 AS last_year \
     FROM series_cast sc JOIN actors a ON a.id = sc.actor_id";
 
-/// The order of a series' cast: its regulars (credited on the series title) first, then most episodes, then
-/// billing (unknown last), then name. Regulars lead because many sources credit them on the series alone
-/// (TVmaze: on no episode at all); IMDb also credits them on every episode, where they lead by count anyway.
-const ORDER: &str = "sc.on_series DESC, sc.episode_count DESC, sc.credit_order ASC NULLS LAST, a.name, sc.actor_id";
+/// The order of a series' cast: its regulars (credited on the series title) first in their billing, then the
+/// others by most episodes, then billing (unknown last), then name. Regulars lead because many sources credit them
+/// on the series alone (TVmaze: on no episode at all, so their episode counts say nothing).
+const ORDER: &str = "sc.on_series DESC, CASE WHEN sc.on_series THEN sc.credit_order END ASC NULLS LAST, \
+    sc.episode_count DESC, sc.credit_order ASC NULLS LAST, a.name, sc.actor_id";
 
 fn episode(
     id: Option<Uuid>,
