@@ -185,6 +185,11 @@ impl CastCache {
     /// the catalogue changed, else rebuilt (asking the catalogue for the titles not held). Unavailable when
     /// the catalogue is needed and cannot answer.
     pub async fn seen_actors(&self, user_id: Uuid, index: &Arc<SeenIndex>) -> Result<Arc<SeenActors>, Error> {
+        if index.is_empty() {
+            // Nothing seen (or the user erased): nothing of theirs is kept.
+            self.users.invalidate(&user_id).await;
+            return Ok(Arc::default());
+        }
         let generation = self.generation();
         if let Some(e) = self.users.get(&user_id).await
             && e.generation == generation

@@ -324,7 +324,7 @@ pub async fn familiar_faces(
     };
     let seen_actors = async {
         let index = seen.of(user_id).await.map_err(Error::internal)?;
-        let actors = if index.is_empty() { Default::default() } else { casts.seen_actors(user_id, &index).await? };
+        let actors = casts.seen_actors(user_id, &index).await?;
         Ok::<_, Error>((index, actors))
     };
     let (cast, seen_actors) = tokio::join!(cast, seen_actors);
