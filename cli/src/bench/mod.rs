@@ -4,7 +4,8 @@
 //! Sequence: `iknow bench generate --dir DIR`, `iknow import imdb DIR`, start the platform (`iknow up
 //! --no-import`), `iknow bench run`. `iknow bench auth` measures authentication on any running platform;
 //! `iknow bench insights` "where do I know them from" for a user with a long history on the imported catalogue;
-//! `iknow bench import` import throughput (bulk first load against batches) into scratch databases.
+//! `iknow bench import` import throughput (bulk first load against batches) into scratch databases;
+//! `iknow bench series` a generated 1,000-episode series: its page and identification by its characters.
 
 mod auth;
 mod generate;
@@ -12,6 +13,7 @@ mod import;
 mod insights;
 mod load;
 mod queries;
+mod series;
 pub(crate) mod stats;
 #[cfg(test)]
 mod tests;
@@ -48,6 +50,8 @@ enum BenchCommand {
     Insights(insights::InsightsArgs),
     /// Measure import throughput of a generated dataset (bulk first load vs batches) into fresh databases.
     Import(import::ImportArgs),
+    /// Measure a long series (its aggregated cast, identification by series character) against an episode read.
+    Series(series::SeriesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +108,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Run(a) => run_cmd(a).await,
         BenchCommand::Auth(a) => auth::run(a).await,
         BenchCommand::Insights(a) => insights::run(a).await,
+        BenchCommand::Series(a) => series::run(a).await,
         BenchCommand::Import(a) => import::run(a).await,
     }
 }

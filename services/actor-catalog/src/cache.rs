@@ -11,6 +11,7 @@ use redis::aio::MultiplexedConnection;
 use uuid::Uuid;
 
 use crate::Config;
+use crate::series_cast::PreparedCast;
 
 /// Bound of one Redis connect attempt and of each command: a slow cache must not slow reads down.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(100);
@@ -29,6 +30,9 @@ pub struct Cache {
     /// Each actor's credits with their series, as `GetFilmographies` returns them: in process only (the
     /// library asks for the same cast's filmographies again and again).
     filmographies: moka::future::Cache<Uuid, Arc<ActorFilmography>>,
+    /// Each series' aggregated cast with its characters' normalised tokens, as identification scores it: in
+    /// process only, dropped with the series' entry (a credit, link or rename touching the series).
+    series_casts: moka::future::Cache<Uuid, Arc<PreparedCast>>,
     redis: Arc<RedisTier>,
     prefix: String,
     ttl_seconds: u64,
@@ -62,6 +66,7 @@ impl Cache {
             actor_summaries: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             content_summaries: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             filmographies: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
+            series_casts: moka::future::Cache::builder().max_capacity(1_000).time_to_live(ttl).build(),
             redis: Arc::new(RedisTier::new(&config.redis_url)),
             prefix: config.redis_prefix.clone(),
             ttl_seconds: config.cache_ttl_seconds.max(1),
@@ -157,6 +162,18 @@ impl Cache {
         }
     }
 
+    /// A series' prepared aggregated cast (in process only).
+    pub async fn peek_series_cast(&self, id: Uuid) -> Option<Arc<PreparedCast>> {
+        self.series_casts.get(&id).await
+    }
+
+    /// Stores a series' prepared cast loaded at `generation`, unless an invalidation happened since.
+    pub async fn put_series_cast(&self, id: Uuid, cast: Arc<PreparedCast>, generation: u64) {
+        if self.generation() == generation {
+            self.series_casts.insert(id, cast).await;
+        }
+    }
+
     /// Stores a title summary (no cast) loaded at `generation`, unless an invalidation happened since.
     pub async fn put_content_summary(&self, id: Uuid, content: Arc<Content>, generation: u64) {
         if self.generation() == generation {
@@ -196,6 +213,7 @@ impl Cache {
         for id in content_ids {
             self.contents.invalidate(id).await;
             self.content_summaries.invalidate(id).await;
+            self.series_casts.invalidate(id).await;
         }
     }
 
@@ -207,6 +225,7 @@ impl Cache {
         self.actor_summaries.invalidate_all();
         self.content_summaries.invalidate_all();
         self.filmographies.invalidate_all();
+        self.series_casts.invalidate_all();
     }
 
     /// Drops entries from both tiers.

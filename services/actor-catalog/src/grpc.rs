@@ -395,7 +395,7 @@ impl ActorCatalog for CatalogService {
         request: Request<iknow_proto::catalog::v1::IdentifyRequest>,
     ) -> Result<Response<iknow_proto::catalog::v1::IdentifyResponse>, Status> {
         let params = crate::identify::validate(request.get_ref())?;
-        let response = crate::identify::identify(&self.pool, &self.indexes, &params).await?;
+        let response = crate::identify::identify(&self.pool, &self.indexes, &self.cache, &params).await?;
         tracing::Span::current().record("candidates", response.candidates.len());
         Ok(Response::new(response))
     }

@@ -8,6 +8,7 @@ mod free_text;
 mod recall;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use iknow_common::{Error, FieldViolation};
 use iknow_proto::catalog::v1::{
@@ -19,7 +20,9 @@ use uuid::Uuid;
 
 pub use self::free_text::{Reading, parse as parse_free_text};
 use self::recall::{actor_candidates, internal, keep_titles, resolve_episodes, title_candidates, title_rows};
+use crate::cache::Cache;
 use crate::index::Indexes;
+use crate::series_cast::{PreparedCast, PreparedMember};
 
 /// Longest `title`, `character` or `q`, in characters after trimming.
 pub const MAX_TEXT_CHARS: usize = 200;
@@ -192,6 +195,26 @@ fn best_character<'a>(query: &[String], member: &'a CastMember) -> (f32, Option<
     best
 }
 
+/// [`best_character`] over characters already tokenised (a series' prepared cast: `role_name` is one of them).
+fn best_prepared<'a>(query: &[String], member: &'a CastMember, tokens: &[Vec<String>]) -> (f32, Option<&'a String>) {
+    let mut best = (0.0, None);
+    for (c, t) in member.characters.iter().zip(tokens) {
+        let s = matcher::similarity(query, t);
+        if s > best.0 {
+            best = (s, Some(c));
+        }
+    }
+    best
+}
+
+/// One cast member as scored: the credit, its title-only billing, and tokens a series' prepared cast has already.
+struct Entry<'a> {
+    member: &'a CastMember,
+    series_regular: bool,
+    billing: i32,
+    prepared: Option<&'a PreparedMember>,
+}
+
 /// For a title without a character: the top-billed member is as likely as the title, later ones less.
 pub fn billing_factor(credit_order: i32) -> f32 {
     if credit_order <= 0 { 0.5 } else { 1.0 / (1.0 + 0.1 * (credit_order - 1).min(40) as f32) }
@@ -263,8 +286,41 @@ fn readings(mode: &Mode) -> Vec<Reading> {
     }
 }
 
+/// The prepared aggregated casts of `series` (in process, else read in one query and kept).
+async fn prepared_series_casts(
+    pool: &PgPool,
+    cache: &Cache,
+    series: &[Uuid],
+) -> Result<HashMap<Uuid, Arc<PreparedCast>>, Error> {
+    let mut out = HashMap::with_capacity(series.len());
+    let mut missing = Vec::new();
+    for id in series {
+        match cache.peek_series_cast(*id).await {
+            Some(hit) => {
+                out.insert(*id, hit);
+            }
+            None => missing.push(*id),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let generation = cache.generation();
+    for (id, cast) in crate::series_cast::of_series(pool, &missing).await.map_err(internal)? {
+        let prepared = Arc::new(crate::series_cast::prepare(cast));
+        cache.put_series_cast(id, prepared.clone(), generation).await;
+        out.insert(id, prepared);
+    }
+    Ok(out)
+}
+
 /// Answers one validated request.
-pub async fn identify(pool: &PgPool, indexes: &Indexes, params: &Params) -> Result<IdentifyResponse, Error> {
+pub async fn identify(
+    pool: &PgPool,
+    indexes: &Indexes,
+    cache: &Cache,
+    params: &Params,
+) -> Result<IdentifyResponse, Error> {
     let readings = readings(&params.mode);
     let (season, episode) = match params.mode {
         Mode::Title { season, episode, .. } => (season, episode),
@@ -313,41 +369,55 @@ pub async fn identify(pool: &PgPool, indexes: &Indexes, params: &Params) -> Resu
         }
     }
     let casts = crate::batch::casts(pool, &cast_ids, true).await.map_err(internal)?;
-    let mut casts: HashMap<String, Vec<CastCredit>> = casts.into_iter().map(|c| (c.content_id, c.cast)).collect();
-    for (series, cast) in crate::series_cast::of_series(pool, &series_ids).await.map_err(internal)? {
-        // In cast order (regulars, then most episodes): the position is the billing of a title-only answer.
-        let credits = cast
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| CastCredit {
-                member: Some(CastMember { credit_order: i32::try_from(i + 1).unwrap_or(i32::MAX), ..m }),
-                series_regular: false,
-                series_episodes: 0,
+    let casts: HashMap<String, Vec<CastCredit>> = casts.into_iter().map(|c| (c.content_id, c.cast)).collect();
+    let series_casts = prepared_series_casts(pool, cache, &series_ids).await?;
+    let entries = |id: &Uuid| -> Vec<Entry<'_>> {
+        if let Some(cast) = series_casts.get(id) {
+            // In cast order (regulars, then most episodes): the position is the billing of a title-only answer.
+            return cast
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Entry {
+                    member: &p.member,
+                    series_regular: false,
+                    billing: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                    prepared: Some(p),
+                })
+                .collect();
+        }
+        let credits = casts.get(&id.to_string()).map(Vec::as_slice).unwrap_or_default();
+        credits
+            .iter()
+            .filter_map(|c| {
+                let member = c.member.as_ref()?;
+                Some(Entry { member, series_regular: c.series_regular, billing: member.credit_order, prepared: None })
             })
-            .collect();
-        casts.insert(series.to_string(), credits);
-    }
+            .collect()
+    };
 
     let mut scored = Vec::new();
     for (i, (reading, titles)) in readings.iter().zip(&kept).enumerate() {
         let character = reading.character.as_deref().map(matcher::tokens).filter(|t| !t.is_empty());
         for k in titles {
-            for credit in casts.get(&k.id.to_string()).map(Vec::as_slice).unwrap_or_default() {
-                let Some(member) = &credit.member else { continue };
-                let content = match (&k.regulars_content, credit.series_regular) {
+            for entry in entries(&k.id) {
+                let member = entry.member;
+                let content = match (&k.regulars_content, entry.series_regular) {
                     (Some(series), true) => series.clone(),
                     _ => k.content.clone(),
                 };
                 let mut role = None;
                 let (score, matched_by) = match &character {
-                    None => (k.score * billing_factor(member.credit_order), "title"),
+                    None => (k.score * billing_factor(entry.billing), "title"),
                     Some(wanted) => {
-                        let (by_character, matched) = best_character(wanted, member);
+                        let (by_character, matched) = match entry.prepared {
+                            Some(p) => best_prepared(wanted, member, &p.characters),
+                            None => best_character(wanted, member),
+                        };
                         role = matched;
-                        let by_name = if reading.character_may_be_actor {
-                            matcher::similarity(wanted, &matcher::tokens(&member.actor_name))
-                        } else {
-                            0.0
+                        let by_name = match (reading.character_may_be_actor, entry.prepared) {
+                            (false, _) => 0.0,
+                            (true, Some(p)) => matcher::similarity(wanted, &p.name),
+                            (true, None) => matcher::similarity(wanted, &matcher::tokens(&member.actor_name)),
                         };
                         let (s, how) = if by_name > by_character {
                             (by_name, "actor_name")
@@ -366,7 +436,7 @@ pub async fn identify(pool: &PgPool, indexes: &Indexes, params: &Params) -> Resu
                     member.role_name = role.clone();
                 }
                 scored.push(Scored {
-                    credit_order: member.credit_order,
+                    credit_order: entry.billing,
                     episodes: member.episode_count,
                     candidate: IdentifyCandidate {
                         member: Some(member),

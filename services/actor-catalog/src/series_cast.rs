@@ -283,6 +283,32 @@ impl From<Row> for SeriesCastRow {
     }
 }
 
+/// A series' aggregated cast in order, each member with the normalised tokens of its name and of each of its
+/// characters, as identification compares them (tokenising thousands of names per request cost more than the
+/// comparing).
+pub type PreparedCast = Vec<PreparedMember>;
+
+/// One member of a [`PreparedCast`].
+#[derive(Debug, Clone)]
+pub struct PreparedMember {
+    pub member: CastMember,
+    /// The tokens of each of `member.characters`, in order.
+    pub characters: Vec<Vec<String>>,
+    pub name: Vec<String>,
+}
+
+/// [`PreparedCast`] of one cast.
+pub fn prepare(cast: Vec<CastMember>) -> PreparedCast {
+    use iknow_search::matcher::tokens;
+    cast.into_iter()
+        .map(|m| PreparedMember {
+            characters: m.characters.iter().map(|c| tokens(c)).collect(),
+            name: tokens(&m.actor_name),
+            member: m,
+        })
+        .collect()
+}
+
 /// One member of a series' aggregated cast.
 #[derive(Debug, Clone)]
 pub struct SeriesCastRow {
