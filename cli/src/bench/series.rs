@@ -107,6 +107,12 @@ pub async fn run(a: SeriesArgs) -> anyhow::Result<()> {
     }
     let (regulars, guests) = people.split_at(REGULARS);
     let series_imdb = format!("tt8{run}");
+    // An invented title of its own: a second run's series must not be a near match of the first's.
+    let title = {
+        let words = character(u64::from_str_radix(&run, 16).unwrap_or(a.seed), 0);
+        let words: Vec<&str> = words.split(' ').filter(|w| w.chars().all(char::is_alphabetic)).collect();
+        format!("{} Station", words[words.len().saturating_sub(2)..].join(" "))
+    };
     let episodes: Vec<(String, u32, u32)> = (1..=a.seasons)
         .flat_map(|s| (1..=a.episodes_per_season).map(move |e| (s, e)))
         .enumerate()
@@ -116,8 +122,8 @@ pub async fn run(a: SeriesArgs) -> anyhow::Result<()> {
     let mut contents = vec![pb::ContentInput {
         imdb_id: series_imdb.clone(),
         content_type: pb::ContentType::Series as i32,
-        title: format!("Bench Station {run}"),
-        original_title: format!("Bench Station {run}"),
+        title: title.clone(),
+        original_title: title.clone(),
         year: Some(2010),
         end_year: Some(2020),
         genres: vec!["Drama".into()],
@@ -187,7 +193,6 @@ pub async fn run(a: SeriesArgs) -> anyhow::Result<()> {
     let episode_id = id_of(&episodes[episodes.len() / 2].0).await?;
 
     // Queries: a guest character by the series title, then with its season and episode.
-    let title = format!("Bench Station {run}");
     let mut by_series = Vec::new();
     let mut by_episode = Vec::new();
     for i in 0..500u64 {

@@ -103,35 +103,53 @@ pub fn word_score(q: &str, c: &str) -> f32 {
 /// query word is matched (weighted, small words count less), a little how much of the candidate is covered,
 /// so a full match beats a partial one ("walter" is nearer "Walter" than "Walter White").
 pub fn similarity(query: &[String], candidate: &[String]) -> f32 {
+    similarity_by(query, candidate, |i, j| word_score(&query[i], &candidate[j]))
+}
+
+/// [`similarity`] with the word scores given by `word(query index, candidate index)`: for callers that score
+/// many candidates sharing words and look each [`word_score`] up once (identification over a series' cast).
+pub fn similarity_by(query: &[String], candidate: &[String], mut word: impl FnMut(usize, usize) -> f32) -> f32 {
     if query.is_empty() || candidate.is_empty() {
         return 0.0;
     }
     if query == candidate {
         return 1.0;
     }
-    let mut cand_best = vec![0.0f32; candidate.len()];
+    let mut cand_best = [0.0f32; 16];
+    let mut cand_best_heap = Vec::new();
+    let cand_best: &mut [f32] = if candidate.len() <= cand_best.len() {
+        &mut cand_best[..candidate.len()]
+    } else {
+        cand_best_heap.resize(candidate.len(), 0.0);
+        &mut cand_best_heap
+    };
     let mut q_sum = 0.0;
     let mut q_weight = 0.0;
-    for q in query {
+    for (qi, q) in query.iter().enumerate() {
         let w = weight(q);
         let mut best: f32 = 0.0;
-        for (i, c) in candidate.iter().enumerate() {
-            let s = word_score(q, c);
+        for (ci, b) in cand_best.iter_mut().enumerate() {
+            let s = word(qi, ci);
             best = best.max(s);
-            cand_best[i] = cand_best[i].max(s);
+            *b = b.max(s);
         }
         q_sum += w * best;
         q_weight += w;
     }
     let (c_sum, c_weight) =
-        candidate.iter().zip(&cand_best).fold((0.0, 0.0), |(s, t), (c, b)| (s + weight(c) * b, t + weight(c)));
+        candidate.iter().zip(cand_best.iter()).fold((0.0, 0.0), |(s, t), (c, b)| (s + weight(c) * b, t + weight(c)));
     let mut score = 0.8 * q_sum / q_weight + 0.2 * c_sum / c_weight;
     // Spacing and hyphens: "spiderman" is "Spider-Man", "mc clane" is "McClane".
     if query.len() != candidate.len() {
-        let qj: Vec<char> = query.concat().chars().collect();
-        let cj: Vec<char> = candidate.concat().chars().collect();
-        if let Some(d) = edit_distance(&qj, &cj, max_edits(qj.len())) {
-            score = score.max(0.98 - 0.15 * d as f32);
+        let q_len: usize = query.iter().map(|w| w.chars().count()).sum();
+        let c_len: usize = candidate.iter().map(|w| w.chars().count()).sum();
+        let max = max_edits(q_len);
+        if q_len.abs_diff(c_len) <= max {
+            let qj: Vec<char> = query.iter().flat_map(|w| w.chars()).collect();
+            let cj: Vec<char> = candidate.iter().flat_map(|w| w.chars()).collect();
+            if let Some(d) = edit_distance(&qj, &cj, max) {
+                score = score.max(0.98 - 0.15 * d as f32);
+            }
         }
     }
     score.min(1.0)
@@ -142,9 +160,84 @@ pub fn text_similarity(query: &str, candidate: &str) -> f32 {
     similarity(&tokens(query), &tokens(candidate))
 }
 
+/// The set of letters and digits in `words` (normalised tokens), one bit each; other characters share a bit.
+pub fn letters<S: AsRef<str>>(words: &[S]) -> u64 {
+    let mut mask = 0u64;
+    for w in words {
+        for c in w.as_ref().chars() {
+            mask |= 1
+                << match c {
+                    'a'..='z' => c as u32 - 'a' as u32,
+                    '0'..='9' => 26 + c as u32 - '0' as u32,
+                    _ => 36,
+                };
+        }
+    }
+    mask
+}
+
+/// A query prepared for [`Prefilter::may_match`]: the letters of each word and of the words joined.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    /// (the letter of each character of the word, edits it may have).
+    words: Vec<(Vec<u64>, usize)>,
+}
+
+impl Prefilter {
+    pub fn new(query: &[String]) -> Self {
+        let word = |w: &str| {
+            let bits: Vec<u64> = w.chars().map(|c| letters(&[c.to_string()])).collect();
+            let edits = max_edits(bits.len());
+            (bits, edits)
+        };
+        let mut words: Vec<(Vec<u64>, usize)> = query.iter().map(|w| word(w)).collect();
+        if query.len() > 1 {
+            words.push(word(&query.concat()));
+        }
+        Self { words }
+    }
+
+    /// False only when [`similarity`] of the query and any candidate whose words have `candidate` letters is 0:
+    /// in every word (and in the words joined), more characters are missing from the candidate than its edits
+    /// could change. Cheap enough to skip thousands of candidates before comparing them.
+    pub fn may_match(&self, candidate: u64) -> bool {
+        self.words.iter().any(|(bits, edits)| bits.iter().filter(|&&b| b & !candidate != 0).count() <= *edits)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_prefilter_never_drops_a_candidate_the_similarity_keeps() {
+        let names = [
+            "Thomas A. Anderson",
+            "Neo",
+            "Agent Smith",
+            "Spider-Man",
+            "Walter White",
+            "Mirror Innkeeper",
+            "Dr. Leonard McCoy",
+            "Q",
+            "R2-D2",
+        ];
+        let queries =
+            ["neo", "nwo", "anderson", "spiderman", "spidr man", "innkeper", "mccoy", "leo", "q", "r2d2", "zzz", "xy"];
+        for q in queries {
+            let query = tokens(q);
+            let filter = Prefilter::new(&query);
+            for n in names {
+                let candidate = tokens(n);
+                if similarity(&query, &candidate) > 0.0 {
+                    assert!(filter.may_match(letters(&candidate)), "{q:?} vs {n:?}");
+                }
+            }
+        }
+        // And it does drop what cannot match.
+        assert!(!Prefilter::new(&tokens("zzz")).may_match(letters(&tokens("Walter White"))));
+        assert!(!Prefilter::new(&tokens("bashir")).may_match(letters(&tokens("Agent Smith"))));
+    }
 
     fn s(q: &str, c: &str) -> f32 {
         text_similarity(q, c)

@@ -22,7 +22,7 @@ pub use self::free_text::{Reading, parse as parse_free_text};
 use self::recall::{actor_candidates, internal, keep_titles, resolve_episodes, title_candidates, title_rows};
 use crate::cache::Cache;
 use crate::index::Indexes;
-use crate::series_cast::{PreparedCast, PreparedMember};
+use crate::series_cast::{PreparedCast, PreparedMember, WordScores};
 
 /// Longest `title`, `character` or `q`, in characters after trimming.
 pub const MAX_TEXT_CHARS: usize = 200;
@@ -195,11 +195,11 @@ fn best_character<'a>(query: &[String], member: &'a CastMember) -> (f32, Option<
     best
 }
 
-/// [`best_character`] over characters already tokenised (a series' prepared cast: `role_name` is one of them).
-fn best_prepared<'a>(query: &[String], member: &'a CastMember, tokens: &[Vec<String>]) -> (f32, Option<&'a String>) {
+/// [`best_character`] over a series' prepared cast (`role_name` is one of the characters there).
+fn best_prepared<'a>(scores: &mut WordScores<'_>, p: &'a PreparedMember) -> (f32, Option<&'a String>) {
     let mut best = (0.0, None);
-    for (c, t) in member.characters.iter().zip(tokens) {
-        let s = matcher::similarity(query, t);
+    for ((c, t), ids) in p.member.characters.iter().zip(&p.characters).zip(&p.character_ids) {
+        let s = scores.similarity(t, ids);
         if s > best.0 {
             best = (s, Some(c));
         }
@@ -213,6 +213,8 @@ struct Entry<'a> {
     series_regular: bool,
     billing: i32,
     prepared: Option<&'a PreparedMember>,
+    /// The series whose prepared cast `prepared` is in.
+    series: Option<Uuid>,
 }
 
 /// For a title without a character: the top-billed member is as likely as the title, later ones less.
@@ -375,6 +377,7 @@ pub async fn identify(
         if let Some(cast) = series_casts.get(id) {
             // In cast order (regulars, then most episodes): the position is the billing of a title-only answer.
             return cast
+                .members
                 .iter()
                 .enumerate()
                 .map(|(i, p)| Entry {
@@ -382,6 +385,7 @@ pub async fn identify(
                     series_regular: false,
                     billing: i32::try_from(i + 1).unwrap_or(i32::MAX),
                     prepared: Some(p),
+                    series: Some(*id),
                 })
                 .collect();
         }
@@ -390,7 +394,13 @@ pub async fn identify(
             .iter()
             .filter_map(|c| {
                 let member = c.member.as_ref()?;
-                Some(Entry { member, series_regular: c.series_regular, billing: member.credit_order, prepared: None })
+                Some(Entry {
+                    member,
+                    series_regular: c.series_regular,
+                    billing: member.credit_order,
+                    prepared: None,
+                    series: None,
+                })
             })
             .collect()
     };
@@ -398,6 +408,13 @@ pub async fn identify(
     let mut scored = Vec::new();
     for (i, (reading, titles)) in readings.iter().zip(&kept).enumerate() {
         let character = reading.character.as_deref().map(matcher::tokens).filter(|t| !t.is_empty());
+        // Skips, without comparing, the members of a long series' cast that share too few letters to match.
+        let prefilter = character.as_deref().map(matcher::Prefilter::new);
+        // Word scores against each series' distinct tokens, computed once per reading.
+        let mut word_scores: HashMap<Uuid, WordScores<'_>> = match &character {
+            Some(q) => series_casts.iter().map(|(id, cast)| (*id, WordScores::new(q, cast))).collect(),
+            None => HashMap::new(),
+        };
         for k in titles {
             for entry in entries(&k.id) {
                 let member = entry.member;
@@ -405,19 +422,38 @@ pub async fn identify(
                     (Some(series), true) => series.clone(),
                     _ => k.content.clone(),
                 };
+                if let (Some(p), Some(filter)) = (entry.prepared, &prefilter)
+                    && !filter.may_match(p.character_letters)
+                    && !(reading.character_may_be_actor && filter.may_match(p.name_letters))
+                {
+                    continue;
+                }
                 let mut role = None;
                 let (score, matched_by) = match &character {
                     None => (k.score * billing_factor(entry.billing), "title"),
                     Some(wanted) => {
-                        let (by_character, matched) = match entry.prepared {
-                            Some(p) => best_prepared(wanted, member, &p.characters),
-                            None => best_character(wanted, member),
-                        };
-                        role = matched;
-                        let by_name = match (reading.character_may_be_actor, entry.prepared) {
-                            (false, _) => 0.0,
-                            (true, Some(p)) => matcher::similarity(wanted, &p.name),
-                            (true, None) => matcher::similarity(wanted, &matcher::tokens(&member.actor_name)),
+                        let scores = entry.series.and_then(|s| word_scores.get_mut(&s));
+                        let (by_character, by_name) = match (entry.prepared, scores) {
+                            (Some(p), Some(scores)) => {
+                                let (s, matched) = best_prepared(scores, p);
+                                role = matched;
+                                let by_name = if reading.character_may_be_actor {
+                                    scores.similarity(&p.name, &p.name_ids)
+                                } else {
+                                    0.0
+                                };
+                                (s, by_name)
+                            }
+                            _ => {
+                                let (s, matched) = best_character(wanted, member);
+                                role = matched;
+                                let by_name = if reading.character_may_be_actor {
+                                    matcher::similarity(wanted, &matcher::tokens(&member.actor_name))
+                                } else {
+                                    0.0
+                                };
+                                (s, by_name)
+                            }
                         };
                         let (s, how) = if by_name > by_character {
                             (by_name, "actor_name")

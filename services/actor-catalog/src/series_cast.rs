@@ -284,29 +284,87 @@ impl From<Row> for SeriesCastRow {
 }
 
 /// A series' aggregated cast in order, each member with the normalised tokens of its name and of each of its
-/// characters, as identification compares them (tokenising thousands of names per request cost more than the
-/// comparing).
-pub type PreparedCast = Vec<PreparedMember>;
+/// characters as identification compares them, every distinct token numbered once (tokenising and comparing
+/// thousands of names per request cost more than the rest of a request).
+#[derive(Debug, Clone, Default)]
+pub struct PreparedCast {
+    pub members: Vec<PreparedMember>,
+    /// Every distinct token of the characters and names; a member's `*_ids` index it.
+    pub tokens: Vec<String>,
+}
 
 /// One member of a [`PreparedCast`].
 #[derive(Debug, Clone)]
 pub struct PreparedMember {
     pub member: CastMember,
-    /// The tokens of each of `member.characters`, in order.
+    /// The tokens of each of `member.characters`, in order, and their numbers in [`PreparedCast::tokens`].
     pub characters: Vec<Vec<String>>,
+    pub character_ids: Vec<Vec<u32>>,
     pub name: Vec<String>,
+    pub name_ids: Vec<u32>,
+    /// [`iknow_search::matcher::letters`] of every character, and of the name: what the prefilter compares.
+    pub character_letters: u64,
+    pub name_letters: u64,
 }
 
 /// [`PreparedCast`] of one cast.
 pub fn prepare(cast: Vec<CastMember>) -> PreparedCast {
-    use iknow_search::matcher::tokens;
-    cast.into_iter()
-        .map(|m| PreparedMember {
-            characters: m.characters.iter().map(|c| tokens(c)).collect(),
-            name: tokens(&m.actor_name),
-            member: m,
+    use iknow_search::matcher::{letters, tokens};
+    let mut numbers: HashMap<String, u32> = HashMap::new();
+    let mut distinct: Vec<String> = Vec::new();
+    let mut number = |t: &String| -> u32 {
+        *numbers.entry(t.clone()).or_insert_with(|| {
+            distinct.push(t.clone());
+            (distinct.len() - 1) as u32
         })
-        .collect()
+    };
+    let members = cast
+        .into_iter()
+        .map(|m| {
+            let characters: Vec<Vec<String>> = m.characters.iter().map(|c| tokens(c)).collect();
+            let character_ids = characters.iter().map(|c| c.iter().map(&mut number).collect()).collect();
+            let name = tokens(&m.actor_name);
+            let name_ids = name.iter().map(&mut number).collect();
+            PreparedMember {
+                character_letters: characters.iter().map(|t| letters(t)).fold(0, |a, b| a | b),
+                name_letters: letters(&name),
+                characters,
+                character_ids,
+                name,
+                name_ids,
+                member: m,
+            }
+        })
+        .collect();
+    PreparedCast { members, tokens: distinct }
+}
+
+/// Word scores of one query against a [`PreparedCast`]'s distinct tokens, each computed once, when first asked.
+pub struct WordScores<'a> {
+    query: &'a [String],
+    tokens: &'a [String],
+    /// Query word `i`, token `t` at `i * tokens.len() + t`; negative until computed.
+    scores: Vec<f32>,
+}
+
+impl<'a> WordScores<'a> {
+    pub fn new(query: &'a [String], cast: &'a PreparedCast) -> Self {
+        Self { query, tokens: &cast.tokens, scores: vec![-1.0; query.len() * cast.tokens.len()] }
+    }
+
+    /// [`iknow_search::matcher::similarity`] of the query and a tokenised text whose token numbers are `ids`.
+    pub fn similarity(&mut self, text: &[String], ids: &[u32]) -> f32 {
+        let n = self.tokens.len();
+        let (query, tokens, scores) = (self.query, self.tokens, &mut self.scores);
+        iknow_search::matcher::similarity_by(query, text, |qi, ci| {
+            let t = ids[ci] as usize;
+            let slot = &mut scores[qi * n + t];
+            if *slot < 0.0 {
+                *slot = iknow_search::matcher::word_score(&query[qi], &tokens[t]);
+            }
+            *slot
+        })
+    }
 }
 
 /// One member of a series' aggregated cast.
