@@ -2,18 +2,21 @@
 //! with the user's seen titles by lookups, instead of asking for (and decoding) the whole filmography of every
 //! cast member on every answer.
 //!
-//! Two tiers, both in process:
+//! Three tiers, all in process:
+//! - **watched**: the casts familiar faces were asked about, as `GetCasts` (with an episode's series regulars
+//!   and episode counts) gave them, until the next catalogue write;
 //! - **titles**: each seen title's credits and name (`GetCasts` without series regulars plus `GetContents`,
 //!   asked in batches only for titles not held yet), shared by every user;
 //! - **users**: for each user, their seen actors: actor id → the seen titles crediting them, built from the
-//!   first tier for the user's current [`SeenIndex`]. A history or watchlist write, a deletion or an erasure
+//!   titles tier for the user's current [`SeenIndex`]. A history or watchlist write, a deletion or an erasure
 //!   gives the user a new `SeenIndex` ([`crate::seen::SeenCache`]); when its titles differ, the next answer
 //!   rebuilds their seen actors from the titles tier (asking the catalogue only for titles it does not hold).
 //!
 //! The catalogue announces its writes on `catalog.events` ([`crate::catalog_events`]): `content.upserted`
 //! (every title whose row, credits or credited actors changed) drops those titles, `catalog.reloaded` (a bulk
 //! load) and every (re)connection of the listener drop everything. Each drop bumps a generation, which makes
-//! every user's seen actors stale and keeps a read that raced with the drop from storing what it loaded. A
+//! every user's seen actors and every watched cast stale and keeps a read that raced with the drop from
+//! storing what it loaded. A
 //! time to live bounds what a listener that cannot reach RabbitMQ would miss.
 
 use std::collections::HashMap;
@@ -30,6 +33,8 @@ use crate::seen::SeenIndex;
 
 /// Credits the titles tier holds at most (each title weighs its credits, at least 1).
 const TITLE_CREDITS: u64 = 2_000_000;
+/// Credits the watched casts hold at most (each cast weighs its credits, at least 1).
+const WATCHED_CREDITS: u64 = 1_000_000;
 /// Actor–title pairs the users tier holds at most (each user weighs theirs, at least 1).
 const USER_PAIRS: u64 = 4_000_000;
 /// The longest an entry lives, for a listener that missed events.
@@ -131,10 +136,14 @@ fn same_titles(a: &Arc<SeenIndex>, b: &Arc<SeenIndex>) -> bool {
     Arc::ptr_eq(a, b) || (a.titles.len() == b.titles.len() && a.titles.keys().all(|id| b.titles.contains_key(id)))
 }
 
-/// The two tiers and their generation.
+/// The tiers and their generation.
 #[derive(Clone)]
 pub struct CastCache {
     catalog: Catalog,
+    /// The casts familiar faces are asked about (with an episode's series regulars and episode counts), as
+    /// `GetCasts` gave them, under the generation they were read at: any catalogue write may change an
+    /// episode's counts, so any drop makes them all stale.
+    watched: moka::future::Cache<Uuid, (u64, Arc<cat::ContentCast>)>,
     titles: moka::future::Cache<Uuid, Arc<TitleCast>>,
     users: moka::future::Cache<Uuid, UserEntry>,
     generation: Arc<AtomicU64>,
@@ -144,6 +153,11 @@ impl CastCache {
     pub fn new(catalog: Catalog) -> Self {
         Self {
             catalog,
+            watched: moka::future::Cache::builder()
+                .max_capacity(WATCHED_CREDITS)
+                .weigher(|_, (_, c): &(u64, Arc<cat::ContentCast>)| c.cast.len().clamp(1, u32::MAX as usize) as u32)
+                .time_to_live(TTL)
+                .build(),
             titles: moka::future::Cache::builder()
                 .max_capacity(TITLE_CREDITS)
                 .weigher(|_, t: &Arc<TitleCast>| t.weight())
@@ -178,7 +192,30 @@ impl CastCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.titles.invalidate_all();
         self.users.invalidate_all();
+        self.watched.invalidate_all();
         self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The cast of `content_id` with, for an episode, its series' regulars (`GetCasts`), kept until the next
+    /// catalogue write; `None` when the catalogue does not know the title. Unavailable when the catalogue is
+    /// needed and cannot answer.
+    pub async fn cast_of(&self, content_id: Uuid) -> Result<Option<Arc<cat::ContentCast>>, Error> {
+        let generation = self.generation();
+        if let Some((at, cast)) = self.watched.get(&content_id).await
+            && at == generation
+        {
+            return Ok(Some(cast));
+        }
+        let wanted = content_id.to_string();
+        let Some(cast) = self.catalog.casts(&[content_id], true).await?.into_iter().find(|c| c.content_id == wanted)
+        else {
+            return Ok(None);
+        };
+        let cast = Arc::new(cast);
+        if self.generation() == generation {
+            self.watched.insert(content_id, (generation, cast.clone())).await;
+        }
+        Ok(Some(cast))
     }
 
     /// The seen actors of `user_id`, whose seen titles are `index`: the held copy while neither the titles nor

@@ -262,7 +262,7 @@ impl Library for LibraryService {
         &self,
         request: Request<pb::FamiliarFacesRequest>,
     ) -> Result<Response<pb::FamiliarFacesResponse>, Status> {
-        let reply = crate::insights::familiar_faces(&self.seen, &self.casts, &self.catalog, request.get_ref()).await?;
+        let reply = crate::insights::familiar_faces(&self.seen, &self.casts, request.get_ref()).await?;
         Ok(Response::new(reply))
     }
 

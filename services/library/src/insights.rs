@@ -192,7 +192,7 @@ impl Watching {
 fn face(
     watching: &Watching,
     actor: Uuid,
-    credit: cat::CastCredit,
+    credit: &cat::CastCredit,
     actors: &SeenActors,
     index: &SeenIndex,
 ) -> Option<(DateTime<Utc>, pb::FamiliarFace)> {
@@ -200,7 +200,7 @@ fn face(
     // episode is listed as its own credit). The series is among the seen titles whenever an episode of it is.
     let on_series =
         watching.series.and_then(|s| actors.titles.get(&s)).is_some_and(|t| t.credits.iter().any(|c| c.actor == actor));
-    let same_series = watching.same_series_counts(&credit) && !on_series;
+    let same_series = watching.same_series_counts(credit) && !on_series;
     let mut seen = Collector::default();
     for cast in actors.actors.get(&actor)? {
         let how = watching.counts(cast.id, cast.series, same_series);
@@ -236,15 +236,15 @@ fn face(
             .then_with(|| a.content.title.cmp(&b.content.title))
             .then_with(|| a.id.cmp(&b.id))
     })?;
-    let m = credit.member?;
+    let m = credit.member.as_ref()?;
     Some((
         last,
         pb::FamiliarFace {
-            actor_id: m.actor_id,
-            actor_name: m.actor_name,
-            profile_image_url: m.profile_image_url,
-            role_name: m.role_name,
-            characters: m.characters,
+            actor_id: m.actor_id.clone(),
+            actor_name: m.actor_name.clone(),
+            profile_image_url: m.profile_image_url.clone(),
+            role_name: m.role_name.clone(),
+            characters: m.characters.clone(),
             series_regular: credit.series_regular,
             example: Some(item(example, index)),
             seen_count: found.len() as u32,
@@ -303,24 +303,18 @@ pub async fn known_from_actor(
     Ok(pb::KnownFromResponse { items, seen_count, filmography_count: filmography_count as u32, share })
 }
 
-/// `FamiliarFaces`: the title's cast (one `GetCasts`) joined by lookups with the user's seen actors
-/// ([`CastCache`]); the catalogue is asked for nothing else unless the user's seen titles, or the catalogue,
-/// changed since their seen actors were built.
+/// `FamiliarFaces`: the title's cast (`GetCasts`, kept in [`CastCache`] too) joined by lookups with the user's
+/// seen actors ([`CastCache`]); the catalogue is asked for nothing unless the user's seen titles, or the
+/// catalogue, changed since.
 pub async fn familiar_faces(
     seen: &SeenCache,
     casts: &CastCache,
-    catalog: &Catalog,
     r: &pb::FamiliarFacesRequest,
 ) -> Result<pb::FamiliarFacesResponse, Error> {
     let (user_id, content_id) = two_ids(&r.user_id, "contentId", &r.content_id)?;
     // The cast is read while the user's seen titles (and then their seen actors) are.
     let cast = async {
-        catalog
-            .casts(&[content_id], true)
-            .await?
-            .into_iter()
-            .find(|c| c.content_id == content_id.to_string())
-            .ok_or_else(|| Error::not_found("CONTENT_NOT_FOUND", "No title with this id"))
+        casts.cast_of(content_id).await?.ok_or_else(|| Error::not_found("CONTENT_NOT_FOUND", "No title with this id"))
     };
     let seen_actors = async {
         let index = seen.of(user_id).await.map_err(Error::internal)?;
@@ -338,7 +332,7 @@ pub async fn familiar_faces(
     let mut listed = HashSet::new();
     let mut faces: Vec<(DateTime<Utc>, pb::FamiliarFace)> = cast
         .cast
-        .into_iter()
+        .iter()
         .filter_map(|credit| {
             let id = credit.member.as_ref().and_then(|m| iknow_common::id::parse(&m.actor_id))?;
             if !listed.insert(id) {
@@ -539,11 +533,11 @@ mod tests {
         ]));
         let watching = Watching { content: watched, series: Some(series), series_episode_total: 10 };
         let mut faces: Vec<_> = [
-            face(&watching, guest, member(guest, false, 2), &actors, &index),
-            face(&watching, both, member(both, false, 4), &actors, &index),
-            face(&watching, regular, member(regular, true, 1), &actors, &index),
-            face(&watching, frequent, member(frequent, false, 5), &actors, &index),
-            face(&watching, lead, member(lead, false, 2), &actors, &index),
+            face(&watching, guest, &member(guest, false, 2), &actors, &index),
+            face(&watching, both, &member(both, false, 4), &actors, &index),
+            face(&watching, regular, &member(regular, true, 1), &actors, &index),
+            face(&watching, frequent, &member(frequent, false, 5), &actors, &index),
+            face(&watching, lead, &member(lead, false, 2), &actors, &index),
         ]
         .into_iter()
         .flatten()
@@ -573,10 +567,10 @@ mod tests {
 
         // An unknown episode total counts no episode of the series.
         let unknown = Watching { series_episode_total: 0, ..watching };
-        assert!(face(&unknown, guest, member(guest, false, 2), &actors, &index).is_none());
+        assert!(face(&unknown, guest, &member(guest, false, 2), &actors, &index).is_none());
         // A series page: its episodes are the title itself.
         let series_page = Watching { content: series, series: None, series_episode_total: 0 };
-        let (_, on_series_page) = face(&series_page, both, member(both, false, 0), &actors, &index).unwrap();
+        let (_, on_series_page) = face(&series_page, both, &member(both, false, 0), &actors, &index).unwrap();
         assert_eq!(on_series_page.seen_count, 1, "only the movie");
     }
 
