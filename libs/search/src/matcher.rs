@@ -43,14 +43,28 @@ pub fn max_edits(chars: usize) -> usize {
 }
 
 /// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), or `None` above `max`.
-pub fn edit_distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
+pub fn edit_distance<T: PartialEq>(a: &[T], b: &[T], max: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {
         return None;
     }
     let (n, m) = (a.len(), b.len());
-    let mut prev2 = vec![0usize; m + 1];
-    let mut prev: Vec<usize> = (0..=m).collect();
-    let mut cur = vec![0usize; m + 1];
+    // Three rows; on the stack for the words of names and titles (a heap allocation per pair cost more than
+    // the comparing when a series' cast is scored).
+    const STACK: usize = 48;
+    let mut stack = [[0usize; STACK]; 3];
+    let mut heap: Vec<Vec<usize>>;
+    let rows: [&mut [usize]; 3] = if m < STACK {
+        let [r0, r1, r2] = &mut stack;
+        [&mut r0[..=m], &mut r1[..=m], &mut r2[..=m]]
+    } else {
+        heap = vec![vec![0usize; m + 1]; 3];
+        let [r0, r1, r2] = &mut heap[..] else { unreachable!("three rows") };
+        [r0.as_mut_slice(), r1.as_mut_slice(), r2.as_mut_slice()]
+    };
+    let [mut prev2, mut prev, mut cur] = rows;
+    for (j, v) in prev.iter_mut().enumerate() {
+        *v = j;
+    }
     for i in 1..=n {
         cur[0] = i;
         let mut row_min = cur[0];
@@ -78,11 +92,19 @@ pub fn word_score(q: &str, c: &str) -> f32 {
     if q == c {
         return 1.0;
     }
+    // Normalised tokens are ASCII but for the odd letter ASCII folding keeps: compare bytes when both are.
+    if q.is_ascii() && c.is_ascii() {
+        return word_score_of(q.as_bytes(), c.as_bytes());
+    }
     let qc: Vec<char> = q.chars().collect();
     let cc: Vec<char> = c.chars().collect();
+    word_score_of(&qc, &cc)
+}
+
+fn word_score_of<T: PartialEq>(qc: &[T], cc: &[T]) -> f32 {
     let mut best: f32 = 0.0;
     let max = max_edits(qc.len());
-    if let Some(d) = edit_distance(&qc, &cc, max) {
+    if let Some(d) = edit_distance(qc, cc, max) {
         // A one-letter change to a three-letter word is weaker evidence than one in a long word.
         let per_edit = if qc.len() <= 3 { 0.3 } else { 0.15 };
         best = best.max(1.0 - per_edit * d as f32);
@@ -90,9 +112,9 @@ pub fn word_score(q: &str, c: &str) -> f32 {
     // A prefix the user stopped typing ("matr"), the longer the better.
     if qc.len() >= 3 && cc.len() > qc.len() {
         let ratio = qc.len() as f32 / cc.len() as f32;
-        if cc.starts_with(&qc) {
+        if cc.starts_with(qc) {
             best = best.max(0.6 + 0.3 * ratio);
-        } else if qc.len() >= 5 && edit_distance(&qc, &cc[..qc.len()], 1).is_some() {
+        } else if qc.len() >= 5 && edit_distance(qc, &cc[..qc.len()], 1).is_some() {
             best = best.max(0.5 + 0.2 * ratio);
         }
     }
