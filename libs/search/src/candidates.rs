@@ -4,11 +4,11 @@
 
 use tantivy::Term;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query as TantivyQuery, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, TermQuery};
 use tantivy::schema::IndexRecordOption;
 
 use crate::rank::{self, Ranker};
-use crate::word_query::{FirstLetter, WordQuery};
+use crate::word_query::FirstLetter;
 use crate::{NameIndex, SearchError, SortBy, SortOrder, Uuid, analyzer};
 
 impl NameIndex {
@@ -21,17 +21,7 @@ impl NameIndex {
             return Ok(Vec::new());
         }
         let f = self.inner.fields;
-        let n = words.len();
-        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let fields = vec![(f.name, 1.0), (f.alt, 0.8)];
-                let q: Box<dyn TantivyQuery> =
-                    Box::new(WordQuery::new(w.clone(), i + 1 == n, fields, FirstLetter::Exact));
-                (Occur::Should, q)
-            })
-            .collect();
+        let mut clauses = self.word_clauses(&words, Occur::Should, FirstLetter::Exact, 0.0);
         let exact = TermQuery::new(Term::from_field_text(f.key, &words.join(" ")), IndexRecordOption::Basic);
         clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(exact), 1.0))));
         let query = BooleanQuery::new(clauses);

@@ -359,15 +359,7 @@ impl NameIndex {
         }
         let f = self.inner.fields;
         let n = words.len();
-        let mut any: Vec<(Occur, Box<dyn TantivyQuery>)> = words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let fields = vec![(f.name, 1.0), (f.alt, 0.8)];
-                let q = WordQuery::new(w.clone(), i + 1 == n, fields, FirstLetter::Relaxed).with_base(MATCHED_WORD);
-                (Occur::Should, Box::new(q) as Box<dyn TantivyQuery>)
-            })
-            .collect();
+        let mut any = self.word_clauses(words, Occur::Should, FirstLetter::Relaxed, MATCHED_WORD);
         // The whole query without spaces against whole names without spaces counts as every word matched.
         let joined = words.concat();
         if joined.chars().count() >= 4 {
@@ -378,6 +370,28 @@ impl NameIndex {
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
         self.push_filters(q, &mut clauses);
         self.collect(q, BooleanQuery::new(clauses))
+    }
+
+    /// One clause per query word against the name fields (the last word may be a prefix), each scoring `base`
+    /// more when it matches.
+    pub(crate) fn word_clauses(
+        &self,
+        words: &[String],
+        occur: Occur,
+        first: FirstLetter,
+        base: f32,
+    ) -> Vec<(Occur, Box<dyn TantivyQuery>)> {
+        let f = self.inner.fields;
+        let n = words.len();
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let fields = vec![(f.name, 1.0), (f.alt, 0.8)];
+                let q = WordQuery::new(w.clone(), i + 1 == n, fields, first).with_base(base);
+                (occur, Box::new(q) as Box<dyn TantivyQuery>)
+            })
+            .collect()
     }
 
     /// The kind and year filters of `q`, as clauses that must match and do not score.
@@ -416,16 +430,7 @@ impl NameIndex {
         }
         let f = self.inner.fields;
         let key = words.join(" ");
-        let n = words.len();
-        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let fields = vec![(f.name, 1.0), (f.alt, 0.8)];
-                let q: Box<dyn TantivyQuery> = Box::new(WordQuery::new(w.clone(), i + 1 == n, fields, first));
-                (Occur::Must, q)
-            })
-            .collect();
+        let mut clauses = self.word_clauses(words, Occur::Must, first, 0.0);
         // The exact full name (or alternative name) outranks any partial or fuzzy match.
         let exact = TermQuery::new(Term::from_field_text(f.key, &key), IndexRecordOption::Basic);
         clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(exact), 1.0))));
