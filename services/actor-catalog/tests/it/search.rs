@@ -125,3 +125,44 @@ async fn search_results_are_not_stale_after_a_rename() {
     let (names, _) = actor_names(&mut app, q("hardy")).await;
     assert_eq!(names, ["Thomas Hardy"]);
 }
+
+#[tokio::test]
+async fn each_typo_class_finds_the_name_first_and_an_exact_word_never_leaves_the_page_empty() {
+    let mut app = spawn_app().await;
+    app.upsert(sample()).await;
+    let extra = UpsertBatchRequest {
+        actors: vec![
+            actor("nm7100001", "Ed Harris", None),
+            actor("nm7100002", "Jet Li", None),
+            actor("nm7100003", "Uma Thurman", None),
+            actor("nm7100004", "Ian Holm", None),
+        ],
+        ..Default::default()
+    };
+    app.upsert(extra).await;
+    for (class, query, expected) in [
+        ("first letter", "gary dinise", "Gary Sinise"),
+        ("first letter, short word", "oma thurman", "Uma Thurman"),
+        ("middle", "bryan cranstn", "Bryan Cranston"),
+        ("last letter", "robin wrighx", "Robin Wright"),
+        ("word of 4 letters or fewer", "ian holn", "Ian Holm"),
+        ("word of 2 letters", "ef harris", "Ed Harris"),
+        ("word of 2 letters, last", "jet lu", "Jet Li"),
+        ("two typos", "scarlet johanssn", "Scarlett Johansson"),
+        ("moved space", "um athurman", "Uma Thurman"),
+        ("merged words", "garysinise", "Gary Sinise"),
+        ("prefix", "bryan cran", "Bryan Cranston"),
+        ("accent", "penelope cruz", "Penélope Cruz"),
+    ] {
+        let (names, total) = actor_names(&mut app, q(query)).await;
+        assert_eq!(names.first().map(String::as_str), Some(expected), "{class}: {query:?} gave {names:?}");
+        assert!(total >= 1);
+    }
+    // A word matches exactly, another nothing: the page holds the names with that word.
+    let (names, total) = actor_names(&mut app, q("robin nobodyatall")).await;
+    assert_eq!(names.first().map(String::as_str), Some("Robin Wright"), "{names:?}");
+    assert_eq!(total, names.len() as u64);
+    // Nothing near any word stays empty.
+    assert_eq!(actor_names(&mut app, q("qqqq zzzz")).await, (vec![], 0));
+    app.stop().await;
+}
