@@ -1,7 +1,8 @@
 //! "Where do I know them from": `GET /api/v1/actors/{id}/known-from`, `GET /api/v1/content/{id}/familiar-faces`
 //! and `GET /api/v1/users/me/stats/actors`. The library joins the caller's history (and completed watchlist
-//! items) with batch reads of the catalogue; while the catalogue is down these answer 503 and every other
-//! library route keeps working. The user id always comes from the token.
+//! items) with batch reads of the catalogue; while the catalogue is down these answer 503 (familiar faces only
+//! when the library does not hold the casts it needs) and every other library route keeps working. The user id
+//! always comes from the token.
 
 use axum::Json;
 use axum::extract::State;
@@ -68,12 +69,14 @@ pub async fn known_from(
         it. A face known from another title comes first (and is its example); faces known only from the \
         series follow, with `sameSeries: true`.",
     responses(
-        (status = 200, description = "The familiar faces, those seen in other titles first", body = FamiliarFacesResponse),
+        (status = 200, description = "The familiar faces, those seen in other titles first (from the casts the \
+            library keeps, also while the catalogue is down)", body = FamiliarFacesResponse),
         (status = 400, description = "`VALIDATION_ERROR`: the id is not a UUID", body = ErrorResponse),
         (status = 401, description = "`UNAUTHORIZED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`", body = ErrorResponse),
         (status = 404, description = "`CONTENT_NOT_FOUND`", body = ErrorResponse),
         (status = 500, description = "`INTERNAL_ERROR`", body = ErrorResponse),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`: the library or the catalogue is down", body = ErrorResponse),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: the library is down, or the catalogue is and the \
+            library does not hold what the answer needs", body = ErrorResponse),
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = %user.id, content_id = %id.0))]

@@ -278,12 +278,16 @@ async fn where_do_i_know_them_from() {
     let (status, body) = app.call(Method::GET, &path, None, None).await;
     assert_eq!((status, error_code(&body).as_str()), (401, "UNAUTHORIZED"));
 
-    // The catalogue down: these answer 503; the watchlist and history still answer.
+    // The catalogue down: these answer 503, but for familiar faces the library already holds (the casts it
+    // keeps); the watchlist and history still answer.
     app.catalog_proxy.cut();
-    for path in [format!("/api/v1/actors/{}/known-from", f.bruce), path.clone(), STATS.to_owned()] {
+    let not_asked = format!("/api/v1/content/{}/familiar-faces", f.breach);
+    for path in [format!("/api/v1/actors/{}/known-from", f.bruce), not_asked, STATS.to_owned()] {
         let (status, body) = app.as_user(&a, Method::GET, &path, None).await;
         assert_eq!((status, error_code(&body).as_str()), (503, "SERVICE_UNAVAILABLE"), "{path}");
     }
+    let (status, body) = app.as_user(&a, Method::GET, &path, None).await;
+    assert_eq!((status, data_of(&body)["faces"].as_array().map(Vec::len)), (200, Some(2)), "kept: {body}");
     assert_eq!(app.as_user(&a, Method::GET, WATCHLIST, None).await.0, 200);
     assert_eq!(app.as_user(&a, Method::GET, HISTORY, None).await.0, 200);
     app.catalog_proxy.restore();

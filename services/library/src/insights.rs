@@ -1,7 +1,7 @@
 //! "Where do I know them from": known-from, familiar faces and actor stats. Each joins the user's seen titles
 //! ([`crate::seen`]) with batch reads of the catalogue (`GetFilmographies`, `GetCasts`; never a call per row),
 //! familiar faces through the casts of the seen titles this replica keeps ([`crate::casts`]), and answers
-//! Unavailable while the catalogue is down.
+//! Unavailable while the catalogue is down (familiar faces only when what it needs is not kept).
 //!
 //! Familiar faces of an episode also count the other episodes of its series the user has seen ("that's the
 //! innkeeper from season 2"), marked `same_series`, with one rule against noise: such a sighting counts only
