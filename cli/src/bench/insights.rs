@@ -24,19 +24,8 @@ use super::stats::{self, Summary};
 /// Options of `iknow bench insights`.
 #[derive(Debug, Args)]
 pub struct InsightsArgs {
-    /// Base URL of the gateway (started with IKNOW__GATEWAY__RATE_LIMIT_ENABLED=false).
-    #[arg(long, default_value = "http://127.0.0.1:3000")]
-    gateway: String,
-    /// gRPC URL of the actor catalogue (the bench title is written through UpsertBatch).
-    #[arg(long, default_value = "http://127.0.0.1:50051")]
-    catalog: String,
-    /// The catalogue's database (to sample actors and titles).
-    #[arg(
-        long,
-        env = "IKNOW__CATALOG__DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/iknow_catalog"
-    )]
-    database_url: String,
+    #[command(flatten)]
+    platform: super::Platform,
     /// Requests in flight at once.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -55,8 +44,12 @@ pub struct InsightsArgs {
 const TARGET_P99_MS: f64 = 20.0;
 
 pub async fn run(a: InsightsArgs) -> anyhow::Result<()> {
-    let base = Url::parse(&a.gateway).context("--gateway is not a URL")?;
-    let pool = PgPoolOptions::new().max_connections(2).connect(&a.database_url).await.context("catalogue database")?;
+    let base = Url::parse(&a.platform.gateway).context("--gateway is not a URL")?;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&a.platform.database_url)
+        .await
+        .context("catalogue database")?;
     let run = Uuid::now_v7().simple().to_string();
     let run = &run[run.len() - 8..];
 
@@ -99,7 +92,8 @@ pub async fn run(a: InsightsArgs) -> anyhow::Result<()> {
         credits,
         ..Default::default()
     };
-    let mut catalog = ActorCatalogClient::connect(a.catalog.clone()).await.context("connecting to the catalogue")?;
+    let mut catalog =
+        ActorCatalogClient::connect(a.platform.catalog.clone()).await.context("connecting to the catalogue")?;
     let reply = catalog.upsert_batch(batch).await?.into_inner();
     anyhow::ensure!(reply.rejected.is_empty(), "the bench title was rejected: {:?}", reply.rejected);
     let title_id: Uuid =

@@ -54,6 +54,24 @@ enum BenchCommand {
     Series(series::SeriesArgs),
 }
 
+/// The running platform a scenario bench writes its data into and measures.
+#[derive(Debug, Args)]
+pub(crate) struct Platform {
+    /// Base URL of the gateway (started with IKNOW__GATEWAY__RATE_LIMIT_ENABLED=false).
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    gateway: String,
+    /// gRPC URL of the actor catalogue (the bench's titles are written through UpsertBatch).
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    catalog: String,
+    /// The catalogue's database (to sample actors and titles).
+    #[arg(
+        long,
+        env = "IKNOW__CATALOG__DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/iknow_catalog"
+    )]
+    database_url: String,
+}
+
 #[derive(Debug, Args)]
 struct GenerateArgs {
     /// Output directory (created if missing).

@@ -23,19 +23,8 @@ use super::stats::{self, Summary};
 /// Options of `iknow bench series`.
 #[derive(Debug, Args)]
 pub struct SeriesArgs {
-    /// Base URL of the gateway (started with IKNOW__GATEWAY__RATE_LIMIT_ENABLED=false).
-    #[arg(long, default_value = "http://127.0.0.1:3000")]
-    gateway: String,
-    /// gRPC URL of the actor catalogue (the series is written through UpsertBatch).
-    #[arg(long, default_value = "http://127.0.0.1:50051")]
-    catalog: String,
-    /// The catalogue's database (to sample actors).
-    #[arg(
-        long,
-        env = "IKNOW__CATALOG__DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/iknow_catalog"
-    )]
-    database_url: String,
+    #[command(flatten)]
+    platform: super::Platform,
     /// Requests in flight at once.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
@@ -88,8 +77,12 @@ fn guest_of(seed: u64, guests: usize, e: usize, k: usize) -> usize {
 }
 
 pub async fn run(a: SeriesArgs) -> anyhow::Result<()> {
-    let base = Url::parse(&a.gateway).context("--gateway is not a URL")?;
-    let pool = PgPoolOptions::new().max_connections(2).connect(&a.database_url).await.context("catalogue database")?;
+    let base = Url::parse(&a.platform.gateway).context("--gateway is not a URL")?;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&a.platform.database_url)
+        .await
+        .context("catalogue database")?;
     let run = Uuid::now_v7().simple().to_string();
     let run = run[run.len() - 8..].to_owned();
     if a.people <= REGULARS {
@@ -169,7 +162,8 @@ pub async fn run(a: SeriesArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let mut catalog = ActorCatalogClient::connect(a.catalog.clone()).await.context("connecting to the catalogue")?;
+    let mut catalog =
+        ActorCatalogClient::connect(a.platform.catalog.clone()).await.context("connecting to the catalogue")?;
     let started = Instant::now();
     let first = pb::UpsertBatchRequest { contents, episodes: links, ..Default::default() };
     let reply = catalog.upsert_batch(first).await?.into_inner();
