@@ -480,3 +480,18 @@ fn compaction_merges_every_segment_and_keeps_every_doc() {
     assert!(!find("name3 person").ids.contains(&id(3)), "the replaced doc stays deleted");
     assert_eq!(find("name49 person").ids[0], id(49));
 }
+
+#[test]
+fn exact_finds_only_whole_names_and_alternative_names() {
+    let f = titles();
+    let names =
+        |text: &str| -> Vec<String> { f.index.exact(text, 10).unwrap().iter().map(|id| f.names[id].clone()).collect() };
+    // Both namesakes, the more popular first.
+    assert_eq!(names("the office"), ["The Office", "The Office"]);
+    assert_eq!(f.index.exact("THE OFFICE", 10).unwrap()[0], id(1));
+    assert_eq!(names("destin"), ["Destiny"], "an alternative name");
+    assert_eq!(names("le fabuleux destin d'amelie poulain"), ["Amélie"]);
+    assert!(names("office").is_empty(), "a part of a name is not the name");
+    assert!(names("the ofice").is_empty(), "no typo");
+    assert!(names("  ").is_empty());
+}

@@ -62,18 +62,23 @@ struct EpisodeRow {
     popularity: f64,
 }
 
-/// Titles that may be the one asked: those matching every word (typo- and prefix-tolerant, of the year first
-/// when one is given) and those matching any word, for a typo in a short word or an extra word.
+/// Titles that may be the one asked: those named exactly so, those matching every word (typo- and
+/// prefix-tolerant, of the year first when one is given) and, unless a title has exactly the asked name, those
+/// matching any word, for a typo in a short word or an extra word. The any-word search ranks every title
+/// sharing a common word ("station", "love"): on a large catalogue it cost more than the rest of the request.
 pub(super) fn title_candidates(index: &NameIndex, title: &str, year: Option<i32>) -> Result<Vec<Uuid>, Error> {
     let text = index_text(title);
-    let mut ids = Vec::new();
+    let mut ids = index.exact(&text, TITLE_CANDIDATES).map_err(internal)?;
+    let named_exactly = !ids.is_empty();
     if year.is_some() {
         let q = Query { text: text.clone(), year, limit: TITLE_CANDIDATES / 2, ..Query::default() };
         ids.extend(index.search(&q).map_err(internal)?.ids);
     }
     let q = Query { text: text.clone(), limit: TITLE_CANDIDATES, ..Query::default() };
     ids.extend(index.search(&q).map_err(internal)?.ids);
-    ids.extend(index.search_any(&text, TITLE_CANDIDATES).map_err(internal)?);
+    if !named_exactly {
+        ids.extend(index.search_any(&text, TITLE_CANDIDATES).map_err(internal)?);
+    }
     Ok(ids)
 }
 
