@@ -119,15 +119,8 @@ pub async fn run(a: AuthArgs) -> anyhow::Result<()> {
     rows.extend([anonymous, bearer, me]);
     let verify = verify_cost()?;
 
-    println!("\n{}", stats::table(&rows));
     let all: Vec<String> = lines.iter().cloned().chain([overhead, verify]).collect();
-    for l in &all {
-        println!("{l}");
-    }
-    println!("\nMarkdown:\n\n{}", stats::markdown(&rows));
-    for l in &all {
-        println!("- {l}");
-    }
+    stats::print_report(&rows, &all);
     Ok(())
 }
 

@@ -156,15 +156,8 @@ pub async fn run(a: InsightsArgs) -> anyhow::Result<()> {
         let request = load::get_urls_as(client.clone(), urls, token);
         rows.push(load::closed_loop(name, a.concurrency, Stop::After(duration), request).await);
     }
-    let lines = verdicts(&rows);
-    println!("\n{}", stats::table(&rows));
-    for l in &lines {
-        println!("{l}");
-    }
-    println!("\nMarkdown:\n\n{}", stats::markdown(&rows));
-    for l in &lines {
-        println!("- {l}");
-    }
+    let lines: Vec<String> = rows[1..].iter().map(|r| stats::verdict(r, &rows[0], TARGET_P99_MS)).collect();
+    stats::print_report(&rows, &lines);
     Ok(())
 }
 
@@ -195,27 +188,4 @@ async fn record_history(client: &Client, base: &Url, token: &str, titles: &[Uuid
 async fn familiar_count(client: &Client, url: &Url, token: &str) -> anyhow::Result<usize> {
     let body: Value = client.get(url.clone()).bearer_auth(token).send().await?.error_for_status()?.json().await?;
     Ok(body["data"]["faces"].as_array().map(Vec::len).unwrap_or_default())
-}
-
-/// The target lines and the cost of each feature against the baseline read of the same title.
-fn verdicts(rows: &[Summary]) -> Vec<String> {
-    let base = &rows[0];
-    rows[1..]
-        .iter()
-        .map(|r| {
-            // A scenario whose requests failed proves nothing, however fast the rest were.
-            let met = r.requests > 0 && r.errors == 0 && r.p99_ms <= TARGET_P99_MS;
-            let verdict = if met { "PASS" } else { "FAIL" };
-            let throughput = if r.throughput() > 0.0 { base.throughput() / r.throughput() } else { 0.0 };
-            format!(
-                "{} p99 <= {TARGET_P99_MS} ms without errors: {verdict} ({:.2} ms, {} errors); vs the baseline: p99 x{:.2}, \
-                 throughput x{:.2} lower",
-                r.scenario,
-                r.p99_ms,
-                r.errors,
-                if base.p99_ms > 0.0 { r.p99_ms / base.p99_ms } else { 0.0 },
-                throughput
-            )
-        })
-        .collect()
 }

@@ -224,30 +224,14 @@ pub async fn run(a: SeriesArgs) -> anyhow::Result<()> {
         let request = load::get_urls(client.clone(), Arc::new(urls));
         rows.push(load::closed_loop(name, a.concurrency, Stop::After(duration), request).await);
     }
-    let base_row = &rows[0];
     let lines: Vec<String> = rows[1..]
         .iter()
         .map(|r| {
             let target = if r.scenario.starts_with("identify") { TARGET_IDENTIFY_P99_MS } else { TARGET_SERIES_P99_MS };
-            let met = r.requests > 0 && r.errors == 0 && r.p99_ms <= target;
-            format!(
-                "{} p99 <= {target} ms without errors: {} ({:.2} ms, {} errors); p99 x{:.2} the baseline",
-                r.scenario,
-                if met { "PASS" } else { "FAIL" },
-                r.p99_ms,
-                r.errors,
-                if base_row.p99_ms > 0.0 { r.p99_ms / base_row.p99_ms } else { 0.0 }
-            )
+            stats::verdict(r, &rows[0], target)
         })
         .collect();
-    println!("\n{}", stats::table(&rows));
-    for l in &lines {
-        println!("{l}");
-    }
-    println!("\nMarkdown:\n\n{}", stats::markdown(&rows));
-    for l in &lines {
-        println!("- {l}");
-    }
+    stats::print_report(&rows, &lines);
     Ok(())
 }
 

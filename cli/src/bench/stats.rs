@@ -134,6 +134,35 @@ pub fn ratios_line(r: &Ratios) -> String {
     format!("gateway search vs pg-fts: throughput x{:.2}, p99 x{:.2} lower", r.throughput, r.p99)
 }
 
+/// Whether scenario `r` kept its p99 within `target_ms` without errors, and what it costs against `base`, the
+/// baseline scenario of the same run. A scenario whose requests failed proves nothing, however fast the rest were.
+pub fn verdict(r: &Summary, base: &Summary, target_ms: f64) -> String {
+    let met = r.requests > 0 && r.errors == 0 && r.p99_ms <= target_ms;
+    let throughput = if r.throughput() > 0.0 { base.throughput() / r.throughput() } else { 0.0 };
+    format!(
+        "{} p99 <= {target_ms} ms without errors: {} ({:.2} ms, {} errors); vs the baseline: p99 x{:.2}, \
+         throughput x{:.2} lower",
+        r.scenario,
+        if met { "PASS" } else { "FAIL" },
+        r.p99_ms,
+        r.errors,
+        if base.p99_ms > 0.0 { r.p99_ms / base.p99_ms } else { 0.0 },
+        throughput
+    )
+}
+
+/// Prints the table and the `lines` about it, then both again in Markdown for the README.
+pub fn print_report(rows: &[Summary], lines: &[String]) {
+    println!("\n{}", table(rows));
+    for l in lines {
+        println!("{l}");
+    }
+    println!("\nMarkdown:\n\n{}", markdown(rows));
+    for l in lines {
+        println!("- {l}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
