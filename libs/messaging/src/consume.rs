@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lapin::message::Delivery;
-use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{
+    BasicConsumeOptions, BasicQosOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+use lapin::{Channel, Connection, ConnectionProperties, Consumer, ExchangeKind};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -38,6 +40,17 @@ pub async fn declare_exchange(channel: &Channel, exchange: &str) -> lapin::Resul
         nowait: false,
     };
     channel.exchange_declare(exchange.into(), ExchangeKind::Topic, options, FieldTable::default()).await
+}
+
+/// Starts consuming `queue` with manual acknowledgements (a message is acked only once handled) and at most
+/// `prefetch` unacknowledged messages on the channel (`global: false`: per consumer, the usual meaning). The
+/// broker names the consumer, so replicas never collide; messages published on this same connection are
+/// accepted; consume-ok is awaited, so a failure surfaces here. `exclusive` when the queue is this connection's
+/// alone (a replica's private queue), not when replicas share it (a work queue).
+pub async fn start(channel: &Channel, queue: &str, prefetch: u16, exclusive: bool) -> lapin::Result<Consumer> {
+    channel.basic_qos(prefetch, BasicQosOptions { global: false }).await?;
+    let options = BasicConsumeOptions { no_local: false, no_ack: false, exclusive, nowait: false };
+    channel.basic_consume(queue.into(), "".into(), options, FieldTable::default()).await
 }
 
 /// Declares the topic `exchange` (same flags as the relay), the queue `queue` and binds it with `routing_key`

@@ -15,8 +15,7 @@ use futures::StreamExt;
 use iknow_messaging::consume;
 use iknow_messaging::outbox::OutboxMessage;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
-use lapin::types::FieldTable;
+use lapin::options::BasicAckOptions;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -127,23 +126,9 @@ async fn session(l: &Listener, conn: lapin::Connection, attempt: consume::Attemp
     for key in ["*.upserted", CATALOG_RELOADED] {
         consume::bind_queue(&channel, &queue, &l.announce.exchange, key, false).await?;
     }
-    channel.basic_qos(PREFETCH, BasicQosOptions { global: false }).await?;
-    let mut consumer = channel
-        .basic_consume(
-            queue.as_str().into(),
-            "".into(),
-            BasicConsumeOptions {
-                // Nothing is published on this connection; no reason to drop anything.
-                no_local: false,
-                // Acknowledged after the refresh, so a failure redelivers on the next connection.
-                no_ack: false,
-                // The queue is this replica's alone.
-                exclusive: true,
-                nowait: false,
-            },
-            FieldTable::default(),
-        )
-        .await?;
+    // Acknowledged after the refresh, so a failure redelivers on the next connection; the queue is this
+    // replica's alone.
+    let mut consumer = consume::start(&channel, &queue, PREFETCH, true).await?;
     attempt.consuming().await;
     // Events published before this session's queue was bound went nowhere (while the replica was away, or
     // before its first bind at start): forget everything read into the process before now.

@@ -10,8 +10,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use iknow_messaging::consume;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
-use lapin::types::FieldTable;
+use lapin::options::BasicAckOptions;
 use serde::Deserialize;
 use tokio::sync::watch;
 use tracing::Instrument as _;
@@ -58,22 +57,8 @@ async fn session(
     for key in [CONTENT_UPSERTED, CATALOG_RELOADED] {
         consume::bind_queue(&channel, queue, exchange, key, false).await?;
     }
-    channel.basic_qos(PREFETCH, BasicQosOptions { global: false }).await?;
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            "".into(),
-            BasicConsumeOptions {
-                no_local: false,
-                // Acknowledged after the drop (which cannot fail).
-                no_ack: false,
-                // The queue is this replica's alone.
-                exclusive: true,
-                nowait: false,
-            },
-            FieldTable::default(),
-        )
-        .await?;
+    // Acknowledged after the drop (which cannot fail); the queue is this replica's alone.
+    let mut consumer = consume::start(&channel, queue, PREFETCH, true).await?;
     attempt.consuming().await;
     cache.forget_all();
     tracing::info!(queue, exchange, "catalog.events listener started");

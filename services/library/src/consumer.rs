@@ -12,8 +12,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use iknow_messaging::consume;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
-use lapin::types::FieldTable;
+use lapin::options::{BasicAckOptions, BasicNackOptions};
 use serde::Deserialize;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -73,24 +72,8 @@ async fn session(
 ) -> anyhow::Result<()> {
     let channel = conn.create_channel().await?;
     declare(&channel, &config.identity_events_exchange, queue).await?;
-    channel.basic_qos(PREFETCH, BasicQosOptions { global: false }).await?;
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            // Let the broker name the consumer: replicas must not collide.
-            "".into(),
-            BasicConsumeOptions {
-                // Accept messages published on this same connection (there are none, but no reason to drop).
-                no_local: false,
-                // Manual acknowledgements: a message is acked only after its transaction committed.
-                no_ack: false,
-                // Other replicas may consume the same queue.
-                exclusive: false,
-                nowait: false,
-            },
-            FieldTable::default(),
-        )
-        .await?;
+    // A message is acked only after its transaction committed; other replicas may consume the same queue.
+    let mut consumer = consume::start(&channel, queue, PREFETCH, false).await?;
     attempt.consuming().await;
     tracing::info!(queue, exchange = %config.identity_events_exchange, "user.deleted consumer started");
     while let Some(delivery) = consumer.next().await {

@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use iknow_messaging::consume;
-use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicQosOptions};
-use lapin::types::FieldTable;
+use lapin::options::BasicCancelOptions;
 use tokio::sync::{Mutex, Semaphore, watch};
 use tokio::task::JoinSet;
 
@@ -61,28 +60,10 @@ async fn session(
         .map_err(|_| anyhow::anyhow!("cannot open channels within {} s", CONNECT_TIMEOUT.as_secs()))??;
     let link = Arc::new(link);
     topology::declare_all(&link.consume, &ctx.config).await?;
-    // At most `prefetch` unacknowledged jobs on this channel (`global: false`: per consumer, the usual meaning).
-    link.consume.basic_qos(ctx.config.prefetch.max(1), BasicQosOptions { global: false }).await?;
+    // At most `prefetch` unacknowledged jobs; a job's message is acked only once its outcome is recorded (retries
+    // and parked messages are published on this same connection); other replicas consume the same queue.
     let queue = ctx.config.work_queue();
-    let mut consumer = link
-        .consume
-        .basic_consume(
-            queue.as_str().into(),
-            // Let the broker name the consumer: replicas must not collide.
-            "".into(),
-            BasicConsumeOptions {
-                // Accept messages published on this same connection (retries and parked messages are).
-                no_local: false,
-                // Manual acknowledgements: a job's message is acked only once its outcome is recorded.
-                no_ack: false,
-                // Other replicas consume the same queue.
-                exclusive: false,
-                // Wait for consume-ok so a failure surfaces here.
-                nowait: false,
-            },
-            FieldTable::default(),
-        )
-        .await?;
+    let mut consumer = consume::start(&link.consume, &queue, ctx.config.prefetch.max(1), false).await?;
     attempt.consuming().await;
     tracing::info!(queue, prefetch = ctx.config.prefetch, "scrape.jobs consumer started");
     loop {
