@@ -182,48 +182,62 @@ pub fn text_similarity(query: &str, candidate: &str) -> f32 {
     similarity(&tokens(query), &tokens(candidate))
 }
 
-/// The set of letters and digits in `words` (normalised tokens), one bit each; other characters share a bit.
-pub fn letters<S: AsRef<str>>(words: &[S]) -> u64 {
-    let mut mask = 0u64;
-    for w in words {
-        for c in w.as_ref().chars() {
-            mask |= 1
-                << match c {
-                    'a'..='z' => c as u32 - 'a' as u32,
-                    '0'..='9' => 26 + c as u32 - '0' as u32,
-                    _ => 36,
-                };
-        }
+/// The bit of one character in a [`letters`] set: a letter or digit each its own, anything else one shared bit.
+fn letter_bit(c: char) -> u64 {
+    1 << match c {
+        'a'..='z' => c as u32 - 'a' as u32,
+        '0'..='9' => 26 + c as u32 - '0' as u32,
+        _ => 36,
     }
-    mask
 }
 
-/// A query prepared for [`Prefilter::may_match`]: the letters of each word and of the words joined.
+/// The set of letters and digits in `words` (normalised tokens), one bit each; other characters share a bit.
+pub fn letters<S: AsRef<str>>(words: &[S]) -> u64 {
+    words.iter().flat_map(|w| w.as_ref().chars()).fold(0, |mask, c| mask | letter_bit(c))
+}
+
+/// One query word prepared for [`WordFilter::may_match`]: the letter of each of its characters, and the edits
+/// [`word_score`] allows it.
+#[derive(Debug, Clone)]
+pub struct WordFilter {
+    bits: Vec<u64>,
+    edits: usize,
+}
+
+impl WordFilter {
+    pub fn new(word: &str) -> Self {
+        let bits: Vec<u64> = word.chars().map(letter_bit).collect();
+        Self { edits: max_edits(bits.len()), bits }
+    }
+
+    /// False only when [`word_score`] of the word and any token whose letters are `candidate` is 0: more of the
+    /// word's characters are missing from it than the word's edits could change (a prefix misses none, a prefix
+    /// with one typo one).
+    pub fn may_match(&self, candidate: u64) -> bool {
+        self.bits.iter().filter(|&&b| b & !candidate != 0).count() <= self.edits
+    }
+}
+
+/// A query prepared for [`Prefilter::may_match`]: each word and the words joined.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
-    /// (the letter of each character of the word, edits it may have).
-    words: Vec<(Vec<u64>, usize)>,
+    words: Vec<WordFilter>,
 }
 
 impl Prefilter {
     pub fn new(query: &[String]) -> Self {
-        let word = |w: &str| {
-            let bits: Vec<u64> = w.chars().map(|c| letters(&[c.to_string()])).collect();
-            let edits = max_edits(bits.len());
-            (bits, edits)
-        };
-        let mut words: Vec<(Vec<u64>, usize)> = query.iter().map(|w| word(w)).collect();
+        let mut words: Vec<WordFilter> = query.iter().map(|w| WordFilter::new(w)).collect();
         if query.len() > 1 {
-            words.push(word(&query.concat()));
+            words.push(WordFilter::new(&query.concat()));
         }
         Self { words }
     }
 
     /// False only when [`similarity`] of the query and any candidate whose words have `candidate` letters is 0:
-    /// in every word (and in the words joined), more characters are missing from the candidate than its edits
-    /// could change. Cheap enough to skip thousands of candidates before comparing them.
+    /// no word (nor the words joined) may match it. Cheap enough to skip thousands of candidates before
+    /// comparing them.
     pub fn may_match(&self, candidate: u64) -> bool {
-        self.words.iter().any(|(bits, edits)| bits.iter().filter(|&&b| b & !candidate != 0).count() <= *edits)
+        self.words.iter().any(|w| w.may_match(candidate))
     }
 }
 

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use iknow_proto::catalog::v1::{CastMember, EpisodeRef};
+use iknow_search::matcher::WordFilter;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -162,17 +163,25 @@ pub async fn refresh_all(tx: &mut PgConnection) -> sqlx::Result<u64> {
     Ok(n)
 }
 
-/// The series whose aggregated cast a batch must refresh, from the titles it touched: a series itself, an
-/// episode's series (before and after a link moved it).
-pub async fn series_of(tx: &mut PgConnection, contents: &[Uuid]) -> sqlx::Result<Vec<Uuid>> {
-    if contents.is_empty() {
+/// The series whose aggregated cast a batch must refresh (in one query): the series of each episode whose link
+/// changed, before and after (`linked`: the episode and its previous series), and of each changed episode (its
+/// title, number or year shows as an appearance). A changed series' own row changes none of its cast.
+pub async fn series_of(
+    tx: &mut PgConnection,
+    linked: &[(Uuid, Option<Uuid>)],
+    changed: &[Uuid],
+) -> sqlx::Result<Vec<Uuid>> {
+    if linked.is_empty() && changed.is_empty() {
         return Ok(vec![]);
     }
+    let episodes: Vec<Uuid> = linked.iter().map(|l| l.0).chain(changed.iter().copied()).collect();
+    let previous: Vec<Uuid> = linked.iter().filter_map(|l| l.1).collect();
     sqlx::query_scalar(
-        "SELECT DISTINCT COALESCE(parent_id, id) FROM content \
-         WHERE id = ANY($1) AND (parent_id IS NOT NULL OR content_type = 'series')",
+        "SELECT parent_id FROM content WHERE id = ANY($1) AND parent_id IS NOT NULL \
+         UNION SELECT id FROM content WHERE id = ANY($2) AND content_type = 'series'",
     )
-    .bind(contents)
+    .bind(&episodes)
+    .bind(&previous)
     .fetch_all(&mut *tx)
     .await
 }
@@ -353,24 +362,15 @@ pub fn prepare(cast: Vec<CastMember>) -> PreparedCast {
 pub struct WordScores<'a> {
     query: &'a [String],
     cast: &'a PreparedCast,
-    /// Each query word's characters as letter bits, and how many may be missing from a token it matches.
-    words: Vec<(Vec<u64>, usize)>,
+    /// Each query word's letter filter: a token it cannot match is scored 0 without comparing.
+    words: Vec<WordFilter>,
     /// Query word `i`, token `t` at `i * tokens.len() + t`; negative until computed.
     scores: Vec<f32>,
 }
 
 impl<'a> WordScores<'a> {
     pub fn new(query: &'a [String], cast: &'a PreparedCast) -> Self {
-        use iknow_search::matcher::{letters, max_edits};
-        let words = query
-            .iter()
-            .map(|w| {
-                let bits: Vec<u64> = w.chars().map(|c| letters(&[c.to_string()])).collect();
-                // Edits, or one changed letter in a long word's prefix (`matcher::word_score`).
-                let missing = max_edits(bits.len()).max(usize::from(bits.len() >= 5));
-                (bits, missing)
-            })
-            .collect();
+        let words = query.iter().map(|w| WordFilter::new(w)).collect();
         Self { query, cast, words, scores: vec![-1.0; query.len() * cast.tokens.len()] }
     }
 
@@ -382,15 +382,10 @@ impl<'a> WordScores<'a> {
             let t = ids[ci] as usize;
             let slot = &mut scores[qi * n + t];
             if *slot < 0.0 {
-                // More of the word's letters missing from the token than an edit or a prefix allows: no match,
-                // without comparing.
-                let (bits, allowed) = &words[qi];
-                let token = cast.token_letters[t];
-                let missing = bits.iter().filter(|&&b| b & !token != 0).count();
-                *slot = if missing > *allowed {
-                    0.0
-                } else {
+                *slot = if words[qi].may_match(cast.token_letters[t]) {
                     iknow_search::matcher::word_score(&query[qi], &cast.tokens[t])
+                } else {
+                    0.0
                 };
             }
             *slot

@@ -393,7 +393,6 @@ pub async fn content(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Content>> {
     } else {
         content.cast = cast(pool, id).await?;
     }
-    content.cast_total = u32::try_from(content.cast.len()).unwrap_or(u32::MAX);
     Ok(Some(content))
 }
 

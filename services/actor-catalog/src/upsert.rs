@@ -142,13 +142,7 @@ async fn write(
     // The aggregated casts of the series those credits and links belong to (see `series_cast`).
     let (pair_series, pair_actors) = series_cast::pairs_of(&mut tx, &credits_written).await?;
     series_cast::refresh_pairs(&mut tx, &pair_series, &pair_actors).await?;
-    let relinked: Vec<Uuid> = linked.iter().flat_map(|l| [Some(l.0), l.1]).flatten().collect();
-    let mut series = series_cast::series_of(&mut tx, &relinked).await?;
-    let renamed: Vec<Uuid> = changed_contents.iter().copied().filter(|c| !relinked.contains(c)).collect();
-    series.extend(series_cast::series_of(&mut tx, &renamed).await?.into_iter().filter(|s| !renamed.contains(s)));
-    series.extend(linked.iter().filter_map(|l| l.1));
-    series.sort_unstable();
-    series.dedup();
+    let series = series_cast::series_of(&mut tx, &linked, &changed_contents).await?;
     series_cast::refresh_series(&mut tx, &series).await?;
     let credits_written = credits_written.len();
     // A credit changes its actor's and its title's score; a title whose year or votes changed, its actors' too.
