@@ -4,7 +4,7 @@
 use iknow_proto::catalog::v1 as pb;
 use serde_json::{Value, json};
 
-use crate::helpers::{data_of, spawn};
+use crate::helpers::{credit, data_of, spawn};
 
 const BIO: &str = "An actress best known for Friends.";
 const PHOTO: &str = "https://images.example.org/aniston.jpg";
@@ -85,16 +85,6 @@ const SELF: &str = "nm9200004";
 
 fn episode_imdb(season: i32, n: i32) -> String {
     format!("tt92{season:02}{n:03}")
-}
-
-fn credit(actor: &str, content: &str, category: &str, character: &str, order: i32) -> pb::CreditInput {
-    pb::CreditInput {
-        actor_imdb_id: actor.into(),
-        content_imdb_id: content.into(),
-        category: category.into(),
-        characters: vec![character.into()],
-        credit_order: order,
-    }
 }
 
 /// A series of 2 seasons × 6 episodes (1990; episodes of 1990 and 2011), a film of 2000, and four people:

@@ -229,7 +229,8 @@ fn title(imdb: &str, kind: pb::ContentType, name: &str, year: i32, genres: &[&st
     }
 }
 
-fn credit(actor: &str, content: &str, category: &str, character: &str, order: i32) -> pb::CreditInput {
+/// One credit with one character.
+pub fn credit(actor: &str, content: &str, category: &str, character: &str, order: i32) -> pb::CreditInput {
     pb::CreditInput {
         actor_imdb_id: actor.into(),
         content_imdb_id: content.into(),
