@@ -24,7 +24,8 @@ fn timed(query: &'static str, started: Instant) {
 }
 
 /// The aggregation over `credits` (a CTE the caller defines with the columns below), as rows of `series_cast`.
-/// Episodes sort by season, then number (unknown last), then year and title.
+/// Episodes sort by season, then number (unknown last), then year and title; a member's characters, those credited
+/// on the series title first (TVmaze credits a regular's on no episode), then by most episodes.
 const AGGREGATE: &str = "\
     chars AS ( \
       SELECT series_id, actor_id, ch, count(DISTINCT episode_id) AS n, bool_or(on_series) AS on_series \
@@ -34,8 +35,8 @@ const AGGREGATE: &str = "\
       GROUP BY 1, 2, 3), \
     roles AS ( \
       SELECT series_id, actor_id, \
-             array_agg(ch ORDER BY n DESC, on_series DESC, ch) AS characters, \
-             array_agg(n::int4 ORDER BY n DESC, on_series DESC, ch) AS character_episodes \
+             array_agg(ch ORDER BY on_series DESC, n DESC, ch) AS characters, \
+             array_agg(n::int4 ORDER BY on_series DESC, n DESC, ch) AS character_episodes \
       FROM chars GROUP BY 1, 2), \
     agg AS ( \
       SELECT series_id, actor_id, count(DISTINCT episode_id)::int4 AS episode_count, \

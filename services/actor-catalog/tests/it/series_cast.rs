@@ -278,3 +278,20 @@ async fn identify_finds_a_character_credited_on_any_episode_by_the_series_title(
     assert_eq!(cast.len(), 3);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_regulars_series_character_comes_before_the_ones_of_single_episodes() {
+    let mut app = spawn_app().await;
+    app.upsert(series_fixture()).await;
+    let mirror = UpsertBatchRequest {
+        credits: vec![credit(CAPTAIN, EPISODES[1].0, &["Mirror Sisko"], 1)],
+        ..Default::default()
+    };
+    assert_eq!(app.upsert(mirror).await.credits_written, 1);
+    let s = series(&mut app, SERIES, 0, 0).await;
+    let captain = &s.cast[0];
+    assert_eq!(captain.characters, ["Captain Benjamin Sisko", "Mirror Sisko"]);
+    assert_eq!(captain.character_episodes, [0, 1]);
+    assert_eq!(captain.role_name, "Captain Benjamin Sisko");
+    app.stop().await;
+}
