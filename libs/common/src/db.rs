@@ -33,9 +33,75 @@ async fn ensure_database(url: &str, what: &str) -> anyhow::Result<()> {
         match sqlx::query(&sql).execute(&mut conn).await {
             Ok(_) => tracing::info!(database = %name, "database created"),
             // Another instance created it meanwhile.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            Err(e) if sqlstate(&e).as_deref() == Some(DUPLICATE_DATABASE) => {}
             Err(e) => return Err(e).with_context(|| format!("cannot create the {what} database")),
         }
     }
     Ok(())
+}
+
+// SQLSTATE codes the services act on (PostgreSQL's appendix A, "PostgreSQL Error Codes").
+/// A unique constraint or index refused a duplicate.
+pub const UNIQUE_VIOLATION: &str = "23505";
+/// A foreign key refused a row whose parent is missing.
+pub const FOREIGN_KEY_VIOLATION: &str = "23503";
+/// The transaction was chosen as a deadlock victim; running it again may succeed.
+pub const DEADLOCK_DETECTED: &str = "40P01";
+/// A serializable transaction conflicted; running it again may succeed.
+pub const SERIALIZATION_FAILURE: &str = "40001";
+/// `CREATE DATABASE` of a database that exists.
+pub const DUPLICATE_DATABASE: &str = "42P04";
+
+/// The SQLSTATE of a database error; `None` for failures that never reached the server's SQL.
+pub fn sqlstate(e: &sqlx::Error) -> Option<std::borrow::Cow<'_, str>> {
+    match e {
+        sqlx::Error::Database(d) => d.code(),
+        _ => None,
+    }
+}
+
+/// The constraint a database error names, when it names one.
+pub fn constraint(e: &sqlx::Error) -> Option<&str> {
+    match e {
+        sqlx::Error::Database(d) => d.constraint(),
+        _ => None,
+    }
+}
+
+/// A duplicate refused by a unique constraint.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    sqlstate(e).as_deref() == Some(UNIQUE_VIOLATION)
+}
+
+/// A row whose foreign-key parent is missing.
+pub fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    sqlstate(e).as_deref() == Some(FOREIGN_KEY_VIOLATION)
+}
+
+/// A transaction that lost a deadlock or a serialization conflict: the same work may succeed if run again.
+pub fn is_retryable(e: &sqlx::Error) -> bool {
+    matches!(sqlstate(e).as_deref(), Some(DEADLOCK_DETECTED | SERIALIZATION_FAILURE))
+}
+
+/// PostgreSQL cannot be used right now: no pooled connection in time, the connection broke, or the server is
+/// refusing connections or shutting down (SQLSTATE classes 08 and 57P).
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
+        _ => sqlstate(e).is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_outside_sql_have_no_sqlstate() {
+        assert!(sqlstate(&sqlx::Error::PoolTimedOut).is_none());
+        assert!(!is_unique_violation(&sqlx::Error::RowNotFound));
+        assert!(!is_retryable(&sqlx::Error::RowNotFound));
+        assert!(is_unavailable(&sqlx::Error::PoolClosed));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+    }
 }

@@ -148,6 +148,20 @@ impl Error {
     }
 }
 
+/// A database failure: `Unavailable` when PostgreSQL cannot be reached or is going away (the pool timed out,
+/// the connection broke, the server is shutting down or refusing connections), so callers get a 503 they may
+/// retry; `Internal` for everything else. Constraint violations that mean something to the caller are
+/// matched before this with [`crate::db::sqlstate`] and its helpers.
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        if crate::db::is_unavailable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return Self::unavailable("The database is unavailable, try again shortly");
+        }
+        Self::Internal(e.into())
+    }
+}
+
 impl From<Error> for tonic::Status {
     fn from(e: Error) -> Self {
         use tonic::Code;
@@ -203,6 +217,15 @@ mod tests {
         let back = Error::from_status(&s);
         assert_eq!(back.code(), "INTERNAL_ERROR");
         assert!(!back.public_message().contains("hunter2"));
+    }
+
+    #[test]
+    fn database_failures_split_into_unavailable_and_internal() {
+        assert_eq!(Error::from(sqlx::Error::PoolTimedOut).code(), "SERVICE_UNAVAILABLE");
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(Error::from(sqlx::Error::Io(reset)).code(), "SERVICE_UNAVAILABLE");
+        assert_eq!(Error::from(sqlx::Error::RowNotFound).code(), "INTERNAL_ERROR");
+        assert_eq!(Error::from(sqlx::Error::Protocol("odd".into())).code(), "INTERNAL_ERROR");
     }
 
     #[test]

@@ -76,40 +76,43 @@ pub fn incoming(
     })
 }
 
-/// A service that so far only answers `grpc.health.v1` and reflection (used by services whose features
-/// later issues build). Same shape as every service: build binds, `run_until_stopped` serves.
-pub struct HealthOnlyApplication {
-    name: &'static str,
-    listener: TcpListener,
-    addr: SocketAddr,
-    descriptor: &'static [u8],
+/// What [`serve`] serves: the service's name in logs, its gRPC name in health reports, its descriptor set.
+#[derive(Debug, Clone, Copy)]
+pub struct Serving {
+    pub name: &'static str,
+    pub health_name: &'static str,
+    pub descriptor: &'static [u8],
 }
 
-impl HealthOnlyApplication {
-    pub async fn build(name: &'static str, grpc_addr: &str, descriptor: &'static [u8]) -> anyhow::Result<Self> {
-        let (listener, addr) = bind(grpc_addr).await?;
-        Ok(Self { name, listener, addr, descriptor })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(crate::shutdown::signal()).await
-    }
-
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let (reporter, health) = health();
-        // The empty service name is the whole server's status, the one probes ask for.
-        reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
-        let router = server().add_service(health).add_service(reflection(self.descriptor)?);
-        tracing::info!(service = self.name, addr = %self.addr, "gRPC listening");
-        router.serve_with_incoming_shutdown(incoming(self.listener), shutdown).await?;
-        Ok(())
-    }
+/// Serves one service's gRPC `routes` on `listener` beside `grpc.health.v1` (the whole server and
+/// `health_name` reported serving) and reflection, until `shutdown` resolves; then drains the calls in flight.
+///
+/// `background` is the service's other work (outbox relay, consumers, compactors): it is started with a
+/// receiver that turns `true` when shutdown begins, or when the server fails (the sender is dropped), and is
+/// awaited before this returns. Every service's `run_until` is this call plus closing its pool.
+pub async fn serve<B>(
+    what: Serving,
+    listener: TcpListener,
+    routes: tonic::service::Routes,
+    shutdown: impl Future<Output = ()> + Send,
+    background: impl FnOnce(tokio::sync::watch::Receiver<bool>) -> B,
+) -> anyhow::Result<()>
+where
+    B: Future<Output = ()>,
+{
+    let (reporter, health) = health();
+    // The empty service name is the whole server's status, the one probes ask for.
+    reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+    reporter.set_service_status(what.health_name, tonic_health::ServingStatus::Serving).await;
+    let routes = routes.add_service(health).add_service(reflection(what.descriptor)?);
+    let addr = listener.local_addr()?;
+    tracing::info!(service = what.name, %addr, "gRPC listening");
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let server = server().add_routes(routes).serve_with_incoming_shutdown(incoming(listener), async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let (served, ()) = tokio::join!(server, background(stop));
+    served?;
+    Ok(())
 }

@@ -10,6 +10,8 @@ pub mod id;
 pub mod metrics;
 pub mod preferences;
 pub mod request_id;
+pub mod rules;
+pub mod secret;
 pub mod shutdown;
 pub mod telemetry;
 pub mod time;

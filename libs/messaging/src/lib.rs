@@ -5,9 +5,11 @@
 #![forbid(unsafe_code)]
 
 pub mod consume;
+pub mod events;
 pub mod outbox;
 pub mod relay;
 pub mod trace;
 
+pub use events::Event;
 pub use outbox::{OutboxMessage, enqueue};
 pub use relay::{Relay, RelayConfig, RelayHandle};

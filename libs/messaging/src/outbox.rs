@@ -50,6 +50,13 @@ impl OutboxMessage {
         })
     }
 
+    /// The message of a typed [`crate::Event`]: routed by its name, its body carrying its `"type"`.
+    pub fn event<E: crate::Event>(exchange: &str, event: &E) -> anyhow::Result<Self> {
+        let mut message = Self::json(exchange, E::NAME, &serde_json::Value::Null)?;
+        message.payload = crate::events::to_value(event)?;
+        Ok(message)
+    }
+
     /// Adds a header.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.insert(name.to_owned(), value.into());
