@@ -150,11 +150,18 @@ pub async fn delete_item(pool: &PgPool, user_id: Uuid, content_id: Uuid) -> sqlx
     Ok(done.rows_affected() > 0)
 }
 
+/// The SQL direction of a list: descending by default, ascending the exact mirror (every key, tie-breakers
+/// included, reversed), so page `offset` of one is page `total - offset - limit` of the other, reversed.
+fn direction(ascending: bool) -> &'static str {
+    if ascending { "ASC" } else { "DESC" }
+}
+
 /// One page of the watchlist and the total matching the filter.
 pub async fn list_items(pool: &PgPool, q: &WatchlistQuery) -> sqlx::Result<(Vec<ItemRow>, i64)> {
+    let dir = direction(q.ascending);
     let order = match q.sort {
-        Sort::Added => "w.added_at DESC, w.id DESC",
-        Sort::Priority => "w.priority DESC, w.added_at DESC, w.id DESC",
+        Sort::Added => format!("w.added_at {dir}, w.id {dir}"),
+        Sort::Priority => format!("w.priority {dir}, w.added_at {dir}, w.id {dir}"),
     };
     let filter = "w.user_id = $1 AND ($2::text IS NULL OR w.status = $2)";
     let sql = format!("{} WHERE {filter} ORDER BY {order} LIMIT $3 OFFSET $4", item_select("watchlist"));
@@ -267,12 +274,13 @@ pub async fn record_view(pool: &PgPool, v: &View) -> sqlx::Result<(EntryRow, boo
     Ok((row.entry, row.updated))
 }
 
-/// One page of the history, newest first, and the total in the range.
+/// One page of the history, newest first (oldest first when ascending), and the total in the range.
 pub async fn list_entries(pool: &PgPool, q: &HistoryQuery) -> sqlx::Result<(Vec<EntryRow>, i64)> {
     let filter = "h.user_id = $1 AND ($2::timestamptz IS NULL OR h.viewed_at >= $2) \
                   AND ($3::timestamptz IS NULL OR h.viewed_at <= $3)";
+    let dir = direction(q.ascending);
     let sql = format!(
-        "{} WHERE {filter} ORDER BY h.viewed_at DESC, h.id DESC LIMIT $4 OFFSET $5",
+        "{} WHERE {filter} ORDER BY h.viewed_at {dir}, h.id {dir} LIMIT $4 OFFSET $5",
         entry_select("viewing_history", "")
     );
     let rows = sqlx::query_as(&sql)

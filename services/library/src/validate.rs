@@ -162,7 +162,7 @@ pub fn user(user_id: &str) -> Result<Uuid, Error> {
     c.finish(user)
 }
 
-/// Watchlist order.
+/// Watchlist order, descending ([`WatchlistQuery::ascending`] mirrors it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
     /// Newest added first.
@@ -177,6 +177,8 @@ pub struct WatchlistQuery {
     pub user_id: Uuid,
     pub status: Option<&'static str>,
     pub sort: Sort,
+    /// The mirror of `sort`: oldest added / lowest priority (then oldest added) first.
+    pub ascending: bool,
     pub page: Page,
 }
 
@@ -194,7 +196,7 @@ pub fn list_watchlist(r: &pb::ListWatchlistRequest) -> Result<WatchlistQuery, Er
         }
     };
     let page = c.page(r.limit, r.offset);
-    c.finish(WatchlistQuery { user_id, status, sort, page })
+    c.finish(WatchlistQuery { user_id, status, sort, ascending: r.ascending, page })
 }
 
 /// A valid RecordView.
@@ -290,6 +292,8 @@ pub struct HistoryQuery {
     pub user_id: Uuid,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Oldest first (the default is newest first).
+    pub ascending: bool,
     pub page: Page,
 }
 
@@ -305,7 +309,7 @@ pub fn list_history(r: &pb::ListHistoryRequest) -> Result<HistoryQuery, Error> {
         c.fail("to", "must not be before from");
     }
     let page = c.page(r.limit, r.offset);
-    c.finish(HistoryQuery { user_id, from, to, page })
+    c.finish(HistoryQuery { user_id, from, to, ascending: r.ascending, page })
 }
 
 #[cfg(test)]
@@ -446,17 +450,27 @@ mod tests {
             sort: "title".into(),
             limit: Some(0),
             offset: Some(-1),
+            ascending: false,
         })
         .unwrap_err();
         assert_eq!(fields(bad), ["status", "sort", "limit", "offset"]);
         let q = list_watchlist(&pb::ListWatchlistRequest { user_id: USER.into(), ..Default::default() }).unwrap();
-        assert_eq!((q.sort, q.page), (Sort::Added, Page { limit: 20, offset: 0 }));
+        assert_eq!((q.sort, q.ascending, q.page), (Sort::Added, false, Page { limit: 20, offset: 0 }));
+        let q = list_watchlist(&pb::ListWatchlistRequest {
+            user_id: USER.into(),
+            sort: "priority".into(),
+            ascending: true,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!((q.sort, q.ascending), (Sort::Priority, true));
         let bad = list_history(&pb::ListHistoryRequest {
             user_id: USER.into(),
             from: Some("2026-02-01T00:00:00Z".into()),
             to: Some("2026-01-01T00:00:00Z".into()),
             limit: Some(101),
             offset: None,
+            ascending: true,
         })
         .unwrap_err();
         assert_eq!(fields(bad), ["to", "limit"]);

@@ -87,6 +87,7 @@ async fn history_is_newest_first_within_an_inclusive_range_and_paged() {
             to: to.map(|t| t.to_rfc3339()),
             limit,
             offset,
+            ascending: false,
         }
     };
     let inclusive = app.history(range(Some(when[1]), Some(when[3]), None, None)).await.unwrap();
@@ -100,6 +101,50 @@ async fn history_is_newest_first_within_an_inclusive_range_and_paged() {
     let page = app.history(range(None, None, Some(2), Some(2))).await.unwrap();
     let got: Vec<DateTime<Utc>> = page.entries.iter().map(|e| parse(&e.viewed_at)).collect();
     assert_eq!((got, page.total), (vec![when[2], when[1]], 5));
+}
+
+#[tokio::test]
+async fn ascending_history_is_oldest_first_and_the_mirror_of_newest_first() {
+    let app = spawn().await;
+    let u = user();
+    let mut when = vec![];
+    for (i, imdb) in [MATRIX, BIG, GUMP, INCEPTION, PILOT].iter().enumerate() {
+        let t = at(10 - i as i64, 12, 0);
+        app.view_at(&u, &app.titles.id(imdb).await, t, Some(10)).await;
+        when.push(t);
+    }
+    // Two views at the same instant: the id breaks the tie, reversed with the order.
+    app.view_at(&u, &app.titles.id(DRIVE).await, when[4], Some(10)).await;
+    let query = |from: Option<DateTime<Utc>>, limit: Option<i32>, offset: Option<i32>, ascending: bool| {
+        pb::ListHistoryRequest {
+            user_id: u.clone(),
+            from: from.map(|t| t.to_rfc3339()),
+            to: None,
+            limit,
+            offset,
+            ascending,
+        }
+    };
+    let times =
+        |r: &pb::ListHistoryResponse| -> Vec<DateTime<Utc>> { r.entries.iter().map(|e| parse(&e.viewed_at)).collect() };
+
+    let all = app.history(query(None, None, None, true)).await.unwrap();
+    assert_eq!((times(&all), all.total), (vec![when[0], when[1], when[2], when[3], when[4], when[4]], 6));
+    let page = app.history(query(None, Some(2), Some(1), true)).await.unwrap();
+    assert_eq!((times(&page), page.total), (vec![when[1], when[2]], 6));
+    let from = app.history(query(Some(when[2]), Some(2), Some(1), true)).await.unwrap();
+    assert_eq!((times(&from), from.total), (vec![when[3], when[4]], 4), "the range holds, oldest first");
+    let past_the_end = app.history(query(None, Some(2), Some(6), true)).await.unwrap();
+    assert_eq!((past_the_end.entries.len(), past_the_end.total), (0, 6));
+
+    for (limit, offset) in [(1, 0), (2, 0), (2, 3), (3, 4), (6, 0), (4, 5)] {
+        let up = app.history(query(None, Some(limit), Some(offset), true)).await.unwrap();
+        let end = 6 - offset;
+        let start = (end - limit).max(0);
+        let down = app.history(query(None, Some(end - start), Some(start), false)).await.unwrap();
+        let mirrored: Vec<pb::HistoryEntry> = down.entries.into_iter().rev().collect();
+        assert_eq!(up.entries, mirrored, "limit {limit}, offset {offset}");
+    }
 }
 
 #[tokio::test]
@@ -173,6 +218,7 @@ async fn views_are_validated_field_by_field() {
             to: Some("2026-02-01T00:00:00Z".into()),
             limit: Some(0),
             offset: Some(-1),
+            ascending: false,
         })
         .await
         .unwrap_err();

@@ -1,5 +1,7 @@
 //! Watchlist: add (content checked with the catalogue), duplicates, updates, completed_at, removal, listing.
 
+use std::collections::HashMap;
+
 use iknow_proto::library::v1 as pb;
 use tonic::Code;
 
@@ -137,33 +139,53 @@ async fn update_and_remove_of_an_absent_item_are_not_found() {
     assert_eq!(code(&err), "WATCHLIST_ITEM_NOT_FOUND", "removing twice");
 }
 
-#[tokio::test]
-async fn lists_filter_sort_page_and_count() {
-    let app = spawn().await;
-    let u = user();
-    // Added in this order (so newest last): (title, status, priority).
+/// Adds four titles in this order (so newest last): The Matrix (to_watch, priority 5), Big (completed, 9),
+/// Forrest Gump (to_watch, 9), Inception (paused, 1); answers the IMDb id of each content id.
+async fn add_four(app: &TestApp, u: &str) -> HashMap<String, &'static str> {
     let plan = [(MATRIX, "to_watch", 5), (BIG, "completed", 9), (GUMP, "to_watch", 9), (INCEPTION, "paused", 1)];
-    let mut ids = std::collections::HashMap::new();
+    let mut ids = HashMap::new();
     for (imdb, status, priority) in plan {
         let content_id = app.titles.id(imdb).await;
         app.add_with(pb::AddToWatchlistRequest {
             status: Some(status.into()),
             priority: Some(priority),
-            ..req_add(&u, &content_id)
+            ..req_add(u, &content_id)
         })
         .await
         .unwrap();
         ids.insert(content_id, imdb);
     }
-    let titles = |r: &pb::ListWatchlistResponse| -> Vec<&str> {
-        r.items.iter().map(|i| *ids.get(&i.content_id).unwrap()).collect()
-    };
-    let query = |sort: &str, status: Option<&str>, limit: Option<i32>, offset: Option<i32>| pb::ListWatchlistRequest {
-        user_id: u.clone(),
+    ids
+}
+
+/// A ListWatchlist of `u`, descending.
+fn list_query(
+    u: &str,
+    sort: &str,
+    status: Option<&str>,
+    limit: Option<i32>,
+    offset: Option<i32>,
+) -> pb::ListWatchlistRequest {
+    pb::ListWatchlistRequest {
+        user_id: u.into(),
         status: status.map(Into::into),
         sort: sort.into(),
         limit,
         offset,
+        ascending: false,
+    }
+}
+
+#[tokio::test]
+async fn lists_filter_sort_page_and_count() {
+    let app = spawn().await;
+    let u = user();
+    let ids = add_four(&app, &u).await;
+    let titles = |r: &pb::ListWatchlistResponse| -> Vec<&str> {
+        r.items.iter().map(|i| *ids.get(&i.content_id).unwrap()).collect()
+    };
+    let query = |sort: &str, status: Option<&str>, limit: Option<i32>, offset: Option<i32>| {
+        list_query(&u, sort, status, limit, offset)
     };
 
     let by_added = app.list(query("", None, None, None)).await.unwrap();
@@ -178,6 +200,45 @@ async fn lists_filter_sort_page_and_count() {
     assert_eq!((titles(&page), page.total), (vec![GUMP, BIG], 4));
     let past_the_end = app.list(query("added", None, Some(2), Some(10))).await.unwrap();
     assert_eq!((past_the_end.items.len(), past_the_end.total), (0, 4));
+}
+
+#[tokio::test]
+async fn ascending_lists_are_the_mirror_of_descending_ones() {
+    let app = spawn().await;
+    let u = user();
+    let ids = add_four(&app, &u).await;
+    let titles = |r: &pb::ListWatchlistResponse| -> Vec<&str> {
+        r.items.iter().map(|i| *ids.get(&i.content_id).unwrap()).collect()
+    };
+    let ascending = |sort: &str, status: Option<&str>, limit: Option<i32>, offset: Option<i32>| {
+        pb::ListWatchlistRequest { ascending: true, ..list_query(&u, sort, status, limit, offset) }
+    };
+
+    let by_added = app.list(ascending("added", None, None, None)).await.unwrap();
+    assert_eq!((titles(&by_added), by_added.total), (vec![MATRIX, BIG, GUMP, INCEPTION], 4), "oldest added first");
+    let by_priority = app.list(ascending("priority", None, None, None)).await.unwrap();
+    assert_eq!(titles(&by_priority), [INCEPTION, MATRIX, BIG, GUMP], "lowest priority, then oldest added");
+    let to_watch = app.list(ascending("priority", Some("to_watch"), None, None)).await.unwrap();
+    assert_eq!((titles(&to_watch), to_watch.total), (vec![MATRIX, GUMP], 2));
+    let page = app.list(ascending("priority", None, Some(2), Some(1))).await.unwrap();
+    assert_eq!((titles(&page), page.total), (vec![MATRIX, BIG], 4));
+    let last = app.list(ascending("added", None, Some(2), Some(3))).await.unwrap();
+    assert_eq!((titles(&last), last.total), (vec![INCEPTION], 4));
+    let past_the_end = app.list(ascending("added", None, Some(2), Some(10))).await.unwrap();
+    assert_eq!((past_the_end.items.len(), past_the_end.total), (0, 4));
+
+    // Every ascending page is the reversed descending page at the mirrored offset (what the REST API promised
+    // when it built ascending pages from descending ones).
+    for sort in ["added", "priority"] {
+        for (limit, offset) in [(1, 0), (2, 0), (2, 1), (3, 1), (3, 2), (4, 0), (2, 3)] {
+            let up = app.list(ascending(sort, None, Some(limit), Some(offset))).await.unwrap();
+            let end = 4 - offset;
+            let start = (end - limit).max(0);
+            let down = app.list(list_query(&u, sort, None, Some(end - start), Some(start))).await.unwrap();
+            let mirrored: Vec<pb::WatchlistItem> = down.items.into_iter().rev().collect();
+            assert_eq!(up.items, mirrored, "{sort}, limit {limit}, offset {offset}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -218,6 +279,7 @@ async fn validation_lists_every_failing_field() {
             sort: "title".into(),
             limit: Some(101),
             offset: Some(-1),
+            ascending: true,
         })
         .await
         .unwrap_err();
