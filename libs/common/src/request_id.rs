@@ -42,6 +42,18 @@ pub fn is_acceptable(id: &str) -> bool {
     !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// The request id of an incoming gRPC call: the caller's `x-request-id` metadata when it is acceptable, else
+/// the current task's (a caller in the same process, see [`current`]).
+pub fn of<T>(request: &tonic::Request<T>) -> Option<String> {
+    request
+        .metadata()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| is_acceptable(id))
+        .map(str::to_owned)
+        .or_else(current)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +65,18 @@ mod tests {
         assert_eq!(req.metadata().get(HEADER).unwrap(), "abc-123");
         let outside = Propagate.call(tonic::Request::new(())).unwrap();
         assert!(outside.metadata().get(HEADER).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_call_keeps_the_callers_acceptable_id_else_the_tasks() {
+        let mut req = tonic::Request::new(());
+        req.metadata_mut().insert(HEADER, "req-1".parse().unwrap());
+        assert_eq!(of(&req).as_deref(), Some("req-1"));
+        let mut unsafe_id = tonic::Request::new(());
+        unsafe_id.metadata_mut().insert(HEADER, "x".repeat(200).parse().unwrap());
+        assert_eq!(of(&unsafe_id), None);
+        let in_task = CURRENT.scope("task-1".to_string(), async { of(&unsafe_id) }).await;
+        assert_eq!(in_task.as_deref(), Some("task-1"));
     }
 
     #[test]
