@@ -5,9 +5,10 @@
 //! published by the relay, so RabbitMQ being down never fails a call.
 
 use base64::Engine;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use iknow_common::token::{self, Claims};
 use iknow_common::{Error, FieldViolation, preferences};
+use iknow_messaging::events::{EmailVerification, Event, PasswordReset, TokenMail, UserDeleted};
 use iknow_messaging::{OutboxMessage, RelayHandle};
 use iknow_proto::identity::v1::{
     ConfirmPasswordResetRequest, ConfirmPasswordResetResponse, DeleteUserRequest, DeleteUserResponse,
@@ -16,25 +17,18 @@ use iknow_proto::identity::v1::{
     VerifyEmailRequest, user_identity_server::UserIdentity,
 };
 use rand::RngCore;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::config::Config;
 use crate::password::Hasher;
+use crate::store::{self, UserRow};
 use crate::validate;
 
 /// One message for every failed login, whatever the reason.
 const INVALID_CREDENTIALS: &str = "Invalid login or password";
-
-/// Routing key of verification mails on the notifications exchange.
-pub const EMAIL_VERIFICATION_KEY: &str = "email.verification";
-/// Routing key of password-reset mails on the notifications exchange.
-pub const PASSWORD_RESET_KEY: &str = "email.password_reset";
-/// Routing key of account deletions on the events exchange.
-pub const USER_DELETED_KEY: &str = "user.deleted";
 
 /// The gRPC service; cheap to clone (a pool, a hasher and settings).
 #[derive(Clone)]
@@ -51,24 +45,6 @@ pub struct IdentityService {
     events_exchange: String,
 }
 
-/// A `users` row without secrets.
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: Uuid,
-    email: String,
-    username: String,
-    email_verified: bool,
-    preferences: serde_json::Value,
-    subscription_tier: String,
-    subscription_expires: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-    last_login: Option<DateTime<Utc>>,
-    updated_at: DateTime<Utc>,
-}
-
-const USER_COLUMNS: &str = "id, email, username, email_verified, preferences, subscription_tier, \
-                            subscription_expires, created_at, last_login, updated_at";
-
 impl From<UserRow> for User {
     fn from(u: UserRow) -> Self {
         User {
@@ -84,12 +60,6 @@ impl From<UserRow> for User {
             updated_at: iknow_common::time::rfc3339(u.updated_at),
         }
     }
-}
-
-fn internal(e: impl Into<anyhow::Error>) -> Status {
-    let e = e.into();
-    tracing::error!(error = %e, "identity internal error");
-    Error::internal(e).into()
 }
 
 fn unauthenticated(code: &str, message: &str) -> Status {
@@ -132,75 +102,9 @@ fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The request id of a call: the caller's `x-request-id` metadata, else the task's (in-process callers).
-fn request_id<T>(request: &Request<T>) -> Option<String> {
-    request
-        .metadata()
-        .get(iknow_common::request_id::HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|id| iknow_common::request_id::is_acceptable(id))
-        .map(str::to_owned)
-        .or_else(iknow_common::request_id::current)
-}
-
 /// A user id sent by the caller, or the violation on field `id`.
 fn parse_id(id: &str) -> Result<Uuid, FieldViolation> {
-    iknow_common::id::parse(id).ok_or_else(|| FieldViolation::new("id", "must be a UUID"))
-}
-
-/// Body of a mail request on the notifications exchange (verification or password reset).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct MailRequest<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    user_id: Uuid,
-    email: &'a str,
-    username: &'a str,
-    token: &'a str,
-    expires_at: DateTime<Utc>,
-}
-
-/// Body of `user.deleted` on the events exchange.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct UserDeleted {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    user_id: Uuid,
-    deleted_at: DateTime<Utc>,
-}
-
-/// One refresh-token record of the export (no hash).
-#[derive(Serialize, sqlx::FromRow)]
-#[serde(rename_all = "camelCase")]
-struct SessionRecord {
-    family_id: Uuid,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    used_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-}
-
-/// The user part of the export: every column but the password hash and the mailed-token hashes.
-#[derive(Serialize, sqlx::FromRow)]
-#[serde(rename_all = "camelCase")]
-struct ExportedUser {
-    id: Uuid,
-    email: String,
-    username: String,
-    email_verified: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    last_login: Option<DateTime<Utc>>,
-    login_count: i32,
-    subscription_tier: String,
-    subscription_expires: Option<DateTime<Utc>>,
-    preferences: serde_json::Value,
-    #[serde(skip)]
-    pending_verification: bool,
-    #[serde(skip)]
-    pending_reset: bool,
+    iknow_common::id::parse(id).ok_or_else(|| FieldViolation::new("id", iknow_common::rules::UUID_MESSAGE))
 }
 
 impl IdentityService {
@@ -220,31 +124,25 @@ impl IdentityService {
         }
     }
 
-    /// Writes a message to the outbox inside `tx` (the transaction of the change it announces), tagged with
+    /// Writes `event` to the outbox inside `tx` (the transaction of the change it announces), tagged with
     /// the request id when there is one. Publication happens after the commit (see [`RelayHandle::wake`]).
-    async fn enqueue(
+    async fn enqueue<E: Event>(
         &self,
-        tx: &mut sqlx::PgConnection,
+        tx: &mut PgConnection,
         exchange: &str,
-        routing_key: &str,
-        payload: &impl Serialize,
+        event: &E,
         request_id: Option<&str>,
-    ) -> Result<(), Status> {
-        let mut message = OutboxMessage::json(exchange, routing_key, payload).map_err(internal)?;
+    ) -> Result<(), Error> {
+        let mut message = OutboxMessage::event(exchange, event).map_err(Error::internal)?;
         if let Some(id) = request_id {
             message = message.header(iknow_common::request_id::HEADER, id);
         }
-        iknow_messaging::enqueue(tx, &message).await.map_err(internal)?;
+        iknow_messaging::enqueue(tx, &message).await?;
         Ok(())
     }
 
-    async fn fetch_user(&self, conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Option<UserRow>, Status> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(conn).await.map_err(internal)
-    }
-
     /// Issues an access token and a refresh token in `family` (inside `tx`), and builds the session.
-    async fn issue_session(&self, tx: &mut sqlx::PgConnection, user: UserRow, family: Uuid) -> Result<Session, Status> {
+    async fn issue_session(&self, tx: &mut PgConnection, user: UserRow, family: Uuid) -> Result<Session, Error> {
         let now = Utc::now();
         let tier = match user.subscription_expires {
             Some(exp) if exp < now => "free".to_owned(),
@@ -259,20 +157,9 @@ impl IdentityService {
             tier_expires: user.subscription_expires.filter(|exp| *exp >= now).map(|exp| exp.timestamp()),
             typ: token::ACCESS_TYPE.into(),
         };
-        let access_token = token::issue_access_token(&claims, &self.jwt_secret).map_err(internal)?;
+        let access_token = token::issue_access_token(&claims, &self.jwt_secret).map_err(Error::internal)?;
         let refresh_token = new_token();
-        sqlx::query(
-            "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) \
-             VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))",
-        )
-        .bind(Uuid::now_v7())
-        .bind(user.id)
-        .bind(family)
-        .bind(token_hash(&refresh_token))
-        .bind(self.refresh_ttl as f64)
-        .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        store::insert_refresh_token(tx, user.id, family, &token_hash(&refresh_token), self.refresh_ttl).await?;
         Ok(Session { access_token, refresh_token, expires_in: self.access_ttl, user: Some(user.into()) })
     }
 }
@@ -281,87 +168,56 @@ impl IdentityService {
 impl UserIdentity for IdentityService {
     #[tracing::instrument(skip_all, fields(rpc = "Register"))]
     async fn register(&self, request: Request<RegisterRequest>) -> Result<Response<User>, Status> {
-        let request_id = request_id(&request);
+        let request_id = iknow_common::request_id::of(&request);
         let r = request.into_inner();
         let email = r.email.trim().to_owned();
         let violations = validate::registration(&email, &r.username, &r.password, r.accept_terms);
         if !violations.is_empty() {
             return Err(validation(violations));
         }
-        let hash = self.hasher.hash(r.password).await.map_err(internal)?;
+        let hash = self.hasher.hash(r.password).await.map_err(Error::internal)?;
         let token = new_token();
         let expires_at = Utc::now() + chrono::Duration::seconds(self.verification_ttl);
-        let sql = format!(
-            "INSERT INTO users (id, email, username, password_hash, email_verification_token_hash, \
-             email_verification_expires) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
-        );
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        let row = sqlx::query_as::<_, UserRow>(&sql)
-            .bind(Uuid::now_v7())
-            .bind(&email)
-            .bind(&r.username)
-            .bind(&hash)
-            .bind(mail_token_hash(&token))
-            .bind(expires_at)
-            .fetch_one(&mut *tx)
-            .await;
-        match row {
-            Ok(user) => {
-                let mail = MailRequest {
-                    kind: "email_verification",
-                    user_id: user.id,
-                    email: &user.email,
-                    username: &user.username,
-                    token: &token,
-                    expires_at,
-                };
-                let exchange = &self.notifications_exchange;
-                self.enqueue(&mut tx, exchange, EMAIL_VERIFICATION_KEY, &mail, request_id.as_deref()).await?;
-                tx.commit().await.map_err(internal)?;
-                self.relay.wake();
-                tracing::info!(user_id = %user.id, "user registered");
-                Ok(Response::new(user.into()))
-            }
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
-                let (code, message) = match e.constraint() {
-                    Some("users_username_key") => ("DUPLICATE_USERNAME", "This username is already taken"),
-                    _ => ("DUPLICATE_EMAIL", "An account with this email already exists"),
-                };
-                Err(Error::Conflict { code: code.into(), message: message.into() }.into())
-            }
-            Err(e) => Err(internal(e)),
-        }
+        let new_user = store::NewUser {
+            id: Uuid::now_v7(),
+            email: &email,
+            username: &r.username,
+            password_hash: &hash,
+            verification_hash: &mail_token_hash(&token),
+            verification_expires: expires_at,
+        };
+        let mut tx = store::begin(&self.pool).await?;
+        let user = store::insert_user(&mut tx, &new_user).await?;
+        let mail = EmailVerification(TokenMail {
+            user_id: user.id,
+            email: user.email.clone(),
+            username: user.username.clone(),
+            token,
+            expires_at,
+        });
+        self.enqueue(&mut tx, &self.notifications_exchange, &mail, request_id.as_deref()).await?;
+        store::commit(tx).await?;
+        self.relay.wake();
+        tracing::info!(user_id = %user.id, "user registered");
+        Ok(Response::new(user.into()))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Login"))]
     async fn login(&self, request: Request<LoginRequest>) -> Result<Response<Session>, Status> {
         let r = request.into_inner();
         let login = r.login.trim();
-        let found: Option<(Uuid, String)> = if login.is_empty() || login.len() > 255 {
-            None
-        } else {
-            sqlx::query_as(
-                "SELECT id, password_hash FROM users WHERE lower(email) = lower($1) OR username = $1 LIMIT 1",
-            )
-            .bind(login)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?
-        };
+        let found =
+            if login.is_empty() || login.len() > 255 { None } else { store::credentials(&self.pool, login).await? };
         let (id, hash) = found.map(|(id, h)| (Some(id), Some(h))).unwrap_or((None, None));
-        let ok = self.hasher.verify(r.password, hash).await.map_err(internal)?;
+        let ok = self.hasher.verify(r.password, hash).await.map_err(Error::internal)?;
         let Some(id) = id.filter(|_| ok) else {
             tracing::info!("login refused");
             return Err(unauthenticated("INVALID_CREDENTIALS", INVALID_CREDENTIALS));
         };
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        let sql = format!(
-            "UPDATE users SET last_login = now(), login_count = login_count + 1, updated_at = now() \
-             WHERE id = $1 RETURNING {USER_COLUMNS}"
-        );
-        let user = sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_one(&mut *tx).await.map_err(internal)?;
+        let mut tx = store::begin(&self.pool).await?;
+        let user = store::record_login(&mut tx, id).await?;
         let session = self.issue_session(&mut tx, user, Uuid::now_v7()).await?;
-        tx.commit().await.map_err(internal)?;
+        store::commit(tx).await?;
         tracing::info!(user_id = %id, "login succeeded");
         Ok(Response::new(session))
     }
@@ -369,69 +225,40 @@ impl UserIdentity for IdentityService {
     #[tracing::instrument(skip_all, fields(rpc = "Refresh"))]
     async fn refresh(&self, request: Request<RefreshRequest>) -> Result<Response<Session>, Status> {
         let hash = token_hash(&request.into_inner().refresh_token);
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        let row: Option<(Uuid, Uuid, Uuid, bool, bool, bool)> = sqlx::query_as(
-            "SELECT id, user_id, family_id, used_at IS NOT NULL, revoked_at IS NOT NULL, expires_at <= now() \
-             FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
-        )
-        .bind(&hash)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?;
-        let Some((id, user_id, family, used, revoked, expired)) = row else {
+        let mut tx = store::begin(&self.pool).await?;
+        let Some(stored) = store::lock_refresh_token(&mut tx, &hash).await? else {
             return Err(invalid_token());
         };
-        if used && !revoked {
+        if stored.used && !stored.revoked {
             // A rotated token came back: someone holds a copy. Revoke the whole family.
-            sqlx::query("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL")
-                .bind(family)
-                .execute(&mut *tx)
-                .await
-                .map_err(internal)?;
-            tx.commit().await.map_err(internal)?;
-            tracing::warn!(user_id = %user_id, family_id = %family, "refresh token reuse: family revoked");
+            store::revoke_family(&mut tx, stored.family_id).await?;
+            store::commit(tx).await?;
+            let (user_id, family_id) = (stored.user_id, stored.family_id);
+            tracing::warn!(%user_id, %family_id, "refresh token reuse: family revoked");
             return Err(invalid_token());
         }
-        if used || revoked || expired {
+        if stored.used || stored.revoked || stored.expired {
             return Err(invalid_token());
         }
-        sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let user = sqlx::query_as::<_, UserRow>(&sql)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(internal)?
-            .ok_or_else(invalid_token)?;
-        let session = self.issue_session(&mut tx, user, family).await?;
-        tx.commit().await.map_err(internal)?;
+        store::mark_used(&mut tx, stored.id).await?;
+        let user = store::user(&mut *tx, stored.user_id).await?.ok_or_else(invalid_token)?;
+        let session = self.issue_session(&mut tx, user, stored.family_id).await?;
+        store::commit(tx).await?;
         Ok(Response::new(session))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Logout"))]
     async fn logout(&self, request: Request<LogoutRequest>) -> Result<Response<LogoutResponse>, Status> {
         let hash = token_hash(&request.into_inner().refresh_token);
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
-             (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
-        )
-        .bind(&hash)
-        .execute(&self.pool)
-        .await
-        .map_err(internal)?;
+        store::revoke_family_of(&self.pool, &hash).await?;
         Ok(Response::new(LogoutResponse {}))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetUser"))]
     async fn get_user(&self, request: Request<GetUserRequest>) -> Result<Response<User>, Status> {
         let id = parse_id(&request.into_inner().id).map_err(|v| validation(vec![v]))?;
-        let mut conn = self.pool.acquire().await.map_err(internal)?;
-        let user = self.fetch_user(&mut conn, id).await?;
-        user.map(|u| Response::new(u.into())).ok_or_else(user_not_found)
+        let user = store::user(&self.pool, id).await?.ok_or_else(user_not_found)?;
+        Ok(Response::new(user.into()))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "VerifyEmail"))]
@@ -440,18 +267,7 @@ impl UserIdentity for IdentityService {
         if token.is_empty() {
             return Err(invalid_mail_token());
         }
-        let sql = format!(
-            "UPDATE users SET email_verified = TRUE, email_verification_token_hash = NULL, \
-             email_verification_expires = NULL, updated_at = now() \
-             WHERE email_verification_token_hash = $1 AND email_verification_expires > now() \
-             RETURNING {USER_COLUMNS}"
-        );
-        let user = sqlx::query_as::<_, UserRow>(&sql)
-            .bind(mail_token_hash(&token))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?
-            .ok_or_else(invalid_mail_token)?;
+        let user = store::verify_email(&self.pool, &mail_token_hash(&token)).await?.ok_or_else(invalid_mail_token)?;
         tracing::info!(user_id = %user.id, "email verified");
         Ok(Response::new(user.into()))
     }
@@ -461,7 +277,7 @@ impl UserIdentity for IdentityService {
         &self,
         request: Request<RequestPasswordResetRequest>,
     ) -> Result<Response<RequestPasswordResetResponse>, Status> {
-        let request_id = request_id(&request);
+        let request_id = iknow_common::request_id::of(&request);
         let email = request.into_inner().email.trim().to_owned();
         // Same answer whether or not the email is known: nothing tells a caller which accounts exist.
         if email.is_empty() || email.len() > 255 {
@@ -469,30 +285,14 @@ impl UserIdentity for IdentityService {
         }
         let token = new_token();
         let expires_at = Utc::now() + chrono::Duration::seconds(self.reset_ttl);
-        let mut tx = self.pool.begin().await.map_err(internal)?;
+        let mut tx = store::begin(&self.pool).await?;
         // A new token replaces any earlier one: only the latest mail works.
-        let found: Option<(Uuid, String, String)> = sqlx::query_as(
-            "UPDATE users SET password_reset_token_hash = $1, password_reset_expires = $2 \
-             WHERE lower(email) = lower($3) RETURNING id, email, username",
-        )
-        .bind(mail_token_hash(&token))
-        .bind(expires_at)
-        .bind(&email)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?;
-        if let Some((user_id, email, username)) = found {
-            let mail = MailRequest {
-                kind: "password_reset",
-                user_id,
-                email: &email,
-                username: &username,
-                token: &token,
-                expires_at,
-            };
-            let exchange = &self.notifications_exchange;
-            self.enqueue(&mut tx, exchange, PASSWORD_RESET_KEY, &mail, request_id.as_deref()).await?;
-            tx.commit().await.map_err(internal)?;
+        let found = store::set_reset_token(&mut tx, &email, &mail_token_hash(&token), expires_at).await?;
+        if let Some(to) = found {
+            let user_id = to.id;
+            let mail = PasswordReset(TokenMail { user_id, email: to.email, username: to.username, token, expires_at });
+            self.enqueue(&mut tx, &self.notifications_exchange, &mail, request_id.as_deref()).await?;
+            store::commit(tx).await?;
             self.relay.wake();
             tracing::info!(user_id = %user_id, "password reset requested");
         }
@@ -506,17 +306,7 @@ impl UserIdentity for IdentityService {
     ) -> Result<Response<ConfirmPasswordResetResponse>, Status> {
         let r = request.into_inner();
         let hash = mail_token_hash(&r.token);
-        let holder: Option<Uuid> = if r.token.is_empty() {
-            None
-        } else {
-            sqlx::query_scalar(
-                "SELECT id FROM users WHERE password_reset_token_hash = $1 AND password_reset_expires > now()",
-            )
-            .bind(&hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?
-        };
+        let holder = if r.token.is_empty() { None } else { store::reset_token_holder(&self.pool, &hash).await? };
         let mut violations = vec![];
         if holder.is_none() {
             violations.push(FieldViolation::new("token", TOKEN_REFUSED));
@@ -527,30 +317,14 @@ impl UserIdentity for IdentityService {
         let Some(user_id) = holder.filter(|_| violations.is_empty()) else {
             return Err(validation(violations));
         };
-        let password_hash = self.hasher.hash(r.new_password).await.map_err(internal)?;
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        // The token is checked again under the row lock: of two concurrent confirms, only one wins.
-        let updated = sqlx::query(
-            "UPDATE users SET password_hash = $1, password_reset_token_hash = NULL, password_reset_expires = NULL, \
-             updated_at = now() WHERE id = $2 AND password_reset_token_hash = $3 AND password_reset_expires > now()",
-        )
-        .bind(&password_hash)
-        .bind(user_id)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
-        if updated.rows_affected() == 0 {
+        let password_hash = self.hasher.hash(r.new_password).await.map_err(Error::internal)?;
+        let mut tx = store::begin(&self.pool).await?;
+        if !store::reset_password(&mut tx, user_id, &password_hash, &hash).await? {
             return Err(invalid_mail_token());
         }
-        let revoked =
-            sqlx::query("UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        tracing::info!(user_id = %user_id, sessions_revoked = revoked.rows_affected(), "password reset");
+        let revoked = store::revoke_sessions(&mut tx, user_id).await?;
+        store::commit(tx).await?;
+        tracing::info!(user_id = %user_id, sessions_revoked = revoked, "password reset");
         Ok(Response::new(ConfirmPasswordResetResponse { user_id: user_id.to_string() }))
     }
 
@@ -572,17 +346,11 @@ impl UserIdentity for IdentityService {
                 None
             }
         };
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        let current: Option<(String, serde_json::Value)> =
-            sqlx::query_as("SELECT username, preferences FROM users WHERE id = $1 FOR UPDATE")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(internal)?;
-        let Some((username, stored)) = current else {
+        let mut tx = store::begin(&self.pool).await?;
+        let Some(current) = store::lock_profile(&mut tx, id).await? else {
             return Err(user_not_found());
         };
-        let merged = match patch.map(|p| preferences::merge_patch(&stored, &p)) {
+        let merged = match patch.map(|p| preferences::merge_patch(&current.preferences, &p)) {
             None => None,
             Some(Ok(merged)) => Some(merged.to_value()),
             Some(Err(problems)) => {
@@ -593,34 +361,14 @@ impl UserIdentity for IdentityService {
         if !violations.is_empty() {
             return Err(validation(violations));
         }
-        let new_username = r.username.filter(|u| *u != username);
-        let new_preferences = merged.filter(|p| *p != stored);
+        let new_username = r.username.filter(|u| *u != current.username);
+        let new_preferences = merged.filter(|p| *p != current.preferences);
         if new_username.is_none() && new_preferences.is_none() {
-            let user = self.fetch_user(&mut tx, id).await?.ok_or_else(user_not_found)?;
+            let user = store::user(&mut *tx, id).await?.ok_or_else(user_not_found)?;
             return Ok(Response::new(user.into()));
         }
-        let sql = format!(
-            "UPDATE users SET username = COALESCE($2, username), preferences = COALESCE($3, preferences), \
-             updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"
-        );
-        let updated = sqlx::query_as::<_, UserRow>(&sql)
-            .bind(id)
-            .bind(&new_username)
-            .bind(&new_preferences)
-            .fetch_one(&mut *tx)
-            .await;
-        let user = match updated {
-            Ok(user) => user,
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
-                return Err(Error::Conflict {
-                    code: "DUPLICATE_USERNAME".into(),
-                    message: "This username is already taken".into(),
-                }
-                .into());
-            }
-            Err(e) => return Err(internal(e)),
-        };
-        tx.commit().await.map_err(internal)?;
+        let user = store::update_profile(&mut tx, id, new_username.as_deref(), new_preferences.as_ref()).await?;
+        store::commit(tx).await?;
         tracing::info!(user_id = %id, "user updated");
         Ok(Response::new(user.into()))
     }
@@ -628,34 +376,7 @@ impl UserIdentity for IdentityService {
     #[tracing::instrument(skip_all, fields(rpc = "ExportUser"))]
     async fn export_user(&self, request: Request<ExportUserRequest>) -> Result<Response<UserExport>, Status> {
         let id = parse_id(&request.into_inner().id).map_err(|v| validation(vec![v]))?;
-        // One snapshot for the user and their sessions.
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
-        let user = sqlx::query_as::<_, ExportedUser>(
-            "SELECT id, email, username, email_verified, created_at, updated_at, last_login, login_count, \
-             subscription_tier, subscription_expires, preferences, \
-             (email_verification_token_hash IS NOT NULL AND email_verification_expires > now()) \
-                 AS pending_verification, \
-             (password_reset_token_hash IS NOT NULL AND password_reset_expires > now()) AS pending_reset \
-             FROM users WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?
-        .ok_or_else(user_not_found)?;
-        let sessions = sqlx::query_as::<_, SessionRecord>(
-            "SELECT family_id, created_at, expires_at, used_at, revoked_at FROM refresh_tokens \
-             WHERE user_id = $1 ORDER BY created_at, id",
-        )
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        let (user, sessions) = store::export(&self.pool, id).await?.ok_or_else(user_not_found)?;
         let pending =
             serde_json::json!({"emailVerification": user.pending_verification, "passwordReset": user.pending_reset});
         let document = serde_json::json!({"user": user, "sessions": sessions, "pending": pending});
@@ -665,7 +386,7 @@ impl UserIdentity for IdentityService {
 
     #[tracing::instrument(skip_all, fields(rpc = "DeleteUser"))]
     async fn delete_user(&self, request: Request<DeleteUserRequest>) -> Result<Response<DeleteUserResponse>, Status> {
-        let request_id = request_id(&request);
+        let request_id = iknow_common::request_id::of(&request);
         let r = request.into_inner();
         let mut violations = vec![];
         let id = parse_id(&r.id).map_err(|v| violations.push(v)).ok();
@@ -675,50 +396,30 @@ impl UserIdentity for IdentityService {
         let (Some(id), true) = (id, violations.is_empty()) else {
             return Err(validation(violations));
         };
-        let hash: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?;
-        let Some(hash) = hash else {
+        let Some(hash) = store::password_hash(&self.pool, id).await? else {
             return Err(user_not_found());
         };
-        if !self.hasher.verify(r.password, Some(hash)).await.map_err(internal)? {
+        if !self.hasher.verify(r.password, Some(hash)).await.map_err(Error::internal)? {
             return Err(Error::Forbidden {
                 code: "INVALID_CREDENTIALS".into(),
                 message: "The password is not correct".into(),
             }
             .into());
         }
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        let sessions_revoked: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL AND used_at IS NULL \
-             AND expires_at > now()",
-        )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(internal)?;
-        // Refresh tokens go with the row (ON DELETE CASCADE).
-        let deleted_at: Option<DateTime<Utc>> = sqlx::query_scalar("DELETE FROM users WHERE id = $1 RETURNING now()")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(internal)?;
-        let Some(deleted_at) = deleted_at else {
+        let mut tx = store::begin(&self.pool).await?;
+        let Some(deletion) = store::delete_user(&mut tx, id).await? else {
             return Err(user_not_found());
         };
-        let event = UserDeleted { kind: USER_DELETED_KEY, user_id: id, deleted_at };
-        let exchange = &self.events_exchange;
-        self.enqueue(&mut tx, exchange, USER_DELETED_KEY, &event, request_id.as_deref()).await?;
-        tx.commit().await.map_err(internal)?;
+        let event = UserDeleted { user_id: id, deleted_at: deletion.deleted_at };
+        self.enqueue(&mut tx, &self.events_exchange, &event, request_id.as_deref()).await?;
+        store::commit(tx).await?;
         self.relay.wake();
         // The audit trail keeps that an account was erased, and nothing that identifies whose.
         tracing::info!(
             target: "audit",
             action = "account_deleted",
             audit_id = %Uuid::now_v7(),
-            sessions_revoked,
+            sessions_revoked = deletion.sessions_revoked,
             "account deleted"
         );
         Ok(Response::new(DeleteUserResponse {}))

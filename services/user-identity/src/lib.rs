@@ -7,6 +7,7 @@
 pub mod config;
 pub mod grpc;
 pub mod password;
+pub mod store;
 pub mod validate;
 
 use std::future::Future;
