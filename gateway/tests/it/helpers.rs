@@ -9,6 +9,8 @@ use iknow_testkit::{TcpProxy, TestDb};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub use iknow_testkit::amqp::Listener;
+
 /// A change to the gateway's configuration.
 pub type ConfigChange = Box<dyn FnOnce(&mut gateway::Config) + Send>;
 
@@ -434,38 +436,6 @@ impl TestApp {
 /// A gateway with real identity (and the other stubs).
 pub async fn spawn_identity() -> TestApp {
     spawn_with(Options { stubs: true, ..Options::default() }).await
-}
-
-/// An exclusive queue bound to one exchange and routing key.
-pub struct Listener {
-    consumer: lapin::Consumer,
-    _connection: lapin::Connection,
-}
-
-impl Listener {
-    pub async fn bind(exchange: &str, routing_key: &str) -> Self {
-        use lapin::options::BasicConsumeOptions;
-        use lapin::types::FieldTable;
-        let connection = iknow_messaging::consume::connect(&iknow_testkit::amqp_url()).await.expect("RabbitMQ runs");
-        let channel = connection.create_channel().await.unwrap();
-        let queue = format!("{exchange}.{routing_key}.{}", uuid::Uuid::now_v7().simple());
-        iknow_messaging::consume::bind_queue(&channel, &queue, exchange, routing_key, false).await.expect("bind");
-        let options = BasicConsumeOptions { no_ack: true, ..BasicConsumeOptions::default() };
-        let consumer =
-            channel.basic_consume(queue.as_str().into(), "test".into(), options, FieldTable::default()).await.unwrap();
-        Self { consumer, _connection: connection }
-    }
-
-    /// The JSON body of the next delivery (waits at most 20 s).
-    pub async fn next_json(&mut self) -> Value {
-        use futures::StreamExt;
-        let delivery = tokio::time::timeout(std::time::Duration::from_secs(20), self.consumer.next())
-            .await
-            .expect("a delivery in time")
-            .expect("consumer open")
-            .expect("delivery");
-        serde_json::from_slice(&delivery.data).expect("JSON body")
-    }
 }
 
 /// Starts a gateway with `config` and returns its base URL.

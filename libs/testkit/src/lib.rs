@@ -1,8 +1,10 @@
 //! Test helpers shared by every crate's integration tests: a fresh PostgreSQL database per test (dropped
 //! afterwards), a random Redis key prefix, and a TCP proxy the test owns and can cut to simulate an outage
-//! without touching the machine's shared servers.
+//! without touching the machine's shared servers; a RabbitMQ listener ([`amqp`]) and IMDb dataset files
+//! ([`dataset`]).
 #![forbid(unsafe_code)]
 
+pub mod amqp;
 pub mod dataset;
 
 use std::net::SocketAddr;

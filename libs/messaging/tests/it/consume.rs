@@ -8,13 +8,14 @@ use std::time::Duration;
 use futures::StreamExt;
 use iknow_messaging::consume::{self, Attempt, Options};
 use iknow_testkit::TcpProxy;
+use iknow_testkit::amqp::{broker_addr, through_proxy};
 use lapin::options::{BasicConsumeOptions, BasicPublishOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{Capture, broker_addr, through_proxy};
+use crate::helpers::Capture;
 
 /// The test's exchange, and what its consumer saw.
 struct Probe {

@@ -3,24 +3,17 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use futures::StreamExt;
 use iknow_messaging::consume;
 use iknow_messaging::outbox::{self, OutboxMessage};
 use iknow_messaging::relay::{Relay, RelayConfig, RelayHandle};
 use iknow_testkit::TestDb;
+use iknow_testkit::amqp::Listener;
 use lapin::message::Delivery;
-use lapin::options::BasicConsumeOptions;
-use lapin::types::FieldTable;
-use lapin::uri::AMQPUri;
-use lapin::{Connection, Consumer};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
-
-/// Longest wait for one delivery; far below the 60 s poll interval the wake test relies on.
-pub const DELIVERY_WAIT: Duration = Duration::from_secs(20);
 
 /// A fresh database holding the outbox table, and the test's own exchange name.
 pub struct Env {
@@ -55,6 +48,11 @@ impl Env {
         }
         tx.commit().await.unwrap();
         ids
+    }
+
+    /// A queue bound to the test's exchange with `#`, before the relay publishes.
+    pub async fn listen(&self) -> Listener {
+        Listener::bind(&self.exchange, "#").await
     }
 
     pub async fn outbox_rows(&self) -> i64 {
@@ -95,62 +93,6 @@ impl RunningRelay {
 /// A relay config for the shared broker (or `amqp_url`) with a short poll interval.
 pub fn config(amqp_url: String) -> RelayConfig {
     RelayConfig { poll_interval: Duration::from_millis(200), ..RelayConfig::new(amqp_url) }
-}
-
-/// An exclusive, auto-deleted queue bound to `exchange` with `#`, consumed without acks.
-pub struct Listener {
-    consumer: Consumer,
-    _connection: Connection,
-}
-
-impl Listener {
-    pub async fn bind(exchange: &str) -> Self {
-        let connection = consume::connect(&iknow_testkit::amqp_url()).await.expect("RabbitMQ must be running");
-        let channel = connection.create_channel().await.unwrap();
-        let queue = format!("{exchange}.queue");
-        consume::bind_queue(&channel, &queue, exchange, "#", false).await.expect("bind queue");
-        let options = BasicConsumeOptions { no_ack: true, ..BasicConsumeOptions::default() };
-        let consumer =
-            channel.basic_consume(queue.as_str().into(), "test".into(), options, FieldTable::default()).await.unwrap();
-        Self { consumer, _connection: connection }
-    }
-
-    /// The next delivery; panics when none comes within [`DELIVERY_WAIT`].
-    pub async fn next(&mut self) -> Delivery {
-        tokio::time::timeout(DELIVERY_WAIT, self.consumer.next())
-            .await
-            .expect("a delivery within the wait")
-            .expect("consumer open")
-            .expect("delivery")
-    }
-
-    /// The message ids of the next `n` deliveries.
-    pub async fn next_ids(&mut self, n: usize) -> Vec<Uuid> {
-        let mut ids = Vec::with_capacity(n);
-        for _ in 0..n {
-            let delivery = self.next().await;
-            ids.push(consume::message_id(&delivery).expect("message id"));
-        }
-        ids
-    }
-}
-
-/// The shared broker's URL rewritten to go through `proxy`.
-pub fn through_proxy(proxy: &iknow_testkit::TcpProxy) -> String {
-    let mut uri: AMQPUri = iknow_testkit::amqp_url().parse().expect("amqp url");
-    uri.authority.host = proxy.addr.ip().to_string();
-    uri.authority.port = proxy.addr.port();
-    uri.to_string()
-}
-
-/// The shared broker's socket address.
-pub async fn broker_addr() -> std::net::SocketAddr {
-    let uri: AMQPUri = iknow_testkit::amqp_url().parse().expect("amqp url");
-    tokio::net::lookup_host((uri.authority.host.as_str(), uri.authority.port))
-        .await
-        .expect("broker host")
-        .next()
-        .expect("broker address")
 }
 
 /// The headers of `delivery` as strings.

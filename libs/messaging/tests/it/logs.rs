@@ -2,8 +2,9 @@
 //! payload or the broker password.
 
 use iknow_testkit::TcpProxy;
+use iknow_testkit::amqp::{broker_addr, through_proxy};
 
-use crate::helpers::{Capture, Env, Listener, RunningRelay, broker_addr, config, through_proxy};
+use crate::helpers::{Capture, Env, RunningRelay, config};
 
 // A current-thread runtime: the relay's task runs on this thread, under the thread-local subscriber.
 #[tokio::test(flavor = "current_thread")]
@@ -11,7 +12,7 @@ async fn an_outage_logs_one_warning_and_one_recovery_without_payloads() {
     let (capture, _guard) = Capture::install();
 
     let env = Env::new("relay-logs").await;
-    let mut listener = Listener::bind(&env.exchange).await;
+    let mut listener = env.listen().await;
     let proxy = TcpProxy::start(broker_addr().await).await;
     proxy.cut();
     let relay = RunningRelay::start(&env.pool, config(through_proxy(&proxy)));

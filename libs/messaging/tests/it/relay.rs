@@ -7,20 +7,21 @@ use iknow_messaging::consume;
 use iknow_messaging::outbox;
 use iknow_messaging::relay::RelayConfig;
 use iknow_testkit::TcpProxy;
+use iknow_testkit::amqp::{broker_addr, through_proxy};
 
-use crate::helpers::{Env, Listener, RunningRelay, broker_addr, config, headers, through_proxy};
+use crate::helpers::{Env, RunningRelay, config, headers};
 
 #[tokio::test]
 async fn committed_message_arrives_with_its_properties_and_the_row_is_deleted() {
     let env = Env::new("relay-commit").await;
-    let mut listener = Listener::bind(&env.exchange).await;
+    let mut listener = env.listen().await;
     let relay = RunningRelay::start(&env.pool, config(iknow_testkit::amqp_url()));
 
     let message = env.message(1);
     let ids = env.enqueue_committed(std::slice::from_ref(&message)).await;
     relay.handle.wake();
 
-    let delivery = listener.next().await;
+    let delivery = listener.next_delivery().await;
     assert_eq!(consume::message_id(&delivery), Some(ids[0]));
     assert_eq!(delivery.exchange.as_str(), env.exchange);
     assert_eq!(delivery.routing_key.as_str(), "user.registered");
@@ -38,7 +39,7 @@ async fn committed_message_arrives_with_its_properties_and_the_row_is_deleted() 
 #[tokio::test]
 async fn rolled_back_message_is_never_published() {
     let env = Env::new("relay-rollback").await;
-    let mut listener = Listener::bind(&env.exchange).await;
+    let mut listener = env.listen().await;
     let relay = RunningRelay::start(&env.pool, config(iknow_testkit::amqp_url()));
 
     let mut tx = env.pool.begin().await.unwrap();
@@ -48,7 +49,7 @@ async fn rolled_back_message_is_never_published() {
     let ids = env.enqueue_committed(&[env.message(2)]).await;
     relay.handle.wake();
 
-    let delivery = listener.next().await;
+    let delivery = listener.next_delivery().await;
     assert_eq!(consume::message_id(&delivery), Some(ids[0]));
     let payload: serde_json::Value = serde_json::from_slice(&delivery.data).unwrap();
     assert_eq!(payload["n"], 2);
@@ -59,7 +60,7 @@ async fn rolled_back_message_is_never_published() {
 #[tokio::test]
 async fn wake_publishes_without_waiting_for_the_poll() {
     let env = Env::new("relay-wake").await;
-    let mut listener = Listener::bind(&env.exchange).await;
+    let mut listener = env.listen().await;
     let first = env.enqueue_committed(&[env.message(1)]).await;
     let config = RelayConfig { poll_interval: Duration::from_secs(60), ..RelayConfig::new(iknow_testkit::amqp_url()) };
     let relay = RunningRelay::start(&env.pool, config);
@@ -77,7 +78,7 @@ async fn wake_publishes_without_waiting_for_the_poll() {
 #[tokio::test]
 async fn rows_wait_while_rabbitmq_is_down_and_arrive_once_in_order_after() {
     let env = Env::new("relay-outage").await;
-    let mut listener = Listener::bind(&env.exchange).await;
+    let mut listener = env.listen().await;
     let proxy = TcpProxy::start(broker_addr().await).await;
     let relay = RunningRelay::start(&env.pool, config(through_proxy(&proxy)));
 
@@ -133,7 +134,7 @@ async fn rows_stay_while_rabbitmq_cannot_be_reached_at_all() {
 #[tokio::test]
 async fn two_relays_on_one_table_publish_each_message_exactly_once() {
     let env = Env::new("relay-pair").await;
-    let mut listener = Listener::bind(&env.exchange).await;
+    let mut listener = env.listen().await;
     let small_batches = || RelayConfig { batch_size: 5, ..config(iknow_testkit::amqp_url()) };
     let a = RunningRelay::start(&env.pool, small_batches());
     let b = RunningRelay::start(&env.pool, small_batches());

@@ -12,7 +12,7 @@ use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
-use crate::helpers::{Env, Listener, RunningRelay, config};
+use crate::helpers::{Env, RunningRelay, config};
 
 /// Keeps every finished span (the SDK's simple processor hands each one over as it ends).
 #[derive(Debug, Clone, Default)]
@@ -49,7 +49,7 @@ async fn the_consumer_span_continues_the_trace_of_the_span_that_wrote_the_messag
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let env = Env::new("trace-roundtrip").await;
-    let mut listener = Listener::bind(&env.exchange).await;
+    let mut listener = env.listen().await;
     let relay = RunningRelay::start(&env.pool, config(iknow_testkit::amqp_url()));
 
     // The producer: a request's span writes the message into the outbox (no header set by hand).
@@ -60,7 +60,7 @@ async fn the_consumer_span_continues_the_trace_of_the_span_that_wrote_the_messag
     drop(request);
     relay.handle.wake();
 
-    let delivery = listener.next().await;
+    let delivery = listener.next_delivery().await;
     assert_eq!(
         iknow_messaging::consume::header(&delivery, trace::TRACEPARENT),
         Some(format!("00-{trace_id}-{request_span_id}-01")),

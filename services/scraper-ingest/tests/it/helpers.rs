@@ -1,7 +1,6 @@
 //! Spawning the ingest service against a real catalogue (each on a fresh database, the catalogue behind a TCP
 //! proxy a test can cut), with queues under a per-test prefix; fixtures and small assertions.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use iknow_proto::ingest::v1::{self as pb, ingest_client::IngestClient};
@@ -189,13 +188,7 @@ pub async fn amqp() -> lapin::Connection {
 }
 
 /// The address of the shared RabbitMQ (to put a proxy in front of it).
-pub async fn amqp_addr() -> SocketAddr {
-    let url = iknow_testkit::amqp_url();
-    let host_port = url.rsplit('@').next().unwrap_or(&url).split('/').next().unwrap().to_owned();
-    let host_port = host_port.trim_start_matches("amqp://").to_owned();
-    tokio::net::lookup_host(host_port).await.unwrap().next().unwrap()
-}
-
+pub use iknow_testkit::amqp::broker_addr as amqp_addr;
 pub use iknow_testkit::dataset::{NAME_HEADER, PRINCIPAL_HEADER, TITLE_HEADER, TempDir};
 
 /// A generated dataset: `titles` movies, 100 actors, one acting credit per title (actor `i % 100`).
