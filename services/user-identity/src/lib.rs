@@ -75,28 +75,20 @@ impl Application {
     /// Serves (and runs the outbox relay) until `shutdown` resolves, then drains in-flight calls, stops the
     /// relay and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let (reporter, health) = g::health();
-        reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
-        reporter.set_service_status(SERVICE_NAME, tonic_health::ServingStatus::Serving).await;
-        let router = g::server()
-            .add_service(health)
-            .add_service(g::reflection(iknow_proto::FILE_DESCRIPTOR_SET)?)
-            .add_service(UserIdentityServer::new(self.service));
-        tracing::info!(addr = %self.addr, "user-identity gRPC listening");
-        // One shutdown for both: the server's future sends it on; the relay also stops if the server fails
-        // (the sender is dropped).
-        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-        let server = router.serve_with_incoming_shutdown(g::incoming(self.listener), async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        });
-        let relay = self.relay.run_until(async move {
-            let _ = stop_rx.wait_for(|stop| *stop).await;
-        });
-        let (served, ()) = tokio::join!(server, relay);
+        let serving = g::Serving {
+            name: "user-identity",
+            health_name: SERVICE_NAME,
+            descriptor: iknow_proto::FILE_DESCRIPTOR_SET,
+        };
+        let routes = tonic::service::Routes::new(UserIdentityServer::new(self.service));
+        let served = g::serve(serving, self.listener, routes, shutdown, |mut stop| {
+            self.relay.run_until(async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            })
+        })
+        .await;
         self.pool.close().await;
-        served?;
-        Ok(())
+        served
     }
 }
 
