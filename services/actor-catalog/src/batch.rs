@@ -61,7 +61,7 @@ struct CreditRow {
 
 /// The credits of every known actor of `ids` (one query), in `ids` order; unknown ids are left out, an
 /// actor without credits has an empty list. Credits newest first, as `GetActor` lists them.
-pub async fn filmographies(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<ActorFilmography>> {
+pub async fn filmographies(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<ActorFilmography>, Error> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -141,7 +141,7 @@ struct CastRow {
 /// an episode's series regulars follow its own cast, without the actors already credited on the episode. For an
 /// episode, each member carries the episodes of the series they are in and the cast the series' episode count
 /// (one more query, on `series_cast`).
-pub async fn casts(pool: &PgPool, ids: &[Uuid], with_series: bool) -> sqlx::Result<Vec<ContentCast>> {
+pub async fn casts(pool: &PgPool, ids: &[Uuid], with_series: bool) -> Result<Vec<ContentCast>, Error> {
     if ids.is_empty() {
         return Ok(vec![]);
     }

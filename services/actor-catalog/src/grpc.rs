@@ -47,10 +47,6 @@ pub struct CatalogService {
     resolvers: Arc<crate::bulk::Resolvers>,
 }
 
-fn internal(e: impl Into<anyhow::Error>) -> Status {
-    Error::internal(e).into()
-}
-
 fn parse_id(s: &str) -> Result<Uuid, Status> {
     iknow_common::id::parse(s).ok_or_else(|| Error::field("id", "must be a UUID").into())
 }
@@ -133,8 +129,8 @@ pub fn to_query(r: &SearchRequest) -> Result<Query, Error> {
     })
 }
 
-fn search(index: &NameIndex, q: &Query) -> Result<iknow_search::Hits, Status> {
-    index.search(q).map_err(internal)
+fn search(index: &NameIndex, q: &Query) -> Result<iknow_search::Hits, Error> {
+    index.search(q).map_err(Error::internal)
 }
 
 /// Puts `items` in the order of `ids`, leaving out ids with no item.
@@ -192,8 +188,8 @@ impl CatalogService {
             }
         }
         let generation = self.cache.generation();
-        for a in store::actors(&self.pool, &missing).await.map_err(internal)? {
-            let id = a.id.parse().map_err(internal)?;
+        for a in store::actors(&self.pool, &missing).await? {
+            let id = a.id.parse().map_err(Error::internal)?;
             self.cache.put_actor_summary(id, Arc::new(a.clone()), generation).await;
             found.push((id, a));
         }
@@ -214,8 +210,8 @@ impl CatalogService {
             }
         }
         let generation = self.cache.generation();
-        for f in crate::batch::filmographies(&self.pool, &missing).await.map_err(internal)? {
-            let id = f.actor_id.parse().map_err(internal)?;
+        for f in crate::batch::filmographies(&self.pool, &missing).await? {
+            let id = f.actor_id.parse().map_err(Error::internal)?;
             self.cache.put_filmography(id, Arc::new(f.clone()), generation).await;
             found.push((id, f));
         }
@@ -233,8 +229,8 @@ impl CatalogService {
             }
         }
         let generation = self.cache.generation();
-        for c in store::contents(&self.pool, &missing).await.map_err(internal)? {
-            let id = c.id.parse().map_err(internal)?;
+        for c in store::contents(&self.pool, &missing).await? {
+            let id = c.id.parse().map_err(Error::internal)?;
             self.cache.put_content_summary(id, Arc::new(c.clone()), generation).await;
             found.push((id, c));
         }
@@ -252,9 +248,8 @@ impl ActorCatalog for CatalogService {
         }
         let generation = self.cache.generation();
         let actor = store::actor(&self.pool, id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| Status::from(Error::not_found("ACTOR_NOT_FOUND", "Actor not found")))?;
+            .await?
+            .ok_or_else(|| Error::not_found("ACTOR_NOT_FOUND", "Actor not found"))?;
         let actor = Arc::new(actor);
         self.cache.put_actor(id, actor.clone(), generation).await;
         Ok(Response::new(Arc::unwrap_or_clone(actor)))
@@ -278,9 +273,8 @@ impl ActorCatalog for CatalogService {
             None => {
                 let generation = self.cache.generation();
                 let content = store::content(&self.pool, id)
-                    .await
-                    .map_err(internal)?
-                    .ok_or_else(|| Status::from(Error::not_found("CONTENT_NOT_FOUND", "Content not found")))?;
+                    .await?
+                    .ok_or_else(|| Error::not_found("CONTENT_NOT_FOUND", "Content not found"))?;
                 let content = Arc::new(content);
                 self.cache.put_content(id, content.clone(), generation).await;
                 content
@@ -316,12 +310,12 @@ impl ActorCatalog for CatalogService {
         let started = std::time::Instant::now();
         let announce = self.events.as_ref().map(|(a, _)| a);
         let outcome = upsert::upsert_batch(&self.pool, request.into_inner(), announce).await.map_err(|e| {
-            if upsert::is_conflict(&e) {
+            if iknow_common::db::is_retryable(&e) {
                 // Still conflicting after every try: nothing was written, and the caller may send it again.
                 tracing::warn!(error = %e, "batch kept conflicting with concurrent ones");
                 Status::from(Error::unavailable("the batch conflicted with concurrent writes; send it again"))
             } else {
-                internal(e)
+                Status::from(Error::from(e))
             }
         })?;
         if let Some((_, relay)) = &self.events {
@@ -385,7 +379,7 @@ impl ActorCatalog for CatalogService {
     ) -> Result<Response<iknow_proto::catalog::v1::GetCastsResponse>, Status> {
         let r = request.get_ref();
         let ids = crate::batch::parse_ids(&r.content_ids, crate::batch::MAX_CAST_IDS, "content_ids")?;
-        let casts = crate::batch::casts(&self.pool, &ids, r.include_series_regulars).await.map_err(internal)?;
+        let casts = crate::batch::casts(&self.pool, &ids, r.include_series_regulars).await?;
         Ok(Response::new(iknow_proto::catalog::v1::GetCastsResponse { casts }))
     }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use iknow_common::Error;
 use iknow_proto::catalog::v1::{
     Actor, ActorQuality, CastMember, Content, ContentQuality, ContentRef, ContentType, FilmographyEntry,
 };
@@ -142,7 +143,7 @@ struct FilmRow {
 }
 
 /// One actor with known-for titles and filmography (newest first); `None` when unknown.
-pub async fn actor(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Actor>> {
+pub async fn actor(pool: &PgPool, id: Uuid) -> Result<Option<Actor>, Error> {
     let started = Instant::now();
     let sql = format!("SELECT {ACTOR_COLUMNS} FROM actors a WHERE a.id = $1");
     let row: Option<ActorRow> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
@@ -155,7 +156,7 @@ pub async fn actor(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Actor>> {
 }
 
 /// Many actors by id (with known-for, without filmography), in no particular order.
-pub async fn actors(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<Actor>> {
+pub async fn actors(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Actor>, Error> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -375,7 +376,7 @@ struct CastRow {
 
 /// One title with its parent (for an episode) and its whole cast: in credit order, or for a series its aggregated
 /// cast; `None` when unknown.
-pub async fn content(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Content>> {
+pub async fn content(pool: &PgPool, id: Uuid) -> Result<Option<Content>, Error> {
     let started = Instant::now();
     let sql = format!("{CONTENT_SELECT} WHERE c.id = $1");
     let row: Option<ContentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
@@ -429,7 +430,7 @@ pub fn without_cast(c: &Content) -> Content {
 }
 
 /// Many titles by id (with parent, without cast), in no particular order.
-pub async fn contents(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<Content>> {
+pub async fn contents(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Content>, Error> {
     if ids.is_empty() {
         return Ok(vec![]);
     }

@@ -45,6 +45,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
+use iknow_common::db::is_retryable;
 use iknow_proto::catalog::v1::{RejectedRow, UpsertBatchRequest, UpsertBatchResponse};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -71,12 +72,6 @@ fn count(n: usize) -> u32 {
 /// Tries of a batch whose transaction PostgreSQL aborted for a deadlock or a serialization failure with a
 /// concurrent batch (the same actors credited in two batches, say): each try starts over from the prepared rows.
 const TRIES: u32 = 4;
-
-/// Whether PostgreSQL aborted the transaction because of concurrent ones (deadlock_detected,
-/// serialization_failure): trying again is the documented remedy.
-pub fn is_conflict(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")))
-}
 
 /// The rows of a batch, checked and normalised once (before any try).
 struct Prepared {
@@ -110,7 +105,7 @@ pub async fn upsert_batch(
     let mut attempt = 1;
     loop {
         match write(pool, &batch, source, announce).await {
-            Err(e) if is_conflict(&e) && attempt < TRIES => {
+            Err(e) if is_retryable(&e) && attempt < TRIES => {
                 let pause = std::time::Duration::from_millis(rand::random_range(20..100) * u64::from(attempt));
                 let pause_ms = pause.as_millis() as u64;
                 tracing::warn!(error = %e, attempt, pause_ms, "batch aborted by a concurrent one; trying again");

@@ -27,10 +27,6 @@ pub struct IngestService {
     max_attempts: u32,
 }
 
-fn internal(e: impl Into<anyhow::Error>) -> Status {
-    Error::internal(e).into()
-}
-
 /// The request id of a call: the caller's `x-request-id` metadata, else a new one, so every job's messages
 /// carry one.
 fn request_id<T>(request: &Request<T>) -> String {
@@ -92,18 +88,18 @@ impl IngestService {
     }
 
     /// Creates a job of `kind` with `payload` and its first message (through the outbox), in one transaction.
-    async fn create(&self, kind: JobKind, payload: serde_json::Value, request_id: String) -> Result<pb::Job, Status> {
+    async fn create(&self, kind: JobKind, payload: serde_json::Value, request_id: String) -> Result<pb::Job, Error> {
         let id = iknow_common::id::new();
         tracing::Span::current().record("job_id", tracing::field::display(id));
         let kind = kind.as_str();
         let message = JobMessage { job_id: id, kind: kind.into(), attempt: 1 };
         let message = OutboxMessage::json("", &self.work_queue, &message)
-            .map_err(internal)?
+            .map_err(Error::internal)?
             .header(iknow_common::request_id::HEADER, request_id.clone());
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        let job = store::create(&mut tx, id, kind, &payload, self.max_attempts, &request_id).await.map_err(internal)?;
-        iknow_messaging::enqueue(&mut tx, &message).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        let mut tx = self.pool.begin().await?;
+        let job = store::create(&mut tx, id, kind, &payload, self.max_attempts, &request_id).await?;
+        iknow_messaging::enqueue(&mut tx, &message).await?;
+        tx.commit().await?;
         self.relay.wake();
         tracing::info!(kind, "job enqueued");
         Ok(job.to_pb())
@@ -127,7 +123,7 @@ impl Ingest for IngestService {
         if !violations.is_empty() {
             return Err(Error::validation(violations).into());
         }
-        let payload = serde_json::to_value(ImdbParams { dir }).map_err(internal)?;
+        let payload = serde_json::to_value(ImdbParams { dir }).map_err(Error::internal)?;
         Ok(Response::new(self.create(JobKind::ImdbDataset, payload, request_id).await?))
     }
 
@@ -143,7 +139,7 @@ impl Ingest for IngestService {
             return Err(Error::validation(violations).into());
         }
         let (tmdb_id, imdb_id) = some_id(tmdb_id, imdb_id);
-        let payload = serde_json::to_value(TmdbPersonParams { tmdb_id, imdb_id }).map_err(internal)?;
+        let payload = serde_json::to_value(TmdbPersonParams { tmdb_id, imdb_id }).map_err(Error::internal)?;
         Ok(Response::new(self.create(JobKind::TmdbPerson, payload, request_id).await?))
     }
 
@@ -161,7 +157,8 @@ impl Ingest for IngestService {
         }
         let media_type = (tmdb_id != 0).then(|| if media_type.is_empty() { "movie".to_owned() } else { media_type });
         let (tmdb_id, imdb_id) = some_id(tmdb_id, imdb_id);
-        let payload = serde_json::to_value(TmdbTitleParams { tmdb_id, imdb_id, media_type }).map_err(internal)?;
+        let payload =
+            serde_json::to_value(TmdbTitleParams { tmdb_id, imdb_id, media_type }).map_err(Error::internal)?;
         Ok(Response::new(self.create(JobKind::TmdbTitle, payload, request_id).await?))
     }
 
@@ -172,7 +169,7 @@ impl Ingest for IngestService {
         let Some(id) = iknow_common::id::parse(&id) else {
             return Err(Error::field("id", "must be a UUID").into());
         };
-        match store::get(&self.pool, id).await.map_err(internal)? {
+        match store::get(&self.pool, id).await? {
             Some(job) => Ok(Response::new(job.to_pb())),
             None => Err(Error::not_found("JOB_NOT_FOUND", "No such job").into()),
         }
@@ -204,7 +201,7 @@ impl Ingest for IngestService {
         if !violations.is_empty() {
             return Err(Error::validation(violations).into());
         }
-        let jobs = store::list(&self.pool, i64::from(limit), state).await.map_err(internal)?;
+        let jobs = store::list(&self.pool, i64::from(limit), state).await?;
         Ok(Response::new(pb::ListJobsResponse { jobs: jobs.iter().map(|j| j.to_pb()).collect() }))
     }
 }

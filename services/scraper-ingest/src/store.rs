@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use iknow_common::Error;
 use iknow_messaging::OutboxMessage;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
@@ -28,31 +29,31 @@ pub async fn create(
     payload: &serde_json::Value,
     max_attempts: u32,
     request_id: &str,
-) -> sqlx::Result<JobRow> {
+) -> Result<JobRow, Error> {
     let sql = format!(
         "INSERT INTO scrape_jobs (id, kind, payload, max_attempts, request_id) VALUES ($1, $2, $3, $4, $5) \
          RETURNING {COLUMNS}"
     );
-    sqlx::query_as(&sql)
+    Ok(sqlx::query_as(&sql)
         .bind(id)
         .bind(kind)
         .bind(payload)
         .bind(max_attempts.min(i32::MAX as u32) as i32)
         .bind(request_id)
         .fetch_one(conn)
-        .await
+        .await?)
 }
 
-pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<JobRow>> {
+pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<JobRow>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM scrape_jobs WHERE id = $1");
-    sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
+    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?)
 }
 
 /// The newest `limit` jobs, only those in `state` when given.
-pub async fn list(pool: &PgPool, limit: i64, state: Option<JobState>) -> sqlx::Result<Vec<JobRow>> {
+pub async fn list(pool: &PgPool, limit: i64, state: Option<JobState>) -> Result<Vec<JobRow>, Error> {
     let sql =
         format!("SELECT {COLUMNS} FROM scrape_jobs WHERE ($1::text IS NULL OR state = $1) ORDER BY id DESC LIMIT $2");
-    sqlx::query_as(&sql).bind(state.map(JobState::as_str)).bind(limit).fetch_all(pool).await
+    Ok(sqlx::query_as(&sql).bind(state.map(JobState::as_str)).bind(limit).fetch_all(pool).await?)
 }
 
 /// What a message of a job may do with it.

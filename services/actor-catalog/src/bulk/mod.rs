@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use iknow_common::Error;
+use iknow_common::db::{is_foreign_key_violation, is_unique_violation};
 use iknow_proto::catalog::v1::{CreditsLoadState, RejectedLine, StageCreditsRequest, StageCreditsResponse};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -147,24 +148,17 @@ pub async fn begin(pool: &PgPool, resolvers: &Arc<Resolvers>, load_id: &str) -> 
 
 async fn open(pool: &PgPool, load_id: &str) -> Result<CreditsLoadState, Error> {
     check_id(load_id)?;
-    let mut tx = pool.begin().await.map_err(Error::internal)?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1, 0)")
-        .bind(LOCK_SPACE)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::internal)?;
-    if let Some(row) = load(&mut tx, load_id, "").await.map_err(Error::internal)? {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1, 0)").bind(LOCK_SPACE).execute(&mut *tx).await?;
+    if let Some(row) = load(&mut tx, load_id, "").await? {
         if row.state == STAGING {
             // A load opened by a version that staged everything in the stage has no new table yet.
-            create_next(&mut tx, &next_table(&row.stage_table)).await.map_err(Error::internal)?;
-            tx.commit().await.map_err(Error::internal)?;
+            create_next(&mut tx, &next_table(&row.stage_table)).await?;
+            tx.commit().await?;
         }
         return Ok(row.state());
     }
-    let has_credits: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM filmography)")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(Error::internal)?;
+    let has_credits: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM filmography)").fetch_one(&mut *tx).await?;
     if has_credits {
         return Ok(CreditsLoadState {
             accepted: false,
@@ -179,16 +173,14 @@ async fn open(pool: &PgPool, load_id: &str) -> Result<CreditsLoadState, Error> {
          category TEXT NOT NULL, credit_order INTEGER)"
     ))
     .execute(&mut *tx)
-    .await
-    .map_err(Error::internal)?;
-    create_next(&mut tx, &next_table(&stage)).await.map_err(Error::internal)?;
+    .await?;
+    create_next(&mut tx, &next_table(&stage)).await?;
     sqlx::query("INSERT INTO bulk_loads (id, stage_table, state) VALUES ($1, $2, 'staging')")
         .bind(load_id)
         .bind(&stage)
         .execute(&mut *tx)
-        .await
-        .map_err(Error::internal)?;
-    tx.commit().await.map_err(Error::internal)?;
+        .await?;
+    tx.commit().await?;
     tracing::info!(load_id, stage, "bulk credits load opened");
     Ok(CreditsLoadState { accepted: true, state: STAGING.into(), ..Default::default() })
 }
@@ -245,10 +237,9 @@ pub async fn stage(
     let started = Instant::now();
     // Read (once per load) before the chunk's transaction, which holds the load's row FOR SHARE: a finish
     // called meanwhile does not wait for the map.
-    let ids =
-        if rows.is_empty() { None } else { Some(resolvers.get(pool, &req.load_id).await.map_err(Error::internal)?) };
-    let mut tx = pool.begin().await.map_err(Error::internal)?;
-    let Some(load) = load(&mut tx, &req.load_id, "FOR SHARE").await.map_err(Error::internal)? else {
+    let ids = if rows.is_empty() { None } else { Some(resolvers.get(pool, &req.load_id).await?) };
+    let mut tx = pool.begin().await?;
+    let Some(load) = load(&mut tx, &req.load_id, "FOR SHARE").await? else {
         return Err(unknown_load(&req.load_id));
     };
     if load.state != STAGING {
@@ -263,8 +254,7 @@ pub async fn stage(
     .bind(i64::try_from(req.last_line).unwrap_or(i64::MAX))
     .bind(i32::try_from(staged).unwrap_or(i32::MAX))
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(Error::internal)?;
+    .await?;
     if let Some(ids) = ids.filter(|_| fresh.is_some()) {
         let (mut resolved, mut unresolved) = (Vec::with_capacity(rows.len()), vec![]);
         let mut last_title = None;
@@ -290,12 +280,12 @@ pub async fn stage(
         ];
         for (sql, data) in batches {
             let Some(data) = data else { continue };
-            let mut copy = tx.copy_in_raw(&sql).await.map_err(Error::internal)?;
-            copy.send(data).await.map_err(Error::internal)?;
-            copy.finish().await.map_err(Error::internal)?;
+            let mut copy = tx.copy_in_raw(&sql).await?;
+            copy.send(data).await?;
+            copy.finish().await?;
         }
     }
-    tx.commit().await.map_err(Error::internal)?;
+    tx.commit().await?;
     iknow_common::metrics::record_db_query("actor-catalog", "stage_credits", started);
     Ok(StageCreditsResponse { staged, rejected })
 }
@@ -303,8 +293,8 @@ pub async fn stage(
 /// Starts (or restarts, after a failure) the finish of `load_id` and answers its state at once.
 pub async fn finish(finisher: &Finisher, load_id: &str) -> Result<CreditsLoadState, Error> {
     check_id(load_id)?;
-    let mut conn = finisher.pool.acquire().await.map_err(Error::internal)?;
-    let Some(row) = load(&mut conn, load_id, "").await.map_err(Error::internal)? else {
+    let mut conn = finisher.pool.acquire().await?;
+    let Some(row) = load(&mut conn, load_id, "").await? else {
         return Err(unknown_load(load_id));
     };
     drop(conn);
@@ -312,19 +302,17 @@ pub async fn finish(finisher: &Finisher, load_id: &str) -> Result<CreditsLoadSta
         return Ok(row.state());
     }
     // A connection of its own holds the lock for the whole finish: if the task dies, so does the lock.
-    let mut own = PgConnection::connect_with(&finisher.pool.connect_options()).await.map_err(Error::internal)?;
+    let mut own = PgConnection::connect_with(&finisher.pool.connect_options()).await?;
     let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
         .bind(LOCK_SPACE)
         .bind(load_id)
         .fetch_one(&mut own)
-        .await
-        .map_err(Error::internal)?;
+        .await?;
     if got {
         sqlx::query("UPDATE bulk_loads SET state = 'finishing' WHERE id = $1 AND state <> 'finished'")
             .bind(load_id)
             .execute(&mut own)
-            .await
-            .map_err(Error::internal)?;
+            .await?;
         let (finisher, id) = (finisher.clone(), load_id.to_owned());
         let span = tracing::info_span!("bulk_finish", load_id = %id);
         tokio::spawn(tracing::Instrument::instrument(
@@ -341,8 +329,8 @@ pub async fn finish(finisher: &Finisher, load_id: &str) -> Result<CreditsLoadSta
             span,
         ));
     }
-    let mut conn = finisher.pool.acquire().await.map_err(Error::internal)?;
-    let row = load(&mut conn, load_id, "").await.map_err(Error::internal)?.ok_or_else(|| unknown_load(load_id))?;
+    let mut conn = finisher.pool.acquire().await?;
+    let row = load(&mut conn, load_id, "").await?.ok_or_else(|| unknown_load(load_id))?;
     Ok(row.state())
 }
 
@@ -356,10 +344,6 @@ async fn exec(conn: &mut PgConnection, sql: &str) -> sqlx::Result<u64> {
         "bulk load step"
     );
     Ok(n)
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
 }
 
 /// The finish itself, on `conn` (which holds the load's advisory lock).
@@ -472,7 +456,7 @@ async fn run(finisher: &Finisher, mut conn: PgConnection, load_id: &str) -> anyh
     for (name, column, table) in foreign_keys.into_iter().filter(|_| !validate_later) {
         let validate = format!("ALTER TABLE {next} VALIDATE CONSTRAINT {next}_{name}");
         if let Err(e) = exec(&mut conn, &validate).await {
-            if !matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23503")) {
+            if !is_foreign_key_violation(&e) {
                 return Err(e.into());
             }
             // An actor or title resolved while staging was deleted since: its credits go with it, as the

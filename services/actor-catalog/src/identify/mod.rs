@@ -19,7 +19,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 pub use self::free_text::{Reading, parse as parse_free_text};
-use self::recall::{actor_candidates, internal, keep_titles, resolve_episodes, title_candidates, title_rows};
+use self::recall::{actor_candidates, keep_titles, resolve_episodes, title_candidates, title_rows};
 use crate::cache::Cache;
 use crate::index::Indexes;
 use crate::series_cast::{PreparedCast, PreparedMember, WordScores};
@@ -308,7 +308,7 @@ async fn prepared_series_casts(
         return Ok(out);
     }
     let generation = cache.generation();
-    for (id, cast) in crate::series_cast::of_series(pool, &missing).await.map_err(internal)? {
+    for (id, cast) in crate::series_cast::of_series(pool, &missing).await? {
         let prepared = Arc::new(crate::series_cast::prepare(cast));
         cache.put_series_cast(id, prepared.clone(), generation).await;
         out.insert(id, prepared);
@@ -370,7 +370,7 @@ pub async fn identify(
             }
         }
     }
-    let casts = crate::batch::casts(pool, &cast_ids, true).await.map_err(internal)?;
+    let casts = crate::batch::casts(pool, &cast_ids, true).await?;
     let casts: HashMap<String, Vec<CastCredit>> = casts.into_iter().map(|c| (c.content_id, c.cast)).collect();
     let series_casts = prepared_series_casts(pool, cache, &series_ids).await?;
     let entries = |id: &Uuid| -> Vec<Entry<'_>> {

@@ -25,10 +25,6 @@ fn timed(query: &'static str, started: Instant) {
     iknow_common::metrics::record_db_query("actor-catalog", query, started);
 }
 
-pub(super) fn internal(e: impl Into<anyhow::Error>) -> Error {
-    Error::internal(e)
-}
-
 #[derive(sqlx::FromRow)]
 pub(super) struct TitleRow {
     id: Uuid,
@@ -68,16 +64,16 @@ struct EpisodeRow {
 /// sharing a common word ("station", "love"): on a large catalogue it cost more than the rest of the request.
 pub(super) fn title_candidates(index: &NameIndex, title: &str, year: Option<i32>) -> Result<Vec<Uuid>, Error> {
     let text = index_text(title);
-    let mut ids = index.exact(&text, TITLE_CANDIDATES).map_err(internal)?;
+    let mut ids = index.exact(&text, TITLE_CANDIDATES).map_err(Error::internal)?;
     let named_exactly = !ids.is_empty();
     if year.is_some() {
         let q = Query { text: text.clone(), year, limit: TITLE_CANDIDATES / 2, ..Query::default() };
-        ids.extend(index.search(&q).map_err(internal)?.ids);
+        ids.extend(index.search(&q).map_err(Error::internal)?.ids);
     }
     let q = Query { text: text.clone(), limit: TITLE_CANDIDATES, ..Query::default() };
-    ids.extend(index.search(&q).map_err(internal)?.ids);
+    ids.extend(index.search(&q).map_err(Error::internal)?.ids);
     if !named_exactly {
-        ids.extend(index.search_any(&text, TITLE_CANDIDATES).map_err(internal)?);
+        ids.extend(index.search_any(&text, TITLE_CANDIDATES).map_err(Error::internal)?);
     }
     Ok(ids)
 }
@@ -94,8 +90,7 @@ pub(super) async fn title_rows(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<TitleR
     )
     .bind(ids)
     .fetch_all(pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     timed("identify_titles", started);
     Ok(rows)
 }
@@ -158,8 +153,7 @@ pub(super) async fn resolve_episodes(
         .bind(episode)
         .bind(MAX_EPISODES)
         .fetch_all(pool)
-        .await
-        .map_err(internal)?;
+        .await?;
         timed("identify_episodes", started);
         for e in found {
             episodes.entry(e.parent_id).or_default().push(e);
@@ -229,9 +223,9 @@ pub(super) async fn actor_candidates(
     // a first letter ("wen goode") leaves the other words to find the actor by.
     let text = index_text(name);
     let q = Query { text: text.clone(), limit: ACTOR_CANDIDATES, ..Query::default() };
-    let mut ids = index.search(&q).map_err(internal)?.ids;
+    let mut ids = index.search(&q).map_err(Error::internal)?.ids;
     let mut seen: HashSet<Uuid> = ids.iter().copied().collect();
-    for id in index.search_any(&text, ACTOR_ANY_CANDIDATES).map_err(internal)? {
+    for id in index.search_any(&text, ACTOR_ANY_CANDIDATES).map_err(Error::internal)? {
         if seen.insert(id) {
             ids.push(id);
         }
@@ -257,8 +251,7 @@ pub(super) async fn actor_candidates(
     )
     .bind(&ids)
     .fetch_all(pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     timed("identify_actors", started);
     Ok(rows
         .into_iter()
