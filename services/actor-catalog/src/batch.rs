@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use iknow_common::Error;
 use iknow_proto::catalog::v1::{
-    ActorFilmography, CastCredit, CastMember, ContentCast, ContentRef, FilmographyCredit, FilmographyEntry,
+    ActorFilmography, CastCredit, CastMember, ContentCast, FilmographyCredit, FilmographyEntry,
 };
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::store::content_type_from_db;
+use crate::rows::{CastRow, JoinedCreditRow, maybe_content_ref};
 
 /// Most actor ids one `GetFilmographies` call may ask for.
 pub const MAX_FILMOGRAPHY_IDS: usize = 1_000;
@@ -40,18 +40,12 @@ pub fn parse_ids(ids: &[String], max: usize, field: &str) -> Result<Vec<Uuid>, E
     Ok(out)
 }
 
+/// One credit of an actor (none: an actor without credits), with the series of an episode.
 #[derive(sqlx::FromRow)]
-struct CreditRow {
+struct FilmographyRow {
     actor_id: Uuid,
-    content_id: Option<Uuid>,
-    imdb_id: Option<String>,
-    title: Option<String>,
-    content_type: Option<String>,
-    year: Option<i32>,
-    role_name: Option<String>,
-    characters: Option<Vec<String>>,
-    category: Option<String>,
-    credit_order: Option<i32>,
+    #[sqlx(flatten)]
+    credit: JoinedCreditRow,
     series_id: Option<Uuid>,
     series_imdb_id: Option<String>,
     series_title: Option<String>,
@@ -66,7 +60,7 @@ pub async fn filmographies(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<ActorFilmo
         return Ok(vec![]);
     }
     let started = Instant::now();
-    let rows: Vec<CreditRow> = sqlx::query_as(
+    let rows: Vec<FilmographyRow> = sqlx::query_as(
         "SELECT a.id AS actor_id, c.id AS content_id, c.imdb_id, c.title, c.content_type, \
                 c.release_year::int4 AS year, f.role_name, f.characters, f.category, f.credit_order, \
                 p.id AS series_id, p.imdb_id AS series_imdb_id, p.title AS series_title, \
@@ -85,27 +79,16 @@ pub async fn filmographies(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<ActorFilmo
     let mut by_actor: HashMap<Uuid, Vec<FilmographyCredit>> = HashMap::with_capacity(ids.len());
     for r in rows {
         let credits = by_actor.entry(r.actor_id).or_default();
-        let Some(content_id) = r.content_id else { continue };
-        let series = r.series_id.map(|id| ContentRef {
-            id: id.to_string(),
-            imdb_id: r.series_imdb_id.unwrap_or_default(),
-            title: r.series_title.unwrap_or_default(),
-            content_type: content_type_from_db(r.series_type.as_deref().unwrap_or_default()).into(),
-            year: r.series_year,
-        });
+        let series =
+            maybe_content_ref(r.series_id, r.series_imdb_id, r.series_title, r.series_type.as_deref(), r.series_year);
+        let Some((content, role)) = r.credit.into_credit() else { continue };
         credits.push(FilmographyCredit {
             entry: Some(FilmographyEntry {
-                content: Some(ContentRef {
-                    id: content_id.to_string(),
-                    imdb_id: r.imdb_id.unwrap_or_default(),
-                    title: r.title.unwrap_or_default(),
-                    content_type: content_type_from_db(r.content_type.as_deref().unwrap_or_default()).into(),
-                    year: r.year,
-                }),
-                role_name: r.role_name.unwrap_or_default(),
-                characters: r.characters.unwrap_or_default(),
-                category: r.category.unwrap_or_default(),
-                credit_order: r.credit_order.unwrap_or_default(),
+                content: Some(content),
+                role_name: role.role_name,
+                characters: role.characters,
+                category: role.category,
+                credit_order: role.credit_order,
                 ..Default::default()
             }),
             series,
@@ -117,23 +100,19 @@ pub async fn filmographies(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<ActorFilmo
         .collect())
 }
 
+/// A title asked for and its series, when it is an episode.
 #[derive(sqlx::FromRow)]
-struct TitleRow {
+struct TitleParentRow {
     id: Uuid,
     parent_id: Option<Uuid>,
 }
 
+/// A cast member of one of the titles asked for.
 #[derive(sqlx::FromRow)]
-struct CastRow {
+struct ContentCastRow {
     content_id: Uuid,
-    actor_id: Uuid,
-    actor_imdb_id: Option<String>,
-    actor_name: String,
-    role_name: String,
-    characters: Vec<String>,
-    category: String,
-    credit_order: Option<i32>,
-    profile_image_url: Option<String>,
+    #[sqlx(flatten)]
+    member: CastRow,
 }
 
 /// The casts of every known title of `ids` (two queries: the titles, then every credit of them and, when
@@ -146,7 +125,7 @@ pub async fn casts(pool: &PgPool, ids: &[Uuid], with_series: bool) -> Result<Vec
         return Ok(vec![]);
     }
     let started = Instant::now();
-    let titles: Vec<TitleRow> =
+    let titles: Vec<TitleParentRow> =
         sqlx::query_as("SELECT id, parent_id FROM content WHERE id = ANY($1)").bind(ids).fetch_all(pool).await?;
     timed("titles_of_casts", started);
     let mut wanted: Vec<Uuid> = titles.iter().map(|t| t.id).collect();
@@ -156,7 +135,7 @@ pub async fn casts(pool: &PgPool, ids: &[Uuid], with_series: bool) -> Result<Vec
         wanted.dedup();
     }
     let started = Instant::now();
-    let rows: Vec<CastRow> = sqlx::query_as(
+    let rows: Vec<ContentCastRow> = sqlx::query_as(
         "SELECT f.content_id, a.id AS actor_id, a.imdb_id AS actor_imdb_id, a.name AS actor_name, f.role_name, \
                 f.characters, f.category, f.credit_order, a.profile_image_url \
          FROM filmography f JOIN actors a ON a.id = f.actor_id \
@@ -169,17 +148,7 @@ pub async fn casts(pool: &PgPool, ids: &[Uuid], with_series: bool) -> Result<Vec
     timed("casts_of_contents", started);
     let mut by_content: HashMap<Uuid, Vec<CastMember>> = HashMap::new();
     for r in rows {
-        by_content.entry(r.content_id).or_default().push(CastMember {
-            actor_id: r.actor_id.to_string(),
-            actor_imdb_id: r.actor_imdb_id.unwrap_or_default(),
-            actor_name: r.actor_name,
-            role_name: r.role_name,
-            characters: r.characters,
-            category: r.category,
-            credit_order: r.credit_order.unwrap_or_default(),
-            profile_image_url: r.profile_image_url.unwrap_or_default(),
-            ..Default::default()
-        });
+        by_content.entry(r.content_id).or_default().push(r.member.into());
     }
     // For episodes: how many episodes of its series each cast member is in, and how many the series has.
     let series: Vec<Uuid> = {

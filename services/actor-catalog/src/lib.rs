@@ -14,6 +14,7 @@ pub mod identify;
 pub mod index;
 pub mod popularity;
 pub mod prepare;
+pub mod rows;
 pub mod series_cast;
 pub mod source;
 pub mod store;

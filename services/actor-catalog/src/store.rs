@@ -12,6 +12,8 @@ use iknow_proto::catalog::v1::{
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::rows::{CastRow, TitleRefRow, maybe_content_ref};
+
 const SERVICE: &str = "actor-catalog";
 
 fn timed(query: &'static str, started: Instant) {
@@ -100,35 +102,18 @@ impl From<ActorRow> for Actor {
     }
 }
 
+/// A known-for title of an actor.
 #[derive(sqlx::FromRow)]
-struct RefRow {
+struct KnownForRow {
     owner: Uuid,
-    id: Uuid,
-    imdb_id: Option<String>,
-    title: String,
-    content_type: String,
-    year: Option<i32>,
-}
-
-impl From<RefRow> for ContentRef {
-    fn from(r: RefRow) -> Self {
-        ContentRef {
-            id: r.id.to_string(),
-            imdb_id: r.imdb_id.unwrap_or_default(),
-            title: r.title,
-            content_type: content_type_from_db(&r.content_type).into(),
-            year: r.year,
-        }
-    }
+    #[sqlx(flatten)]
+    title: TitleRefRow,
 }
 
 #[derive(sqlx::FromRow)]
 struct FilmRow {
-    id: Uuid,
-    imdb_id: Option<String>,
-    title: String,
-    content_type: String,
-    year: Option<i32>,
+    #[sqlx(flatten)]
+    content: TitleRefRow,
     role_name: String,
     characters: Vec<String>,
     category: String,
@@ -209,24 +194,12 @@ async fn filmography(pool: &PgPool, actor_id: Uuid) -> sqlx::Result<Vec<Filmogra
     Ok(rows
         .into_iter()
         .map(|r| FilmographyEntry {
-            content: Some(ContentRef {
-                id: r.id.to_string(),
-                imdb_id: r.imdb_id.unwrap_or_default(),
-                title: r.title,
-                content_type: content_type_from_db(&r.content_type).into(),
-                year: r.year,
-            }),
+            content: Some(r.content.into()),
             role_name: r.role_name,
             characters: r.characters,
             category: r.category,
             credit_order: r.credit_order.unwrap_or_default(),
-            series: r.series_id.map(|id| ContentRef {
-                id: id.to_string(),
-                imdb_id: r.series_imdb_id.unwrap_or_default(),
-                title: r.series_title.unwrap_or_default(),
-                content_type: ContentType::Series.into(),
-                year: r.series_year,
-            }),
+            series: maybe_content_ref(r.series_id, r.series_imdb_id, r.series_title, Some("series"), r.series_year),
             season_number: r.season_number,
             episode_number: r.episode_number,
             series_episode_total: u32::try_from(r.series_episode_total).unwrap_or(u32::MAX),
@@ -238,7 +211,7 @@ async fn filmography(pool: &PgPool, actor_id: Uuid) -> sqlx::Result<Vec<Filmogra
 /// actor's top 4 credits by title popularity, then billing.
 async fn known_for(pool: &PgPool, actor_ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, Vec<ContentRef>>> {
     let started = Instant::now();
-    let rows: Vec<RefRow> = sqlx::query_as(
+    let rows: Vec<KnownForRow> = sqlx::query_as(
         "SELECT owner, id, imdb_id, title, content_type, year FROM ( \
            SELECT a.id AS owner, c.id, c.imdb_id, c.title, c.content_type, c.release_year::int4 AS year, \
                   o.ord AS rank \
@@ -268,7 +241,7 @@ async fn known_for(pool: &PgPool, actor_ids: &[Uuid]) -> sqlx::Result<HashMap<Uu
     timed("known_for", started);
     let mut out: HashMap<Uuid, Vec<ContentRef>> = HashMap::new();
     for r in rows {
-        out.entry(r.owner).or_default().push(r.into());
+        out.entry(r.owner).or_default().push(r.title.into());
     }
     Ok(out)
 }
@@ -318,13 +291,8 @@ const CONTENT_SELECT: &str = "SELECT c.id, c.imdb_id, c.title, c.original_title,
 
 impl From<ContentRow> for Content {
     fn from(r: ContentRow) -> Self {
-        let parent = r.parent_id.map(|id| ContentRef {
-            id: id.to_string(),
-            imdb_id: r.parent_imdb_id.unwrap_or_default(),
-            title: r.parent_title.unwrap_or_default(),
-            content_type: content_type_from_db(r.parent_type.as_deref().unwrap_or_default()).into(),
-            year: r.parent_year,
-        });
+        let parent =
+            maybe_content_ref(r.parent_id, r.parent_imdb_id, r.parent_title, r.parent_type.as_deref(), r.parent_year);
         Content {
             id: r.id.to_string(),
             imdb_id: r.imdb_id.unwrap_or_default(),
@@ -360,18 +328,6 @@ impl From<ContentRow> for Content {
             episode_total: 0,
         }
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct CastRow {
-    actor_id: Uuid,
-    actor_imdb_id: Option<String>,
-    actor_name: String,
-    role_name: String,
-    characters: Vec<String>,
-    category: String,
-    credit_order: Option<i32>,
-    profile_image_url: Option<String>,
 }
 
 /// One title with its parent (for an episode) and its whole cast: in credit order, or for a series its aggregated
@@ -454,18 +410,5 @@ async fn cast(pool: &PgPool, content_id: Uuid) -> sqlx::Result<Vec<CastMember>> 
     .fetch_all(pool)
     .await?;
     timed("cast_of_content", started);
-    Ok(rows
-        .into_iter()
-        .map(|r| CastMember {
-            actor_id: r.actor_id.to_string(),
-            actor_imdb_id: r.actor_imdb_id.unwrap_or_default(),
-            actor_name: r.actor_name,
-            role_name: r.role_name,
-            characters: r.characters,
-            category: r.category,
-            credit_order: r.credit_order.unwrap_or_default(),
-            profile_image_url: r.profile_image_url.unwrap_or_default(),
-            ..Default::default()
-        })
-        .collect())
+    Ok(rows.into_iter().map(CastMember::from).collect())
 }

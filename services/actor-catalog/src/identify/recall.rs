@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use iknow_common::Error;
-use iknow_proto::catalog::v1::{CastMember, ContentRef, ContentType, IdentifyCandidate};
+use iknow_proto::catalog::v1::{CastMember, IdentifyCandidate};
 use iknow_search::{NameIndex, Query, matcher};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use super::{
     ACTOR_ANY_CANDIDATES, ACTOR_CANDIDATES, EPISODE_UNKNOWN, INDEX_TEXT_CHARS, KEPT_TITLES, Kept, MAX_EPISODES,
     MIN_NAME_SCORE, MIN_TITLE_SCORE, NOT_A_SERIES, Scored, TITLE_CANDIDATES, title_score,
 };
-use crate::store::content_type_from_db;
+use crate::rows::{JoinedCreditRow, TitleRefRow, content_ref};
 
 /// Cuts `text` to what the index accepts.
 fn index_text(text: &str) -> String {
@@ -25,27 +25,13 @@ fn timed(query: &'static str, started: Instant) {
     iknow_common::metrics::record_db_query("actor-catalog", query, started);
 }
 
+/// A candidate title: its reference, original title and popularity.
 #[derive(sqlx::FromRow)]
 pub(super) struct TitleRow {
-    id: Uuid,
-    imdb_id: Option<String>,
-    title: String,
+    #[sqlx(flatten)]
+    title: TitleRefRow,
     original_title: Option<String>,
-    content_type: String,
-    year: Option<i32>,
     popularity: f64,
-}
-
-impl TitleRow {
-    fn content_ref(&self) -> ContentRef {
-        ContentRef {
-            id: self.id.to_string(),
-            imdb_id: self.imdb_id.clone().unwrap_or_default(),
-            title: self.title.clone(),
-            content_type: content_type_from_db(&self.content_type).into(),
-            year: self.year,
-        }
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -100,7 +86,7 @@ pub(super) async fn title_rows(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<TitleR
 pub(super) fn keep_titles(query: &[String], year: Option<i32>, margin: f32, rows: &[TitleRow]) -> Vec<Kept> {
     let mut scored: Vec<(f32, &TitleRow)> = rows
         .iter()
-        .map(|r| (title_score(query, &r.title, r.original_title.as_deref(), year, r.year), r))
+        .map(|r| (title_score(query, &r.title.title, r.original_title.as_deref(), year, r.title.year), r))
         .filter(|(s, _)| *s >= MIN_TITLE_SCORE)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.1.popularity.total_cmp(&a.1.popularity)));
@@ -110,8 +96,8 @@ pub(super) fn keep_titles(query: &[String], year: Option<i32>, margin: f32, rows
         .take_while(|(s, _)| *s >= best - margin)
         .take(KEPT_TITLES)
         .map(|(score, r)| Kept {
-            id: r.id,
-            content: r.content_ref(),
+            id: r.title.id,
+            content: r.title.content_ref(),
             score,
             popularity: r.popularity,
             regulars_content: None,
@@ -128,7 +114,7 @@ pub(super) async fn resolve_episodes(
     season: Option<i32>,
     episode: Option<i32>,
 ) -> Result<(), Error> {
-    let kinds: HashMap<Uuid, &str> = rows.iter().map(|r| (r.id, r.content_type.as_str())).collect();
+    let kinds: HashMap<Uuid, &str> = rows.iter().map(|r| (r.title.id, r.title.content_type.as_str())).collect();
     let series: Vec<Uuid> = kept
         .iter()
         .flatten()
@@ -167,13 +153,7 @@ pub(super) async fn resolve_episodes(
                     let regulars = (eps.len() > 1).then(|| k.content.clone());
                     resolved.extend(eps.iter().map(|e| Kept {
                         id: e.id,
-                        content: ContentRef {
-                            id: e.id.to_string(),
-                            imdb_id: e.imdb_id.clone().unwrap_or_default(),
-                            title: e.title.clone(),
-                            content_type: ContentType::Episode.into(),
-                            year: e.year,
-                        },
+                        content: content_ref(e.id, e.imdb_id.clone(), e.title.clone(), "episode", e.year),
                         score: k.score,
                         popularity: e.popularity.max(k.popularity),
                         regulars_content: regulars.clone(),
@@ -189,6 +169,7 @@ pub(super) async fn resolve_episodes(
     Ok(())
 }
 
+/// An actor found by name, with their most prominent credit (none: no credit).
 #[derive(sqlx::FromRow)]
 struct ActorCreditRow {
     actor_id: Uuid,
@@ -196,15 +177,8 @@ struct ActorCreditRow {
     actor_name: String,
     profile_image_url: Option<String>,
     popularity: f64,
-    content_id: Option<Uuid>,
-    imdb_id: Option<String>,
-    title: Option<String>,
-    content_type: Option<String>,
-    year: Option<i32>,
-    role_name: Option<String>,
-    characters: Option<Vec<String>>,
-    category: Option<String>,
-    credit_order: Option<i32>,
+    #[sqlx(flatten)]
+    credit: JoinedCreditRow,
 }
 
 /// The actors whose name is like `name`, each with their most prominent credit (top-billed, in a popular,
@@ -260,21 +234,16 @@ pub(super) async fn actor_candidates(
             if score < MIN_NAME_SCORE {
                 return None;
             }
-            let content = r.content_id.map(|id| ContentRef {
-                id: id.to_string(),
-                imdb_id: r.imdb_id.unwrap_or_default(),
-                title: r.title.unwrap_or_default(),
-                content_type: content_type_from_db(r.content_type.as_deref().unwrap_or_default()).into(),
-                year: r.year,
-            });
+            let (content, role) = r.credit.into_credit().unzip();
+            let role = role.unwrap_or_default();
             let member = CastMember {
                 actor_id: r.actor_id.to_string(),
                 actor_imdb_id: r.actor_imdb_id.unwrap_or_default(),
                 actor_name: r.actor_name,
-                role_name: r.role_name.unwrap_or_default(),
-                characters: r.characters.unwrap_or_default(),
-                category: r.category.unwrap_or_default(),
-                credit_order: r.credit_order.unwrap_or_default(),
+                role_name: role.role_name,
+                characters: role.characters,
+                category: role.category,
+                credit_order: role.credit_order,
                 profile_image_url: r.profile_image_url.unwrap_or_default(),
                 ..Default::default()
             };
