@@ -1,38 +1,16 @@
 //! No password, hash or token reaches the gateway's logs (nor identity's, in the same process).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use iknow_testkit::logs::Capture;
 use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, spawn_identity};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 // A current-thread runtime: the servers' tasks run on this thread, under the thread-local subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn secrets_never_appear_in_logs() {
     let app = spawn_identity().await;
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = Capture::install(tracing::Level::TRACE);
 
     let a = app.account("logged").await;
     let (status, _) = app.post("/api/v1/auth/login", json!({"login": "logged", "password": "Wrong-Password-2"})).await;
@@ -46,7 +24,7 @@ async fn secrets_never_appear_in_logs() {
         app.call(Method::DELETE, "/api/v1/users/me", Some(json!({"password": PASSWORD})), Some(&rotated_access)).await;
     assert_eq!(status, 200);
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("/api/v1/users/me"), "the capture sees the gateway: {logs}");
     for secret in [PASSWORD, "Wrong-Password-2", "$argon2", &a.access, &a.refresh, &rotated_access, &rotated_refresh] {
         assert!(!logs.contains(secret), "a secret leaked into the logs");

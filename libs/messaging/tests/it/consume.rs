@@ -9,13 +9,12 @@ use futures::StreamExt;
 use iknow_messaging::consume::{self, Attempt, Options};
 use iknow_testkit::TcpProxy;
 use iknow_testkit::amqp::{broker_addr, through_proxy};
+use iknow_testkit::logs::Capture;
 use lapin::options::{BasicConsumeOptions, BasicPublishOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-
-use crate::helpers::Capture;
 
 /// The test's exchange, and what its consumer saw.
 struct Probe {
@@ -107,7 +106,7 @@ async fn stopped_within(task: JoinHandle<()>, secs: u64) {
 // A current-thread runtime: the consumer's task runs on this thread, under the thread-local subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn an_outage_warns_once_runs_the_hook_on_reconnect_and_the_consumer_carries_on() {
-    let (capture, _guard) = Capture::install();
+    let (capture, _guard) = Capture::install(tracing::Level::DEBUG);
 
     let proxy = TcpProxy::start(broker_addr().await).await;
     let (stop_tx, stop) = watch::channel(false);

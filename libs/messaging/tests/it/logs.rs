@@ -3,13 +3,14 @@
 
 use iknow_testkit::TcpProxy;
 use iknow_testkit::amqp::{broker_addr, through_proxy};
+use iknow_testkit::logs::Capture;
 
-use crate::helpers::{Capture, Env, RunningRelay, config};
+use crate::helpers::{Env, RunningRelay, config};
 
 // A current-thread runtime: the relay's task runs on this thread, under the thread-local subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn an_outage_logs_one_warning_and_one_recovery_without_payloads() {
-    let (capture, _guard) = Capture::install();
+    let (capture, _guard) = Capture::install(tracing::Level::DEBUG);
 
     let env = Env::new("relay-logs").await;
     let mut listener = env.listen().await;

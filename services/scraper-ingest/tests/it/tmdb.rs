@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use iknow_proto::ingest::v1 as pb;
+use iknow_testkit::logs::Capture;
 use lapin::options::BasicGetOptions;
 use serde_json::{Value, json};
 
@@ -248,40 +249,9 @@ async fn credits(catalog: &TestCatalog) -> Vec<(String, String, String, String, 
     .unwrap()
 }
 
-/// Log lines written while the guard lives (the test's current-thread runtime runs every task on this thread).
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture(&self) -> tracing::subscriber::DefaultGuard {
-        let logs = self.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .with_writer(move || logs.clone())
-            .finish();
-        tracing::subscriber::set_default(subscriber)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 #[tokio::test]
 async fn a_person_job_writes_the_actor_their_titles_and_credits_and_never_logs_the_key() {
-    let logs = Logs::default();
-    let _capture = logs.capture();
+    let (logs, _capture) = Capture::install(tracing::Level::DEBUG);
     let (env, mock) = setup(|_| {}).await;
     let app = env.start().await;
 

@@ -1,41 +1,20 @@
 //! No password, hash or token ever reaches the logs: every call is made with a capturing subscriber. Account
 //! deletion writes one audit line without personal data.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use iknow_proto::identity::v1::{
     ConfirmPasswordResetRequest, DeleteUserRequest, ExportUserRequest, LogoutRequest, RefreshRequest,
     RequestPasswordResetRequest, VerifyEmailRequest,
 };
+use iknow_testkit::logs::Capture;
+use tracing::Level;
 
 use crate::helpers::{PASSWORD, spawn};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 // A current-thread runtime: the server's tasks run on this thread, under the thread-local subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn secrets_never_appear_in_logs() {
     let app = spawn().await;
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = Capture::install(Level::TRACE);
 
     app.register("jan@example.com", "jan").await;
     let session = app.login("jan", PASSWORD).await.unwrap();
@@ -46,7 +25,7 @@ async fn secrets_never_appear_in_logs() {
     assert!(client.refresh(RefreshRequest { refresh_token: session.refresh_token.clone() }).await.is_err());
     client.logout(LogoutRequest { refresh_token: rotated.refresh_token.clone() }).await.unwrap();
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("login succeeded"), "the capture works: {logs}");
     assert!(logs.contains("family revoked"));
     for secret in [PASSWORD, "Wrong-Password-2", "$argon2", &session.access_token, &session.refresh_token] {
@@ -55,22 +34,10 @@ async fn secrets_never_appear_in_logs() {
     assert!(!logs.contains(&rotated.refresh_token) && !logs.contains(&rotated.access_token));
 }
 
-/// Runs `f` with every log line captured (server tasks included: current-thread runtime).
-fn capture() -> (Capture, tracing::subscriber::DefaultGuard) {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    (capture, tracing::subscriber::set_default(subscriber))
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn account_deletion_is_audited_without_personal_data_and_mailed_tokens_are_never_logged() {
     let app = spawn().await;
-    let (capture, _guard) = capture();
+    let (capture, _guard) = Capture::install(Level::TRACE);
     let mut mails = app.listen_notifications("email.*").await;
 
     let user = app.register("xia@example.com", "xia_audit").await;
@@ -89,7 +56,7 @@ async fn account_deletion_is_audited_without_personal_data_and_mailed_tokens_are
     client.export_user(ExportUserRequest { id: user.id.clone() }).await.unwrap();
     client.delete_user(DeleteUserRequest { id: user.id.clone(), password: new_password.into() }).await.unwrap();
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     let audit: Vec<&str> = logs.lines().filter(|l| l.contains("account_deleted")).collect();
     assert_eq!(audit.len(), 1, "one audit line: {logs}");
     let line = audit[0];
