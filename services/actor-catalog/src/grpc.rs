@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use iknow_common::rules::years;
 use iknow_common::{Error, FieldViolation};
 use iknow_proto::catalog::v1::{
     Actor, Content, ContentType, GetActorRequest, GetActorsResponse, GetContentRequest, GetContentsResponse,
     GetManyRequest, SearchActorsResponse, SearchContentResponse, SearchRequest, UpsertBatchRequest,
     UpsertBatchResponse, actor_catalog_server::ActorCatalog,
 };
-use iknow_search::{Kind, NameIndex, Query, SortBy, SortOrder};
+use iknow_search::{NameIndex, Query, SortBy, SortOrder};
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -83,14 +84,11 @@ pub fn to_query(r: &SearchRequest) -> Result<Query, Error> {
             format!("offset + limit must not exceed {}", iknow_search::MAX_WINDOW),
         ));
     }
-    if r.year != 0 && !(1800..=2200).contains(&r.year) {
-        violations.push(FieldViolation::new("year", "must be between 1800 and 2200"));
+    if r.year != 0 && !years::is_valid(r.year) {
+        violations.push(FieldViolation::new("year", years::message()));
     }
     let kind = match ContentType::try_from(r.content_type) {
-        Ok(ContentType::Unspecified) => None,
-        Ok(ContentType::Movie) => Some(Kind::Movie),
-        Ok(ContentType::Series) => Some(Kind::Series),
-        Ok(ContentType::Episode) => Some(Kind::Episode),
+        Ok(t) => crate::index::kind(t),
         Err(_) => {
             violations.push(FieldViolation::new("content_type", "unknown content type"));
             None
@@ -426,6 +424,7 @@ impl ActorCatalog for CatalogService {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iknow_search::Kind;
 
     fn req(query: &str, limit: u32) -> SearchRequest {
         SearchRequest { query: query.into(), limit, ..Default::default() }

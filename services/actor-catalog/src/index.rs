@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
+use iknow_proto::catalog::v1::ContentType;
 use iknow_search::{Doc, Kind, NameIndex};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -52,13 +53,19 @@ const CONTENT_DOCS: &str = "SELECT c.id, c.title, c.original_title, c.popularity
     c.content_type, c.release_year::int4 AS year, \
     ARRAY(SELECT DISTINCT k.title::text FROM content_akas k WHERE k.content_id = c.id) AS akas FROM content c";
 
-fn kind(s: &str) -> Option<Kind> {
-    match s {
-        "movie" => Some(Kind::Movie),
-        "series" => Some(Kind::Series),
-        "episode" => Some(Kind::Episode),
-        _ => None,
+/// The index's kind of a content type; `None` for `Unspecified`.
+pub fn kind(t: ContentType) -> Option<Kind> {
+    match t {
+        ContentType::Movie => Some(Kind::Movie),
+        ContentType::Series => Some(Kind::Series),
+        ContentType::Episode => Some(Kind::Episode),
+        ContentType::Unspecified => None,
     }
+}
+
+/// The index's kind of a stored content type (`movie`, `series`, `episode`).
+fn stored_kind(s: &str) -> Option<Kind> {
+    kind(ContentType::from_name(s))
 }
 
 impl From<ActorDocRow> for Doc {
@@ -69,7 +76,7 @@ impl From<ActorDocRow> for Doc {
             alt_names: vec![],
             popularity: r.popularity,
             year: r.years.iter().copied().max(),
-            kinds: r.kinds.iter().filter_map(|k| kind(k)).collect(),
+            kinds: r.kinds.iter().filter_map(|k| stored_kind(k)).collect(),
             years: r.years,
         }
     }
@@ -84,7 +91,7 @@ impl From<ContentDocRow> for Doc {
             alt_names,
             popularity: r.popularity,
             year: r.year,
-            kinds: kind(&r.content_type).into_iter().collect(),
+            kinds: stored_kind(&r.content_type).into_iter().collect(),
             years: r.year.into_iter().collect(),
         }
     }

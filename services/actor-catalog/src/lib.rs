@@ -25,9 +25,11 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use iknow_common::grpc as g;
+use iknow_messaging::consume::until_stopped;
 use iknow_proto::catalog::v1::actor_catalog_server::ActorCatalogServer;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tonic::service::Routes;
 
 pub use config::Config;
 
@@ -100,33 +102,26 @@ impl Application {
         self.run_until(iknow_common::shutdown::signal()).await
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight calls and closes the pool.
+    /// Serves until `shutdown` resolves beside the outbox relay, the events listener and the index compactor;
+    /// then drains in-flight calls, stops those and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let resolvers = self.service.resolvers();
-        let (reporter, health) = g::health();
-        reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
-        reporter.set_service_status(SERVICE_NAME, tonic_health::ServingStatus::Serving).await;
-        let router = g::server()
-            .add_service(health)
-            .add_service(g::reflection(iknow_proto::FILE_DESCRIPTOR_SET)?)
-            .add_service(ActorCatalogServer::new(self.service).max_decoding_message_size(64 * 1024 * 1024));
-        tracing::info!(addr = %self.addr, "actor-catalog gRPC listening");
-        // One stop for the server, the outbox relay, the events listener and the index compactor; a failing
-        // server drops the sender, which stops the others too.
-        let (stop_tx, stop) = tokio::sync::watch::channel(false);
-        let server = router.serve_with_incoming_shutdown(g::incoming(self.listener), async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        });
-        let mut relay_stop = stop.clone();
-        let relay = self.relay.run_until(async move {
-            let _ = relay_stop.wait_for(|stop| *stop).await;
-        });
-        let compactor = index::compactor(self.indexes, move || resolvers.staging(), stop.clone());
-        let (served, (), (), ()) = tokio::join!(server, relay, events::run(self.events, stop), compactor);
-        self.pool.close().await;
-        served?;
-        Ok(())
+        let Application { listener, pool, service, relay, events, indexes, .. } = self;
+        let resolvers = service.resolvers();
+        let routes = Routes::new(ActorCatalogServer::new(service).max_decoding_message_size(64 * 1024 * 1024));
+        let what = g::Serving {
+            name: "actor-catalog",
+            health_name: SERVICE_NAME,
+            descriptor: iknow_proto::FILE_DESCRIPTOR_SET,
+        };
+        let served = g::serve(what, listener, routes, shutdown, |stop| async move {
+            let mut relay_stop = stop.clone();
+            let relay = relay.run_until(async move { until_stopped(&mut relay_stop).await });
+            let compactor = index::compactor(indexes, move || resolvers.staging(), stop.clone());
+            tokio::join!(relay, events::run(events, stop), compactor);
+        })
+        .await;
+        pool.close().await;
+        served
     }
 }
 

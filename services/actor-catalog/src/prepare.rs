@@ -10,8 +10,6 @@ use iknow_proto::catalog::v1::{
     ActorInput, AkaInput, ContentInput, ContentType, CreditInput, EpisodeLinkInput, RatingInput, RejectedRow,
 };
 
-use crate::store::content_type_to_db;
-
 /// Joins text-array elements for one `text` parameter; split again in SQL with `string_to_array(x, chr(31))`.
 pub const SEP: char = '\u{1f}';
 
@@ -167,7 +165,7 @@ pub fn contents(input: Vec<ContentInput>, rejected: &mut Vec<RejectedRow>) -> Ve
         let imdb_id = clean(&c.imdb_id);
         let title = clean(&c.title);
         let original = clean(&c.original_title);
-        let kind = ContentType::try_from(c.content_type).ok().and_then(content_type_to_db);
+        let kind = ContentType::name_of(c.content_type);
         let why = if !imdb_ok(&imdb_id) {
             Some("imdb_id must be 1..=20 characters")
         } else if title.is_empty() || title.chars().count() > 500 {

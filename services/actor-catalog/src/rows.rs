@@ -2,10 +2,8 @@
 //! matches columns by name, so a query fills one of these by selecting (or aliasing) the columns it lists; a
 //! larger row embeds one with `#[sqlx(flatten)]`.
 
-use iknow_proto::catalog::v1::{CastMember, ContentRef};
+use iknow_proto::catalog::v1::{CastMember, ContentRef, ContentType};
 use uuid::Uuid;
-
-use crate::store::content_type_from_db;
 
 /// A reference to a title from its columns; `content_type` as stored (`movie`, `series`, `episode`).
 pub fn content_ref(
@@ -19,7 +17,7 @@ pub fn content_ref(
         id: id.to_string(),
         imdb_id: imdb_id.unwrap_or_default(),
         title,
-        content_type: content_type_from_db(content_type).into(),
+        content_type: ContentType::from_name(content_type).into(),
         year,
     }
 }

@@ -20,25 +20,6 @@ fn timed(query: &'static str, started: Instant) {
     iknow_common::metrics::record_db_query(SERVICE, query, started);
 }
 
-/// `movie`/`series`/`episode` as stored ↔ the proto enum.
-pub fn content_type_from_db(s: &str) -> ContentType {
-    match s {
-        "movie" => ContentType::Movie,
-        "series" => ContentType::Series,
-        "episode" => ContentType::Episode,
-        _ => ContentType::Unspecified,
-    }
-}
-
-pub fn content_type_to_db(t: ContentType) -> Option<&'static str> {
-    match t {
-        ContentType::Movie => Some("movie"),
-        ContentType::Series => Some("series"),
-        ContentType::Episode => Some("episode"),
-        ContentType::Unspecified => None,
-    }
-}
-
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
@@ -298,7 +279,7 @@ impl From<ContentRow> for Content {
             imdb_id: r.imdb_id.unwrap_or_default(),
             title: r.title,
             original_title: r.original_title.unwrap_or_default(),
-            content_type: content_type_from_db(&r.content_type).into(),
+            content_type: ContentType::from_name(&r.content_type).into(),
             year: r.year,
             end_year: r.end_year,
             runtime_minutes: r.runtime_minutes,

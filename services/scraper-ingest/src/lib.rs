@@ -111,35 +111,32 @@ impl Application {
     /// Serves gRPC, relays the outbox and consumes jobs until `shutdown` resolves; then stops accepting calls,
     /// stops consuming, lets running jobs checkpoint, stops the relay and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let (reporter, health) = g::health();
-        reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
-        reporter.set_service_status(SERVICE_NAME, tonic_health::ServingStatus::Serving).await;
-        let router = g::server()
-            .add_service(health)
-            .add_service(g::reflection(iknow_proto::FILE_DESCRIPTOR_SET)?)
-            .add_service(IngestServer::new(self.service));
-        tracing::info!(addr = %self.addr, "scraper-ingest gRPC listening");
-        // One stop for everything: the server's shutdown sends it on; a server that fails drops the sender,
-        // which stops the rest too.
-        let (stop_tx, stop) = watch::channel(false);
-        let server = router.serve_with_incoming_shutdown(g::incoming(self.listener), async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        });
-        let consumer = {
-            let (context, stop) = (self.context.clone(), stop.clone());
-            async move {
-                if context.config.worker_enabled {
-                    consumer::run(context, stop).await;
-                }
+        let Application { listener, context, relay, service, .. } = self;
+        let what = g::Serving {
+            name: "scraper-ingest",
+            health_name: SERVICE_NAME,
+            descriptor: iknow_proto::FILE_DESCRIPTOR_SET,
+        };
+        let routes = tonic::service::Routes::new(IngestServer::new(service));
+        let background = {
+            let context = context.clone();
+            |stop: watch::Receiver<bool>| async move {
+                let consumer = {
+                    let (context, stop) = (context.clone(), stop.clone());
+                    async move {
+                        if context.config.worker_enabled {
+                            consumer::run(context, stop).await;
+                        }
+                    }
+                };
+                let sampler = metrics::sample_queues(context.config.clone(), stop.clone());
+                let relay = relay_when_declared(relay, context.config.clone(), stop);
+                tokio::join!(consumer, relay, sampler);
             }
         };
-        let sampler = metrics::sample_queues(self.context.config.clone(), stop.clone());
-        let relay = relay_when_declared(self.relay, self.context.config.clone(), stop);
-        let (served, (), (), ()) = tokio::join!(server, consumer, relay, sampler);
-        self.context.pool.close().await;
-        served?;
-        Ok(())
+        let served = g::serve(what, listener, routes, shutdown, background).await;
+        context.pool.close().await;
+        served
     }
 }
 

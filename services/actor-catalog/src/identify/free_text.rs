@@ -2,8 +2,6 @@
 //! "?" and a "(1999)" year are fine), "who was in Y", or else an actor's name. Ambiguous splits ("in" in the
 //! character or the title) give one reading per split; the identification scores them all and keeps the best.
 
-use super::{MAX_YEAR, MIN_YEAR};
-
 /// One interpretation of a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reading {
@@ -68,7 +66,7 @@ fn is(word: &str, set: &[&str]) -> bool {
 fn trailing_year(words: &mut Vec<&str>) -> Option<i32> {
     let last = words.last()?;
     let year = last.strip_prefix('(')?.strip_suffix(')')?.parse::<i32>().ok()?;
-    if !(MIN_YEAR..=MAX_YEAR).contains(&year) || words.len() < 2 {
+    if !iknow_common::rules::years::is_valid(year) || words.len() < 2 {
         return None;
     }
     words.pop();

@@ -10,6 +10,7 @@ mod recall;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use iknow_common::rules::years;
 use iknow_common::{Error, FieldViolation};
 use iknow_proto::catalog::v1::{
     CastCredit, CastMember, ContentRef, ContentType, IdentifyCandidate, IdentifyRequest, IdentifyResponse,
@@ -29,9 +30,6 @@ pub const MAX_TEXT_CHARS: usize = 200;
 /// Candidates returned when the request says 0.
 pub const DEFAULT_LIMIT: usize = 10;
 pub const MAX_LIMIT: usize = 50;
-/// Accepted `year` range (the first films to a generous future).
-pub const MIN_YEAR: i32 = 1870;
-pub const MAX_YEAR: i32 = 2100;
 /// Largest accepted season or episode number.
 pub const MAX_EPISODE_NUMBER: i32 = 100_000;
 
@@ -105,9 +103,9 @@ pub fn validate(r: &IdentifyRequest) -> Result<Params, Error> {
         bad.push(FieldViolation::new("character", "only with title, not with q"));
     }
     if let Some(y) = r.year
-        && !(MIN_YEAR..=MAX_YEAR).contains(&y)
+        && !years::is_valid(y)
     {
-        bad.push(FieldViolation::new("year", format!("must be from {MIN_YEAR} to {MAX_YEAR}")));
+        bad.push(FieldViolation::new("year", years::message()));
     }
     for (field, value) in [("season", r.season), ("episode", r.episode)] {
         let Some(v) = value else { continue };
@@ -555,7 +553,7 @@ mod tests {
             IdentifyRequest { year: Some(1869), season: Some(-1), episode: Some(2), limit: 51, ..req("", "", "x") };
         assert_eq!(fields(validate(&bad).unwrap_err()), ["year", "season", "episode", "limit"]);
         let fine = IdentifyRequest {
-            year: Some(2100),
+            year: Some(years::max_year()),
             season: Some(0),
             episode: Some(100_000),
             limit: 50,

@@ -9,6 +9,7 @@
 //! year; a series that ended or was cancelled gets the year of `last_air_date` as its end year). TMDB's
 //! popularity is not read: the catalogue computes its own.
 
+use iknow_common::rules::years;
 use iknow_proto::catalog::v1::{ActorInput, ContentInput, ContentType, CreditInput};
 
 use super::model::{Movie, Person, Tv};
@@ -29,9 +30,14 @@ pub fn imdb_id(id: Option<&str>, prefix: &str) -> Option<String> {
     id.map(str::trim).filter(|id| is_imdb_id(id, prefix)).map(str::to_owned)
 }
 
-/// The year of a `YYYY-MM-DD` date (`""` and `null` are no date).
+/// The year of a `YYYY-MM-DD` birth or death date (`""` and `null` are no date), when it is from 1800 to 2200.
 pub fn year(date: Option<&str>) -> Option<i32> {
     date.and_then(|d| d.get(..4)).and_then(|y| y.parse().ok()).filter(|y| (1800..=2200).contains(y))
+}
+
+/// The year of a title's `YYYY-MM-DD` release date, when a title can have it ([`years`]).
+pub fn release_year(date: Option<&str>) -> Option<i32> {
+    year(date).filter(|y| years::is_valid(*y))
 }
 
 /// The date of a TMDB `YYYY-MM-DD` field, when it is one (TMDB sends `""` or `null` when it has none).
@@ -142,7 +148,7 @@ pub fn movie(m: &Movie, imdb_id: String, images: &str) -> ContentInput {
         original_title: m.original_title.clone().unwrap_or_else(|| title.clone()),
         title,
         is_adult: m.adult.unwrap_or(false),
-        year: year(m.release_date.as_deref()),
+        year: release_year(m.release_date.as_deref()),
         end_year: None,
         runtime_minutes: m.runtime.filter(|r| *r > 0),
         genres: genres(&m.genres),
@@ -163,8 +169,8 @@ pub fn tv(t: &Tv, imdb_id: String, images: &str) -> ContentInput {
         original_title: t.original_name.clone().unwrap_or_else(|| title.clone()),
         title,
         is_adult: t.adult.unwrap_or(false),
-        year: year(t.first_air_date.as_deref()),
-        end_year: if ended { year(t.last_air_date.as_deref()) } else { None },
+        year: release_year(t.first_air_date.as_deref()),
+        end_year: if ended { release_year(t.last_air_date.as_deref()) } else { None },
         runtime_minutes: t.episode_run_time.first().copied().filter(|r| *r > 0),
         genres: genres(&t.genres),
         tmdb_id: tmdb_id(t.id),
@@ -209,6 +215,9 @@ mod tests {
         assert_eq!(imdb_id(None, "tt"), None);
         assert_eq!(year(Some("1994-06-23")), Some(1994));
         assert_eq!(year(Some("")), None);
+        assert_eq!(year(Some("1850-01-01")), Some(1850));
+        assert_eq!(release_year(Some("1850-01-01")), None);
+        assert_eq!(release_year(Some("1994-06-23")), Some(1994));
         assert_eq!(characters(Some("Thomas A. Anderson / Neo")), vec!["Thomas A. Anderson", "Neo"]);
         assert!(characters(Some("")).is_empty());
     }
