@@ -1,17 +1,12 @@
 //! Shared test plumbing: a real catalogue on port 0 over a fresh database, and temporary fixture dirs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use iknow::import::{ImportOptions, ImportReport};
 use iknow_proto::catalog::v1::actor_catalog_client::ActorCatalogClient;
 use iknow_testkit::TestDb;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
-
-/// The bundled sample dataset.
-pub fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/sample/imdb")
-}
 
 /// A running actor-catalog over its own database, stopped when dropped.
 pub struct TestCatalog {
@@ -57,4 +52,4 @@ pub fn options() -> ImportOptions {
     ImportOptions { batch_size: 500, concurrency: 3, progress: false, bulk: true, bulk_chunk: 1_000 }
 }
 
-pub use iknow_testkit::dataset::{EPISODE_HEADER, NAME_HEADER, PRINCIPAL_HEADER, TITLE_HEADER, TempDir};
+pub use iknow_testkit::dataset::{EPISODE_HEADER, NAME_HEADER, PRINCIPAL_HEADER, TITLE_HEADER, TempDir, sample_dir};

@@ -1,26 +1,14 @@
 //! `import_imdb` against a real catalogue: the bundled sample, malformed lines, gzip, episodes, missing input.
 
-use std::collections::HashSet;
-
 use iknow_proto::catalog::v1::{GetActorRequest, SearchRequest};
+use iknow_testkit::dataset::SampleCounts;
 
 use crate::helpers::*;
 
-/// Reads the data lines of a sample file, split into columns.
-fn sample_rows(name: &str) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(sample_dir().join(name)).unwrap();
-    text.lines().skip(1).map(|l| l.split('\t').map(str::to_string).collect()).collect()
-}
-
 #[tokio::test]
 async fn the_sample_imports_with_counts_matching_the_files_and_a_second_import_writes_nothing() {
-    let names: HashSet<String> = sample_rows("name.basics.tsv").into_iter().map(|r| r[0].clone()).collect();
-    let principals = sample_rows("title.principals.tsv");
-    let acting: Vec<&Vec<String>> =
-        principals.iter().filter(|r| matches!(r[3].as_str(), "actor" | "actress" | "self")).collect();
-    let acting_people: HashSet<&str> = acting.iter().map(|r| r[2].as_str()).collect();
-    let missing: HashSet<&str> = acting_people.iter().copied().filter(|n| !names.contains(*n)).collect();
-    let known_credits = acting.iter().filter(|r| names.contains(&r[2])).count() as u64;
+    let sample = SampleCounts::read();
+    let missing = &sample.missing;
     assert_eq!(missing.len(), 6, "the sample misses 6 people upstream");
 
     let catalog = TestCatalog::spawn().await;
@@ -28,29 +16,29 @@ async fn the_sample_imports_with_counts_matching_the_files_and_a_second_import_w
     println!("{report}");
     assert!(report.errors().is_empty(), "{:?}", report.errors());
 
-    let title_rows = sample_rows("title.basics.tsv").len() as u64;
+    let title_rows = sample.titles;
     let titles = report.file("title.basics").unwrap();
     assert_eq!((titles.rows_read, titles.written, titles.rejected), (title_rows, title_rows, 0));
     // The sample's series: every episode is linked to its series.
-    let episode_rows = sample_rows("title.episode.tsv").len() as u64;
+    let episode_rows = sample.episodes;
     let episodes = report.file("title.episode").expect("the sample has episodes");
     assert_eq!((episodes.rows_read, episodes.written, episodes.rejected), (episode_rows, episode_rows, 0));
 
     let people = report.file("name.basics").unwrap();
-    assert_eq!(people.rows_read, names.len() as u64);
-    assert_eq!(people.written, (acting_people.len() - missing.len()) as u64);
+    assert_eq!(people.rows_read, sample.people);
+    assert_eq!(people.written, sample.written_people());
     assert_eq!(people.skipped, people.rows_read - people.written);
     assert_eq!(people.rejected, 0);
 
     let credits = report.file("title.principals").unwrap();
-    assert_eq!(credits.rows_read, principals.len() as u64);
-    assert_eq!(credits.skipped, (principals.len() - acting.len()) as u64, "crew credits are skipped");
-    assert_eq!(credits.written + credits.unchanged, known_credits);
-    assert!(credits.written >= known_credits - 1, "at most one duplicate credit may collapse");
+    assert_eq!(credits.rows_read, sample.principals);
+    assert_eq!(credits.skipped, sample.principals - sample.acting_credits, "crew credits are skipped");
+    assert_eq!(credits.written + credits.unchanged, sample.known_credits);
+    assert!(credits.written >= sample.known_credits - 1, "at most one duplicate credit may collapse");
     assert_eq!(credits.rejected, missing.len() as u64, "{credits}");
-    for nconst in &missing {
+    for nconst in missing {
         assert!(
-            credits.rejections.iter().any(|r| r.line > 1 && r.reason.contains(nconst)),
+            credits.rejections.iter().any(|r| r.line > 1 && r.reason.contains(nconst.as_str())),
             "{nconst} is reported as a rejected credit with its line: {credits}"
         );
     }

@@ -1,7 +1,7 @@
 //! Spawning the ingest service against a real catalogue (each on a fresh database, the catalogue behind a TCP
 //! proxy a test can cut), with queues under a per-test prefix; fixtures and small assertions.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use iknow_proto::ingest::v1::{self as pb, ingest_client::IngestClient};
 use iknow_testkit::{TcpProxy, TestDb};
@@ -9,11 +9,6 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
-
-/// The bundled sample dataset.
-pub fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/imdb")
-}
 
 /// A running actor-catalog over its own database, reached through a proxy; stopped when dropped.
 pub struct TestCatalog {
@@ -189,7 +184,7 @@ pub async fn amqp() -> lapin::Connection {
 
 /// The address of the shared RabbitMQ (to put a proxy in front of it).
 pub use iknow_testkit::amqp::broker_addr as amqp_addr;
-pub use iknow_testkit::dataset::{NAME_HEADER, PRINCIPAL_HEADER, TITLE_HEADER, TempDir};
+pub use iknow_testkit::dataset::{NAME_HEADER, PRINCIPAL_HEADER, TITLE_HEADER, TempDir, sample_dir};
 
 /// A generated dataset: `titles` movies, 100 actors, one acting credit per title (actor `i % 100`).
 pub fn generated(titles: usize) -> TempDir {

@@ -1,28 +1,15 @@
 //! Queued imports that go well: exact counts, idempotent re-import, malformed lines, validation, listing.
 
-use std::collections::HashSet;
-
 use iknow_common::FieldViolation;
 use iknow_proto::ingest::v1 as pb;
+use iknow_testkit::dataset::SampleCounts;
 
 use crate::helpers::*;
 
-/// Reads the data lines of a sample file, split into columns.
-fn sample_rows(name: &str) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(sample_dir().join(name)).unwrap();
-    text.lines().skip(1).map(|l| l.split('\t').map(str::to_string).collect()).collect()
-}
-
 #[tokio::test]
 async fn the_sample_imports_through_the_queue_with_exact_counts_and_again_unchanged() {
-    let names: HashSet<String> = sample_rows("name.basics.tsv").into_iter().map(|r| r[0].clone()).collect();
-    let principals = sample_rows("title.principals.tsv");
-    let acting: Vec<&Vec<String>> =
-        principals.iter().filter(|r| matches!(r[3].as_str(), "actor" | "actress" | "self")).collect();
-    let acting_people: HashSet<&str> = acting.iter().map(|r| r[2].as_str()).collect();
-    let missing = acting_people.iter().filter(|n| !names.contains(**n)).count() as u64;
-    let known_credits = acting.iter().filter(|r| names.contains(&r[2])).count() as u64;
-    let titles = sample_rows("title.basics.tsv").len() as u64;
+    let sample = SampleCounts::read();
+    let titles = sample.titles;
 
     // The recorder is process-wide (one test per process under nextest): installed before anything counts.
     let metrics = iknow_common::metrics::prometheus();
@@ -36,19 +23,20 @@ async fn the_sample_imports_through_the_queue_with_exact_counts_and_again_unchan
 
     assert_eq!(counts(file(&job, "title.basics")), (titles, titles, 0, 0, 0));
     let people = file(&job, "name.basics");
-    assert_eq!(people.rows_read, names.len() as u64);
-    assert_eq!(people.written, acting_people.len() as u64 - missing);
+    assert_eq!(people.rows_read, sample.people);
+    assert_eq!(people.written, sample.written_people());
     assert_eq!((people.rejected, people.skipped), (0, people.rows_read - people.written));
     let credits = file(&job, "title.principals");
-    assert_eq!(credits.rows_read, principals.len() as u64);
-    assert_eq!(credits.skipped, (principals.len() - acting.len()) as u64, "crew credits are skipped");
-    assert_eq!(credits.written + credits.unchanged, known_credits);
+    assert_eq!(credits.rows_read, sample.principals);
+    assert_eq!(credits.skipped, sample.principals - sample.acting_credits, "crew credits are skipped");
+    assert_eq!(credits.written + credits.unchanged, sample.known_credits);
+    let missing = sample.missing.len() as u64;
     assert_eq!(credits.rejected, missing, "credits of people missing upstream are refused: {credits:#?}");
     assert!(credits.rejections.iter().all(|r| r.line > 1), "refused credits keep their lines");
     assert!(job.files.iter().all(|f| f.complete));
     let checkpoint = job.checkpoint.clone().expect("a checkpoint");
     assert_eq!(checkpoint.file, "title.principals.tsv");
-    assert_eq!(checkpoint.line, principals.len() as u64 + 1, "the header is line 1");
+    assert_eq!(checkpoint.line, sample.principals + 1, "the header is line 1");
     assert_eq!(env.catalog.count("content").await, titles as i64);
     assert_eq!(env.catalog.count("filmography").await, credits.written as i64);
 
