@@ -1,7 +1,7 @@
 //! The library's view of the catalogue: one `GetContents` call per add/record (never one per row), over a
 //! lazily connected channel with a connect timeout and a call deadline, forwarding the request id. Each answer
-//! refreshes the title's summary in `content_snapshot`, which lists read and which lets an add of a title
-//! already known here succeed while the catalogue is down.
+//! refreshes the title's summary in `content_snapshot` ([`crate::store::store_summary`]), which lists read and
+//! which lets an add of a title already known here succeed while the catalogue is down.
 
 use iknow_common::Error;
 use iknow_common::request_id::Propagate;
@@ -12,42 +12,21 @@ use tonic::transport::{Channel, Endpoint};
 use uuid::Uuid;
 
 use crate::Config;
+use crate::store::{self, Summary};
 
-/// The catalogue's summary of one title, as `content_snapshot` stores it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Summary {
-    pub content_id: Uuid,
-    pub title: String,
-    pub content_type: String,
-    pub year: Option<i32>,
-    pub poster_url: Option<String>,
-    pub runtime_minutes: Option<i32>,
-    pub series_id: Option<Uuid>,
-    /// For an episode: its season and number in its series, when the catalogue knows them.
-    pub season_number: Option<i32>,
-    pub episode_number: Option<i32>,
-}
-
-impl Summary {
-    fn from_content(c: &catalog::Content) -> Option<Self> {
-        let content_type = match catalog::ContentType::try_from(c.content_type) {
-            Ok(catalog::ContentType::Movie) => "movie",
-            Ok(catalog::ContentType::Series) => "series",
-            Ok(catalog::ContentType::Episode) => "episode",
-            _ => "unknown",
-        };
-        Some(Self {
-            content_id: iknow_common::id::parse(&c.id)?,
-            title: c.title.clone(),
-            content_type: content_type.into(),
-            year: c.year,
-            poster_url: Some(c.poster_url.clone()).filter(|p| !p.is_empty()),
-            runtime_minutes: c.runtime_minutes,
-            series_id: c.parent.as_ref().and_then(|p| iknow_common::id::parse(&p.id)),
-            season_number: c.season_number,
-            episode_number: c.episode_number,
-        })
-    }
+/// The summary `content_snapshot` stores of a title the catalogue answered; `None` without a valid id.
+fn summary(c: &catalog::Content) -> Option<Summary> {
+    Some(Summary {
+        content_id: iknow_common::id::parse(&c.id)?,
+        title: c.title.clone(),
+        content_type: catalog::ContentType::name_of(c.content_type).unwrap_or("unknown").into(),
+        year: c.year,
+        poster_url: Some(c.poster_url.clone()).filter(|p| !p.is_empty()),
+        runtime_minutes: c.runtime_minutes,
+        series_id: c.parent.as_ref().and_then(|p| iknow_common::id::parse(&p.id)),
+        season_number: c.season_number,
+        episode_number: c.episode_number,
+    })
 }
 
 /// What the catalogue said about a title.
@@ -85,7 +64,7 @@ impl Catalog {
                 .into_inner()
                 .contents
                 .iter()
-                .filter_map(Summary::from_content)
+                .filter_map(summary)
                 .find(|s| s.content_id == id)
                 .map_or(Lookup::Unknown, Lookup::Found),
             Err(status) => {
@@ -100,15 +79,10 @@ impl Catalog {
     /// already stored here passes on its stored summary, any other answers Unavailable.
     pub async fn ensure_content(&self, pool: &PgPool, id: Uuid) -> Result<(), Error> {
         match self.lookup(id).await {
-            Lookup::Found(summary) => store_summary(pool, &summary).await.map_err(Error::internal),
+            Lookup::Found(summary) => store::store_summary(pool, &summary).await,
             Lookup::Unknown => Err(Error::not_found("CONTENT_NOT_FOUND", "No title with this id")),
             Lookup::Unreachable => {
-                let known: bool =
-                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM content_snapshot WHERE content_id = $1)")
-                        .bind(id)
-                        .fetch_one(pool)
-                        .await
-                        .map_err(Error::internal)?;
+                let known = store::is_stored(pool, id).await?;
                 if known { Ok(()) } else { Err(Error::unavailable("The catalogue is unavailable, try again shortly")) }
             }
         }
@@ -171,32 +145,6 @@ fn unreachable(status: tonic::Status) -> Error {
     Error::unavailable("The catalogue is unavailable, try again shortly")
 }
 
-/// Inserts or refreshes a title's summary.
-pub async fn store_summary(pool: &PgPool, s: &Summary) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO content_snapshot \
-             (content_id, title, content_type, year, poster_url, runtime_minutes, series_id, season_number, \
-              episode_number, fetched_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now()) \
-         ON CONFLICT (content_id) DO UPDATE SET title = EXCLUDED.title, content_type = EXCLUDED.content_type, \
-             year = EXCLUDED.year, poster_url = EXCLUDED.poster_url, runtime_minutes = EXCLUDED.runtime_minutes, \
-             series_id = EXCLUDED.series_id, season_number = EXCLUDED.season_number, \
-             episode_number = EXCLUDED.episode_number, fetched_at = now()",
-    )
-    .bind(s.content_id)
-    .bind(&s.title)
-    .bind(&s.content_type)
-    .bind(s.year)
-    .bind(&s.poster_url)
-    .bind(s.runtime_minutes)
-    .bind(s.series_id)
-    .bind(s.season_number)
-    .bind(s.episode_number)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,9 +164,9 @@ mod tests {
             episode_number: Some(2),
             ..Default::default()
         };
-        let s = Summary::from_content(&c).unwrap();
+        let s = summary(&c).unwrap();
         assert_eq!((s.content_type.as_str(), s.series_id, s.poster_url), ("episode", Some(series), None));
         assert_eq!((s.season_number, s.episode_number), (Some(1), Some(2)));
-        assert!(Summary::from_content(&catalog::Content { id: "bad".into(), ..c }).is_none());
+        assert!(summary(&catalog::Content { id: "bad".into(), ..c }).is_none());
     }
 }

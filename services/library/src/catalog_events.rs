@@ -9,31 +9,19 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use iknow_messaging::consume;
+use iknow_messaging::events::{self, CatalogReloaded, ContentUpserted, DecodeError, Event as _};
 use lapin::message::Delivery;
 use lapin::options::BasicAckOptions;
-use serde::Deserialize;
 use tokio::sync::watch;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::casts::CastCache;
 
-/// The routing keys listened to (the catalogue's names).
-pub const CONTENT_UPSERTED: &str = "content.upserted";
-pub const CATALOG_RELOADED: &str = "catalog.reloaded";
 /// Events RabbitMQ may hand over before they are acknowledged.
 const PREFETCH: u16 = 32;
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-/// The part of the catalogue's event body the library reads.
-#[derive(Debug, Deserialize)]
-struct Event {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    ids: Vec<Uuid>,
-}
 
 /// Runs the listener until `stop` turns true (or its sender goes), reconnecting with backoff.
 pub async fn run(amqp_url: String, exchange: String, cache: CastCache, stop: watch::Receiver<bool>) {
@@ -54,7 +42,7 @@ async fn session(
     attempt: consume::Attempt,
 ) -> anyhow::Result<()> {
     let channel = conn.create_channel().await?;
-    for key in [CONTENT_UPSERTED, CATALOG_RELOADED] {
+    for key in [ContentUpserted::NAME, CatalogReloaded::NAME] {
         consume::bind_queue(&channel, queue, exchange, key, false).await?;
     }
     // Acknowledged after the drop (which cannot fail); the queue is this replica's alone.
@@ -69,12 +57,13 @@ async fn session(
     Ok(())
 }
 
-/// Drops what one event names and acknowledges it.
+/// Drops what one event names and acknowledges it (an unreadable one too: the queue is this replica's alone,
+/// and a redelivery would be as unreadable).
 async fn apply(cache: &CastCache, delivery: &Delivery) -> anyhow::Result<()> {
-    match serde_json::from_slice::<Event>(&delivery.data) {
-        Ok(e) if e.kind == CATALOG_RELOADED => cache.forget_all(),
-        Ok(e) if e.kind == CONTENT_UPSERTED => cache.forget(&e.ids).await,
-        Ok(_) => {}
+    match events::decode::<ContentUpserted>(&delivery.data) {
+        Ok(ContentUpserted(changed)) => cache.forget(&changed.ids).await,
+        Err(DecodeError::OtherType { found, .. }) if found == CatalogReloaded::TYPE => cache.forget_all(),
+        Err(DecodeError::OtherType { .. }) => {}
         Err(e) => tracing::warn!(error = %e, "unreadable catalog.events message dropped"),
     }
     delivery.ack(BasicAckOptions { multiple: false }).await?;

@@ -3,42 +3,28 @@
 //!
 //! It declares (idempotently) the identity events exchange and its own durable queue
 //! `{identity_events_exchange}.library.user-deleted` bound with key `user.deleted`, consumes with manual
-//! acknowledgements, and applies each message once: the message id goes into `processed_events` in the same
-//! transaction as the deletion, so a redelivered or republished message changes nothing. When RabbitMQ is
+//! acknowledgements, and applies each message once: its message id (the outbox row id the relay sets as the
+//! AMQP `message_id`) goes into `processed_events` in the same transaction as the deletion
+//! ([`store::erase`]), so a redelivered or republished message changes nothing. When RabbitMQ is
 //! down or drops the connection it reconnects with exponential backoff; the gRPC service never waits for it.
 
 use std::time::Duration;
 
 use futures::StreamExt;
 use iknow_messaging::consume;
+use iknow_messaging::events::{self, DecodeError, Event as _, UserDeleted};
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
-use serde::Deserialize;
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tracing::Instrument as _;
-use uuid::Uuid;
 
 use crate::{Config, store};
 
-/// Routing key of the event.
-pub const USER_DELETED: &str = "user.deleted";
 /// Messages RabbitMQ may hand over before they are acknowledged.
 const PREFETCH: u16 = 16;
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-/// The body of `user.deleted`: `{"type": "user.deleted", "userId": "…"}` (other fields are ignored).
-#[derive(Debug, Deserialize)]
-struct Event {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(rename = "userId", default)]
-    user_id: Option<String>,
-    /// Used as the de-duplication key when the AMQP `message_id` property is missing.
-    #[serde(rename = "messageId", default)]
-    message_id: Option<String>,
-}
 
 /// Declares the identity events exchange (durable topic), the library's durable queue and their binding with
 /// `user.deleted`, through iknow-messaging (whose every declare flag is commented there): the queue survives
@@ -46,7 +32,7 @@ struct Event {
 /// attached (not auto-delete), so a deletion announced while the library is down still arrives. Idempotent;
 /// tests call it too so their messages are queued before the consumer has started.
 pub async fn declare(channel: &lapin::Channel, exchange: &str, queue: &str) -> anyhow::Result<()> {
-    consume::bind_queue(channel, queue, exchange, USER_DELETED, true).await
+    consume::bind_queue(channel, queue, exchange, UserDeleted::NAME, true).await
 }
 
 /// Runs the consumer until `stop` turns true (or its sender goes), reconnecting with backoff.
@@ -80,37 +66,30 @@ async fn session(
         // A database failure leaves the message unacknowledged and drops the connection: the broker
         // redelivers it after the reconnection's backoff.
         let delivery = delivery?;
-        handle(pool, &delivery).instrument(iknow_messaging::trace::delivery_span(USER_DELETED, &delivery)).await?;
+        handle(pool, &delivery).instrument(iknow_messaging::trace::delivery_span(UserDeleted::NAME, &delivery)).await?;
     }
     Ok(())
 }
 
-/// Applies one message and acknowledges it.
+/// Applies one message and acknowledges it. A message of another type is acknowledged and ignored; one that
+/// is not a readable `user.deleted` (not JSON, no valid `userId`) is dropped (rejected without requeue).
 async fn handle(pool: &PgPool, delivery: &Delivery) -> anyhow::Result<()> {
-    let event = serde_json::from_slice::<Event>(&delivery.data).ok();
-    let Some(event) = event else {
-        tracing::warn!("unreadable message on the user.deleted queue dropped");
-        delivery.nack(BasicNackOptions { multiple: false, requeue: false }).await?;
-        return Ok(());
+    let event = match events::decode::<UserDeleted>(&delivery.data) {
+        Ok(event) => event,
+        Err(DecodeError::OtherType { found, .. }) => {
+            tracing::debug!(kind = %found, "event ignored");
+            delivery.ack(BasicAckOptions { multiple: false }).await?;
+            return Ok(());
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "unreadable message on the user.deleted queue dropped");
+            delivery.nack(BasicNackOptions { multiple: false, requeue: false }).await?;
+            return Ok(());
+        }
     };
-    if event.kind != USER_DELETED {
-        tracing::debug!(kind = %event.kind, "event ignored");
-        delivery.ack(BasicAckOptions { multiple: false }).await?;
-        return Ok(());
-    }
-    let Some(user_id) = event.user_id.as_deref().and_then(iknow_common::id::parse) else {
-        tracing::warn!("user.deleted without a valid userId dropped");
-        delivery.nack(BasicNackOptions { multiple: false, requeue: false }).await?;
-        return Ok(());
-    };
-    let message_id = delivery
-        .properties
-        .message_id()
-        .as_ref()
-        .map(|id| id.to_string())
-        .or(event.message_id)
-        .filter(|id| !id.is_empty());
-    match erase(pool, user_id, message_id.as_deref()).await? {
+    let user_id = event.user_id;
+    let message_id = consume::message_id(delivery).map(|id| id.to_string());
+    match store::erase(pool, user_id, message_id.as_deref()).await? {
         Some((watchlist, history)) => {
             tracing::info!(user_id = %user_id, watchlist, history, "user.deleted applied: library rows erased")
         }
@@ -118,25 +97,4 @@ async fn handle(pool: &PgPool, delivery: &Delivery) -> anyhow::Result<()> {
     }
     delivery.ack(BasicAckOptions { multiple: false }).await?;
     Ok(())
-}
-
-/// Erases the user's rows and records the message id, in one transaction. `None` when the message id was
-/// already processed. Without a message id the deletion still runs (it is idempotent by nature).
-pub async fn erase(pool: &PgPool, user_id: Uuid, message_id: Option<&str>) -> sqlx::Result<Option<(u64, u64)>> {
-    let mut tx = pool.begin().await?;
-    if let Some(id) = message_id {
-        let fresh = sqlx::query("INSERT INTO processed_events (message_id) VALUES ($1) ON CONFLICT DO NOTHING")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if !fresh {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-    }
-    let counts = store::erase_user(&mut tx, user_id).await?;
-    tx.commit().await?;
-    Ok(Some(counts))
 }

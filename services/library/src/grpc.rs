@@ -23,21 +23,20 @@ pub struct LibraryService {
     casts: crate::casts::CastCache,
 }
 
-fn internal(e: impl Into<anyhow::Error>) -> Status {
-    Error::internal(e).into()
-}
-
 fn item_not_found() -> Status {
     Error::not_found("WATCHLIST_ITEM_NOT_FOUND", "This title is not on your watchlist").into()
 }
 
-/// The AlreadyExists answer to a duplicate add, carrying the existing item (see [`EXISTING_ITEM_METADATA`]).
-fn duplicate(existing: pb::WatchlistItem) -> Status {
+/// The AlreadyExists answer to a duplicate add, carrying the existing item when there is one (see
+/// [`EXISTING_ITEM_METADATA`]).
+fn duplicate(existing: Option<pb::WatchlistItem>) -> Status {
     let mut status = Status::from(Error::Conflict {
         code: "DUPLICATE_WATCHLIST_ITEM".into(),
         message: "This title is already on your watchlist".into(),
     });
-    status.metadata_mut().insert_bin(EXISTING_ITEM_METADATA, MetadataValue::from_bytes(&existing.encode_to_vec()));
+    if let Some(item) = existing {
+        status.metadata_mut().insert_bin(EXISTING_ITEM_METADATA, MetadataValue::from_bytes(&item.encode_to_vec()));
+    }
     status
 }
 
@@ -108,19 +107,12 @@ impl Library for LibraryService {
     ) -> Result<Response<pb::WatchlistItem>, Status> {
         let item = validate::add(request.get_ref())?;
         self.catalog.ensure_content(&self.pool, item.content_id).await?;
-        if let Some(row) = store::insert_item(&self.pool, &item).await.map_err(internal)? {
+        if let Some(row) = store::insert_item(&self.pool, &item).await? {
             return Ok(Response::new(row.into()));
         }
-        let existing = store::item(&self.pool, item.user_id, item.content_id).await.map_err(internal)?;
-        // Removed between the insert and this read: answer as a conflict without an item rather than fail.
-        match existing {
-            Some(row) => Err(duplicate(row.into())),
-            None => Err(Error::Conflict {
-                code: "DUPLICATE_WATCHLIST_ITEM".into(),
-                message: "This title is already on your watchlist".into(),
-            }
-            .into()),
-        }
+        let existing = store::item(&self.pool, item.user_id, item.content_id).await?;
+        // None when removed between the insert and this read: still a conflict, only without the item.
+        Err(duplicate(existing.map(Into::into)))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "UpdateWatchlistItem"))]
@@ -129,7 +121,7 @@ impl Library for LibraryService {
         request: Request<pb::UpdateWatchlistItemRequest>,
     ) -> Result<Response<pb::WatchlistItem>, Status> {
         let change = validate::update(request.get_ref())?;
-        let row = store::update_item(&self.pool, &change).await.map_err(internal)?;
+        let row = store::update_item(&self.pool, &change).await?;
         row.map(|r| Response::new(r.into())).ok_or_else(item_not_found)
     }
 
@@ -139,8 +131,8 @@ impl Library for LibraryService {
         request: Request<pb::RemoveFromWatchlistRequest>,
     ) -> Result<Response<pb::RemoveFromWatchlistResponse>, Status> {
         let r = request.get_ref();
-        let (user_id, content_id) = validate::user_content(&r.user_id, &r.content_id)?;
-        if store::delete_item(&self.pool, user_id, content_id).await.map_err(internal)? {
+        let (user_id, content_id) = validate::user_and(&r.user_id, "contentId", &r.content_id)?;
+        if store::delete_item(&self.pool, user_id, content_id).await? {
             Ok(Response::new(pb::RemoveFromWatchlistResponse {}))
         } else {
             Err(item_not_found())
@@ -153,7 +145,7 @@ impl Library for LibraryService {
         request: Request<pb::ListWatchlistRequest>,
     ) -> Result<Response<pb::ListWatchlistResponse>, Status> {
         let query = validate::list_watchlist(request.get_ref())?;
-        let (rows, total) = store::list_items(&self.pool, &query).await.map_err(internal)?;
+        let (rows, total) = store::list_items(&self.pool, &query).await?;
         Ok(Response::new(pb::ListWatchlistResponse {
             items: rows.into_iter().map(Into::into).collect(),
             total: total as u64,
@@ -167,7 +159,7 @@ impl Library for LibraryService {
     ) -> Result<Response<pb::RecordViewResponse>, Status> {
         let view = validate::record_view(request.get_ref(), chrono::Utc::now())?;
         self.catalog.ensure_content(&self.pool, view.content_id).await?;
-        let (row, updated) = store::record_view(&self.pool, &view).await.map_err(internal)?;
+        let (row, updated) = store::record_view(&self.pool, &view).await?;
         Ok(Response::new(pb::RecordViewResponse { entry: Some(row.into()), updated }))
     }
 
@@ -177,7 +169,7 @@ impl Library for LibraryService {
         request: Request<pb::ListHistoryRequest>,
     ) -> Result<Response<pb::ListHistoryResponse>, Status> {
         let query = validate::list_history(request.get_ref())?;
-        let (rows, total) = store::list_entries(&self.pool, &query).await.map_err(internal)?;
+        let (rows, total) = store::list_entries(&self.pool, &query).await?;
         Ok(Response::new(pb::ListHistoryResponse {
             entries: rows.into_iter().map(Into::into).collect(),
             total: total as u64,
@@ -190,8 +182,8 @@ impl Library for LibraryService {
         request: Request<pb::DeleteHistoryEntryRequest>,
     ) -> Result<Response<pb::DeleteHistoryEntryResponse>, Status> {
         let r = request.get_ref();
-        let (user_id, id) = validate::user_entry(&r.user_id, &r.id)?;
-        if store::delete_entry(&self.pool, user_id, id).await.map_err(internal)? {
+        let (user_id, id) = validate::user_and(&r.user_id, "id", &r.id)?;
+        if store::delete_entry(&self.pool, user_id, id).await? {
             Ok(Response::new(pb::DeleteHistoryEntryResponse {}))
         } else {
             Err(Error::not_found("HISTORY_ENTRY_NOT_FOUND", "No history entry with this id").into())
@@ -204,7 +196,7 @@ impl Library for LibraryService {
         request: Request<pb::ExportUserDataRequest>,
     ) -> Result<Response<pb::UserDataExport>, Status> {
         let user_id = validate::user(&request.get_ref().user_id)?;
-        let (items, entries) = store::everything(&self.pool, user_id).await.map_err(internal)?;
+        let (items, entries) = store::everything(&self.pool, user_id).await?;
         let items: Vec<pb::WatchlistItem> = items.into_iter().map(Into::into).collect();
         let entries: Vec<pb::HistoryEntry> = entries.into_iter().map(Into::into).collect();
         let json = serde_json::json!({
@@ -220,9 +212,8 @@ impl Library for LibraryService {
         request: Request<pb::DeleteUserDataRequest>,
     ) -> Result<Response<pb::DeleteUserDataResponse>, Status> {
         let user_id = validate::user(&request.get_ref().user_id)?;
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        let (watchlist_deleted, history_deleted) = store::erase_user(&mut tx, user_id).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        // Without a message id the erasure always runs: the answer is never the "already processed" None.
+        let (watchlist_deleted, history_deleted) = store::erase(&self.pool, user_id, None).await?.unwrap_or_default();
         tracing::info!(user_id = %user_id, watchlist_deleted, history_deleted, "user data erased");
         Ok(Response::new(pb::DeleteUserDataResponse { watchlist_deleted, history_deleted }))
     }
@@ -233,7 +224,7 @@ impl Library for LibraryService {
         request: Request<pb::SeenContentRequest>,
     ) -> Result<Response<pb::SeenContentResponse>, Status> {
         let user_id = validate::user(&request.get_ref().user_id)?;
-        let rows = store::seen(&self.pool, user_id).await.map_err(internal)?;
+        let rows = store::seen(&self.pool, user_id).await?;
         let items = rows
             .into_iter()
             .map(|r| pb::SeenItem {

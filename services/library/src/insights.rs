@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use iknow_common::{Error, FieldViolation};
+use iknow_common::Error;
 use iknow_proto::catalog::v1 as cat;
 use iknow_proto::library::v1 as pb;
 use uuid::Uuid;
@@ -23,20 +23,7 @@ use crate::casts::{CastCache, SeenActors};
 use crate::catalog::Catalog;
 use crate::seen::{SeenCache, SeenIndex, Sighting};
 use crate::store::time;
-
-/// Default and largest `limit` of `ActorStats`.
-pub const DEFAULT_STATS_LIMIT: i32 = 20;
-/// Largest `limit` of `ActorStats`.
-pub const MAX_STATS_LIMIT: i32 = 100;
-
-fn content_type(t: i32) -> &'static str {
-    match cat::ContentType::try_from(t) {
-        Ok(cat::ContentType::Movie) => "movie",
-        Ok(cat::ContentType::Series) => "series",
-        Ok(cat::ContentType::Episode) => "episode",
-        _ => "unknown",
-    }
-}
+use crate::validate;
 
 /// Billing position for ordering: unknown (0) after every known one.
 fn billing(order: i32) -> i32 {
@@ -107,7 +94,7 @@ fn item(t: &SeenCredit<'_>, index: &SeenIndex) -> pb::KnownFromItem {
         content: Some(pb::ContentSummary {
             id: t.content.id.clone(),
             title: t.content.title.clone(),
-            content_type: content_type(t.content.content_type).into(),
+            content_type: cat::ContentType::name_of(t.content.content_type).unwrap_or("unknown").into(),
             year: t.content.year,
             poster_url: stored.and_then(|s| s.poster_url.clone()).unwrap_or_default(),
             runtime_minutes: stored.and_then(|s| s.runtime_minutes),
@@ -269,30 +256,16 @@ fn rank(faces: &mut [(DateTime<Utc>, pb::FamiliarFace)]) {
     });
 }
 
-fn uuid(field: &str, value: &str, violations: &mut Vec<FieldViolation>) -> Uuid {
-    iknow_common::id::parse(value).unwrap_or_else(|| {
-        violations.push(FieldViolation::new(field, "must be a UUID"));
-        Uuid::nil()
-    })
-}
-
-fn two_ids(user_id: &str, field: &str, value: &str) -> Result<(Uuid, Uuid), Error> {
-    let mut violations = vec![];
-    let user = uuid("userId", user_id, &mut violations);
-    let other = uuid(field, value, &mut violations);
-    if violations.is_empty() { Ok((user, other)) } else { Err(Error::validation(violations)) }
-}
-
 /// `KnownFrom`.
 pub async fn known_from_actor(
     seen: &SeenCache,
     catalog: &Catalog,
     r: &pb::KnownFromRequest,
 ) -> Result<pb::KnownFromResponse, Error> {
-    let (user_id, actor_id) = two_ids(&r.user_id, "actorId", &r.actor_id)?;
+    let (user_id, actor_id) = validate::user_and(&r.user_id, "actorId", &r.actor_id)?;
     let actor = [actor_id];
     let (index, films) = tokio::join!(seen.of(user_id), catalog.filmographies(&actor));
-    let index = index.map_err(Error::internal)?;
+    let index = index?;
     let film = films?
         .into_iter()
         .find(|f| f.actor_id == actor_id.to_string())
@@ -311,13 +284,13 @@ pub async fn familiar_faces(
     casts: &CastCache,
     r: &pb::FamiliarFacesRequest,
 ) -> Result<pb::FamiliarFacesResponse, Error> {
-    let (user_id, content_id) = two_ids(&r.user_id, "contentId", &r.content_id)?;
+    let (user_id, content_id) = validate::user_and(&r.user_id, "contentId", &r.content_id)?;
     // The cast is read while the user's seen titles (and then their seen actors) are.
     let cast = async {
         casts.cast_of(content_id).await?.ok_or_else(|| Error::not_found("CONTENT_NOT_FOUND", "No title with this id"))
     };
     let seen_actors = async {
-        let index = seen.of(user_id).await.map_err(Error::internal)?;
+        let index = seen.of(user_id).await?;
         let actors = casts.seen_actors(user_id, &index).await?;
         Ok::<_, Error>((index, actors))
     };
@@ -345,14 +318,6 @@ pub async fn familiar_faces(
     Ok(pb::FamiliarFacesResponse { faces: faces.into_iter().map(|(_, f)| f).collect() })
 }
 
-/// The limit of an `ActorStats` request: 1 to 100, default 20.
-pub fn stats_limit(limit: Option<i32>) -> Result<usize, Error> {
-    match limit.unwrap_or(DEFAULT_STATS_LIMIT) {
-        l @ 1..=MAX_STATS_LIMIT => Ok(l as usize),
-        _ => Err(Error::field("limit", "must be between 1 and 100")),
-    }
-}
-
 /// One actor's running totals in `ActorStats`.
 struct Tally {
     name: String,
@@ -368,19 +333,8 @@ pub async fn actor_stats(
     catalog: &Catalog,
     r: &pb::ActorStatsRequest,
 ) -> Result<pb::ActorStatsResponse, Error> {
-    let mut violations = vec![];
-    let user_id = uuid("userId", &r.user_id, &mut violations);
-    let limit = match stats_limit(r.limit) {
-        Ok(l) => l,
-        Err(_) => {
-            violations.push(FieldViolation::new("limit", "must be between 1 and 100"));
-            0
-        }
-    };
-    if !violations.is_empty() {
-        return Err(Error::validation(violations));
-    }
-    let index = seen.of(user_id).await.map_err(Error::internal)?;
+    let (user_id, limit) = validate::actor_stats(r)?;
+    let index = seen.of(user_id).await?;
     if index.stored.is_empty() {
         return Ok(pb::ActorStatsResponse { actors: vec![], titles_seen: 0 });
     }
@@ -572,13 +526,5 @@ mod tests {
         let series_page = Watching { content: series, series: None, series_episode_total: 0 };
         let (_, on_series_page) = face(&series_page, both, &member(both, false, 0), &actors, &index).unwrap();
         assert_eq!(on_series_page.seen_count, 1, "only the movie");
-    }
-
-    #[test]
-    fn the_stats_limit_is_checked() {
-        assert_eq!(stats_limit(None).unwrap(), 20);
-        assert_eq!(stats_limit(Some(100)).unwrap(), 100);
-        assert!(stats_limit(Some(0)).is_err());
-        assert!(stats_limit(Some(101)).is_err());
     }
 }

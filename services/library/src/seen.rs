@@ -14,63 +14,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use iknow_common::Error;
 use sqlx::PgPool;
 use uuid::Uuid;
+
+use crate::store::{self, SeenTitle};
 
 /// Users whose seen titles a replica keeps, and for how long at most.
 const CAPACITY: u64 = 10_000;
 const TTL: Duration = Duration::from_secs(600);
-
-/// One title the user has seen, with what the library stores about it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SeenTitle {
-    pub content_id: Uuid,
-    pub last_viewed_at: DateTime<Utc>,
-    /// History rows (one per UTC day viewed).
-    pub view_count: i64,
-    /// Minutes watched (see [`seen_titles`]).
-    pub minutes: i64,
-    pub series_id: Option<Uuid>,
-    pub poster_url: Option<String>,
-    pub runtime_minutes: Option<i32>,
-    /// For an episode: its season and number in its series, when known.
-    pub season_number: Option<i32>,
-    pub episode_number: Option<i32>,
-}
-
-/// Every title the user has seen, most recent first (one query).
-///
-/// Minutes: each history row counts its `duration`; a row without one counts its completion share of its
-/// length (`total_duration`, else the title's runtime; no completion percentage means all of it); a completed
-/// watchlist item without history counts the title's runtime once.
-pub async fn seen_titles(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<SeenTitle>> {
-    // One pass over the user's history rows; the title summaries are joined once, after grouping. Minutes
-    // known from the row (its duration, else its share of total_duration) are summed apart from the shares
-    // of the title's runtime, which only the summary knows.
-    sqlx::query_as(
-        "WITH h AS ( \
-             SELECT content_id, max(viewed_at) AS last, count(*) AS n, \
-                    COALESCE(sum(duration), 0) + COALESCE(sum(total_duration * COALESCE(completion_percentage, 100) \
-                        / 100) FILTER (WHERE duration IS NULL), 0) AS known_minutes, \
-                    COALESCE(sum(COALESCE(completion_percentage, 100) / 100) \
-                        FILTER (WHERE duration IS NULL AND total_duration IS NULL), 0) AS runtime_share \
-             FROM viewing_history WHERE user_id = $1 GROUP BY content_id \
-         ), w AS ( \
-             SELECT content_id, completed_at FROM watchlist WHERE user_id = $1 AND status = 'completed' \
-         ) \
-         SELECT s.content_id, GREATEST(h.last, w.completed_at) AS last_viewed_at, COALESCE(h.n, 0) AS view_count, \
-                CASE WHEN h.content_id IS NULL THEN COALESCE(s.runtime_minutes, 0)::int8 \
-                     ELSE round(h.known_minutes + h.runtime_share * COALESCE(s.runtime_minutes, 0))::int8 END \
-                    AS minutes, \
-                s.series_id, s.poster_url, s.runtime_minutes, s.season_number, s.episode_number \
-         FROM h FULL JOIN w ON w.content_id = h.content_id \
-         JOIN content_snapshot s ON s.content_id = COALESCE(h.content_id, w.content_id) \
-         ORDER BY last_viewed_at DESC, s.content_id",
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await
-}
 
 /// When and how often a title counts as seen.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,14 +67,11 @@ impl SeenIndex {
     }
 }
 
-/// The counters a cached index was read under: (the user's, the title summaries').
-type Versions = (i64, i64);
-
 /// Each user's [`SeenIndex`], reloaded when the user's rows (or a title summary) changed.
 #[derive(Clone)]
 pub struct SeenCache {
     pool: PgPool,
-    entries: moka::future::Cache<Uuid, (Versions, Arc<SeenIndex>)>,
+    entries: moka::future::Cache<Uuid, (store::Versions, Arc<SeenIndex>)>,
 }
 
 impl SeenCache {
@@ -130,27 +79,16 @@ impl SeenCache {
         Self { pool, entries: moka::future::Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build() }
     }
 
-    async fn versions(&self, user_id: Uuid) -> sqlx::Result<Versions> {
-        sqlx::query_as(
-            "SELECT COALESCE((SELECT version FROM library_versions WHERE user_id = $1), 0), \
-                    COALESCE((SELECT version FROM library_versions WHERE user_id = $2), 0)",
-        )
-        .bind(user_id)
-        .bind(Uuid::nil())
-        .fetch_one(&self.pool)
-        .await
-    }
-
     /// The user's seen titles. The counters are read before the rows, so a write racing with the read can
     /// only make the cached copy newer than its key, never older.
-    pub async fn of(&self, user_id: Uuid) -> sqlx::Result<Arc<SeenIndex>> {
-        let versions = self.versions(user_id).await?;
+    pub async fn of(&self, user_id: Uuid) -> Result<Arc<SeenIndex>, Error> {
+        let versions = store::versions(&self.pool, user_id).await?;
         if let Some((cached, index)) = self.entries.get(&user_id).await
             && cached == versions
         {
             return Ok(index);
         }
-        let index = Arc::new(SeenIndex::new(seen_titles(&self.pool, user_id).await?));
+        let index = Arc::new(SeenIndex::new(store::seen_titles(&self.pool, user_id).await?));
         self.entries.insert(user_id, (versions, index.clone())).await;
         Ok(index)
     }

@@ -1,21 +1,11 @@
 //! Input rules of every RPC. Each check collects every failing field (camelCase names, as the REST bodies
 //! spell them) before answering, so one `VALIDATION_ERROR` lists them all.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
+use iknow_common::rules::{self, library as rule};
 use iknow_common::{Error, FieldViolation};
 use iknow_proto::library::v1 as pb;
 use uuid::Uuid;
-
-/// The watchlist statuses.
-pub const STATUSES: [&str; 4] = ["to_watch", "watching", "completed", "paused"];
-/// Longest notes, in characters.
-pub const MAX_NOTES: usize = 2000;
-/// Longest `context.platform`, in characters.
-pub const MAX_PLATFORM: usize = 50;
-/// Page size when none is asked for.
-pub const DEFAULT_LIMIT: i64 = 20;
-/// How far in the future a `viewedAt` may be (clock skew between a player and the server).
-pub const FUTURE_TOLERANCE_MINUTES: i64 = 5;
 
 /// Collected violations of one request.
 #[derive(Default)]
@@ -28,24 +18,23 @@ impl Check {
 
     fn uuid(&mut self, field: &str, value: &str) -> Uuid {
         iknow_common::id::parse(value).unwrap_or_else(|| {
-            self.fail(field, "must be a UUID");
+            self.fail(field, rules::UUID_MESSAGE);
             Uuid::nil()
         })
     }
 
     fn status(&mut self, value: Option<&str>) -> Option<&'static str> {
-        let v = value?;
-        let found = STATUSES.iter().find(|s| **s == v).copied();
+        let found = rule::status(value?);
         if found.is_none() {
-            self.fail("status", "must be one of to_watch, watching, completed, paused");
+            self.fail("status", rule::STATUS_MESSAGE);
         }
         found
     }
 
     fn priority(&mut self, value: Option<i32>) -> Option<i16> {
         let v = value?;
-        if !(0..=10).contains(&v) {
-            self.fail("priority", "must be between 0 and 10");
+        if !rule::is_valid_priority(i64::from(v)) {
+            self.fail("priority", rule::PRIORITY_MESSAGE);
             return None;
         }
         Some(v as i16)
@@ -54,21 +43,26 @@ impl Check {
     /// Some(None) clears the notes (empty string), Some(Some(text)) sets them.
     fn notes(&mut self, value: Option<&str>) -> Option<Option<String>> {
         let v = value?;
-        if v.chars().count() > MAX_NOTES {
-            self.fail("notes", "must be at most 2000 characters");
+        if !rule::is_valid_notes(v) {
+            self.fail("notes", rule::NOTES_MESSAGE);
             return None;
         }
         Some(if v.is_empty() { None } else { Some(v.to_owned()) })
     }
 
-    fn page(&mut self, limit: Option<i32>, offset: Option<i32>) -> Page {
-        let limit = i64::from(limit.unwrap_or(DEFAULT_LIMIT as i32));
-        if !(1..=100).contains(&limit) {
-            self.fail("limit", "must be between 1 and 100");
+    fn limit(&mut self, limit: Option<i32>) -> i64 {
+        let limit = limit.map_or(rule::DEFAULT_LIMIT, i64::from);
+        if !rule::is_valid_limit(limit) {
+            self.fail("limit", rule::LIMIT_MESSAGE);
         }
-        let offset = i64::from(offset.unwrap_or(0));
-        if offset < 0 {
-            self.fail("offset", "must be at least 0");
+        limit
+    }
+
+    fn page(&mut self, limit: Option<i32>, offset: Option<i32>) -> Page {
+        let limit = self.limit(limit);
+        let offset = offset.map_or(0, i64::from);
+        if !rule::is_valid_offset(offset) {
+            self.fail("offset", rule::OFFSET_MESSAGE);
         }
         Page { limit, offset }
     }
@@ -78,7 +72,7 @@ impl Check {
         match DateTime::parse_from_rfc3339(v.trim()) {
             Ok(t) => Some(t.with_timezone(&Utc)),
             Err(_) => {
-                self.fail(field, "must be an RFC 3339 date-time, e.g. 2026-01-31T20:00:00Z");
+                self.fail(field, rules::RFC3339_MESSAGE);
                 None
             }
         }
@@ -139,20 +133,12 @@ pub fn update(r: &pb::UpdateWatchlistItemRequest) -> Result<ItemChange, Error> {
     c.finish(ItemChange { user_id, content_id, status, priority, notes })
 }
 
-/// Checks a (user, content) pair.
-pub fn user_content(user_id: &str, content_id: &str) -> Result<(Uuid, Uuid), Error> {
+/// Checks a user id and the id of something of theirs (`field` names it: `contentId`, `id`, `actorId`).
+pub fn user_and(user_id: &str, field: &str, id: &str) -> Result<(Uuid, Uuid), Error> {
     let mut c = Check::default();
     let user = c.uuid("userId", user_id);
-    let content = c.uuid("contentId", content_id);
-    c.finish((user, content))
-}
-
-/// Checks a (user, history entry) pair.
-pub fn user_entry(user_id: &str, id: &str) -> Result<(Uuid, Uuid), Error> {
-    let mut c = Check::default();
-    let user = c.uuid("userId", user_id);
-    let entry = c.uuid("id", id);
-    c.finish((user, entry))
+    let other = c.uuid(field, id);
+    c.finish((user, other))
 }
 
 /// Checks a user id alone.
@@ -160,6 +146,14 @@ pub fn user(user_id: &str) -> Result<Uuid, Error> {
     let mut c = Check::default();
     let user = c.uuid("userId", user_id);
     c.finish(user)
+}
+
+/// Checks an ActorStats: the user, and how many actors (1 to 100, default 20).
+pub fn actor_stats(r: &pb::ActorStatsRequest) -> Result<(Uuid, usize), Error> {
+    let mut c = Check::default();
+    let user = c.uuid("userId", &r.user_id);
+    let limit = c.limit(r.limit);
+    c.finish((user, limit as usize))
 }
 
 /// Watchlist order, descending ([`WatchlistQuery::ascending`] mirrors it).
@@ -222,32 +216,29 @@ pub fn record_view(r: &pb::RecordViewRequest, now: DateTime<Utc>) -> Result<View
     let content_id = c.uuid("contentId", &r.content_id);
     let actor_id = r.actor_id.as_deref().filter(|s| !s.is_empty()).map(|s| c.uuid("actorId", s));
     let viewed_at = match c.time("viewedAt", r.viewed_at.as_deref().filter(|s| !s.is_empty())) {
-        Some(t) if t > now + Duration::minutes(FUTURE_TOLERANCE_MINUTES) => {
-            c.fail("viewedAt", "must not be in the future");
+        Some(t) if !rule::is_not_future(t, now) => {
+            c.fail("viewedAt", rule::FUTURE_MESSAGE);
             now
         }
         Some(t) => t,
         None => now,
     };
-    if r.duration.is_some_and(|d| d < 0) {
-        c.fail("duration", "must be at least 0 minutes");
+    if r.duration.is_some_and(|d| !rule::is_valid_duration(d.into())) {
+        c.fail("duration", rule::DURATION_MESSAGE);
     }
-    if r.total_duration.is_some_and(|d| d <= 0) {
-        c.fail("totalDuration", "must be more than 0 minutes");
+    if r.total_duration.is_some_and(|d| !rule::is_valid_total_duration(d.into())) {
+        c.fail("totalDuration", rule::TOTAL_DURATION_MESSAGE);
     }
     let completion = r.completion_percentage;
-    if completion.is_some_and(|p| !p.is_finite() || !(0.0..=100.0).contains(&p)) {
-        c.fail("completionPercentage", "must be between 0 and 100");
+    if completion.is_some_and(|p| !rule::is_valid_completion(p)) {
+        c.fail("completionPercentage", rule::COMPLETION_MESSAGE);
     }
     let context = match r.context_json.as_deref().filter(|s| !s.trim().is_empty()) {
         None => None,
-        Some(json) => match context(json) {
-            Ok(v) => v,
-            Err(message) => {
-                c.fail("context", &message);
-                None
-            }
-        },
+        Some(json) => context(json).unwrap_or_else(|message| {
+            c.fail("context", message);
+            None
+        }),
     };
     c.finish(View {
         user_id,
@@ -262,28 +253,11 @@ pub fn record_view(r: &pb::RecordViewRequest, now: DateTime<Utc>) -> Result<View
     })
 }
 
-/// Parses a view's context: `null`, or an object whose keys are only `platform` (a string of at most 50
-/// characters), `season` and `episode` (integers ≥ 0).
-pub fn context(json: &str) -> Result<Option<serde_json::Value>, String> {
-    const SHAPE: &str = "must be an object with only platform (text, at most 50 characters), season and episode \
-                         (integers of at least 0)";
-    let value: serde_json::Value = serde_json::from_str(json).map_err(|_| SHAPE.to_owned())?;
-    let object = match &value {
-        serde_json::Value::Null => return Ok(None),
-        serde_json::Value::Object(o) => o,
-        _ => return Err(SHAPE.into()),
-    };
-    for (key, v) in object {
-        let ok = match key.as_str() {
-            "platform" => v.as_str().is_some_and(|s| s.chars().count() <= MAX_PLATFORM),
-            "season" | "episode" => v.as_u64().is_some_and(|n| n <= i32::MAX as u64),
-            _ => false,
-        };
-        if !ok {
-            return Err(SHAPE.into());
-        }
-    }
-    Ok(Some(value))
+/// Parses a view's context: JSON `null`, or an object of the shape [`rule::view_context`] accepts (whose
+/// `null` keys are left out).
+pub fn context(json: &str) -> Result<Option<serde_json::Value>, &'static str> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|_| rule::CONTEXT_MESSAGE)?;
+    rule::view_context(&value)
 }
 
 /// A valid ListHistory.
@@ -306,7 +280,7 @@ pub fn list_history(r: &pb::ListHistoryRequest) -> Result<HistoryQuery, Error> {
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
-        c.fail("to", "must not be before from");
+        c.fail("to", rule::RANGE_MESSAGE);
     }
     let page = c.page(r.limit, r.offset);
     c.finish(HistoryQuery { user_id, from, to, ascending: r.ascending, page })
@@ -314,6 +288,8 @@ pub fn list_history(r: &pb::ListHistoryRequest) -> Result<HistoryQuery, Error> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Duration;
+
     use super::*;
 
     const USER: &str = "0191d2b0-0000-7000-8000-000000000001";
@@ -440,6 +416,33 @@ mod tests {
             assert!(context(bad).is_err(), "{bad}");
         }
         assert!(context(&format!(r#"{{"platform": "{}"}}"#, "p".repeat(51))).is_err());
+        assert_eq!(context("[]"), Err(rule::CONTEXT_MESSAGE));
+        // As the REST API has always accepted them: known keys set to null are left out.
+        assert_eq!(context(r#"{"platform": null, "season": 2}"#).unwrap(), Some(serde_json::json!({"season": 2})));
+    }
+
+    #[test]
+    fn the_stats_limit_is_checked() {
+        let stats = |limit| pb::ActorStatsRequest { user_id: USER.into(), limit };
+        assert_eq!(actor_stats(&stats(None)).unwrap().1, 20);
+        assert_eq!(actor_stats(&stats(Some(100))).unwrap().1, 100);
+        assert_eq!(fields(actor_stats(&stats(Some(0))).unwrap_err()), ["limit"]);
+        let bad = actor_stats(&pb::ActorStatsRequest { user_id: "me".into(), limit: Some(101) }).unwrap_err();
+        assert_eq!(fields(bad), ["userId", "limit"]);
+    }
+
+    #[test]
+    fn messages_are_the_shared_rules() {
+        let bad = add(&pb::AddToWatchlistRequest {
+            user_id: USER.into(),
+            content_id: "x".into(),
+            priority: Some(11),
+            ..Default::default()
+        })
+        .unwrap_err();
+        let Error::Validation { violations, .. } = bad else { panic!("validation expected") };
+        let messages: Vec<&str> = violations.iter().map(|v| v.message.as_str()).collect();
+        assert_eq!(messages, [rules::UUID_MESSAGE, rule::PRIORITY_MESSAGE]);
     }
 
     #[test]

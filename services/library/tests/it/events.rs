@@ -1,25 +1,31 @@
 //! `user.deleted`: the consumer erases only that user's rows, once per message id, and survives RabbitMQ
 //! being down or dropping the connection.
 
+use iknow_messaging::events::{self, Event as _, UserDeleted};
 use iknow_proto::library::v1 as pb;
 use lapin::options::{BasicPublishOptions, QueueDeclareOptions};
 use lapin::{BasicProperties, types::FieldTable};
 
 use crate::helpers::*;
 
-/// Publishes `user.deleted` for `user_id` with `message_id` on the test's exchange, after declaring the
-/// library's queue and binding (so the message waits for the consumer however far it has started).
+/// Publishes `user.deleted` for `user_id` with `message_id` on the test's exchange.
 async fn publish_user_deleted(app: &TestApp, user_id: &str, message_id: &str) {
+    let event = UserDeleted { user_id: user_id.parse().unwrap(), deleted_at: chrono::Utc::now() };
+    publish(app, events::to_value(&event).unwrap().to_string().as_bytes(), message_id).await;
+}
+
+/// Publishes `body` under the `user.deleted` key with `message_id` on the test's exchange, after declaring the
+/// library's queue and binding (so the message waits for the consumer however far it has started).
+async fn publish(app: &TestApp, body: &[u8], message_id: &str) {
     let conn = amqp().await.expect("RabbitMQ");
     let channel = conn.create_channel().await.unwrap();
     library::consumer::declare(&channel, &app.exchange, &app.queue).await.expect("declared");
-    let body = serde_json::json!({ "type": "user.deleted", "userId": user_id }).to_string();
     channel
         .basic_publish(
             app.exchange.as_str().into(),
-            library::consumer::USER_DELETED.into(),
+            UserDeleted::NAME.into(),
             BasicPublishOptions::default(),
-            body.as_bytes(),
+            body,
             BasicProperties::default().with_message_id(message_id.into()).with_delivery_mode(2),
         )
         .await
@@ -68,6 +74,26 @@ async fn user_deleted_erases_only_that_user_and_a_repeated_message_is_harmless()
     let processed: i64 =
         sqlx::query_scalar("SELECT count(*) FROM processed_events").fetch_one(&app.pool).await.unwrap();
     assert_eq!(processed, 2);
+}
+
+#[tokio::test]
+async fn unreadable_and_other_messages_are_dropped_without_blocking_the_queue() {
+    let app = spawn().await;
+    let u = user();
+    fill(&app, &u).await;
+    let other_type = serde_json::json!({ "type": "user.renamed", "userId": u });
+    let no_valid_user = serde_json::json!({ "type": "user.deleted", "userId": "nope" });
+    for body in [b"not json".to_vec(), other_type.to_string().into_bytes(), no_valid_user.to_string().into_bytes()] {
+        publish(&app, &body, &uuid::Uuid::now_v7().to_string()).await;
+    }
+    assert!(!is_empty(&app, &u).await);
+    // Consumed in order: once this deletion is applied, the three before it were acked or dropped.
+    let message = uuid::Uuid::now_v7().to_string();
+    publish_user_deleted(&app, &u, &message).await;
+    iknow_testkit::eventually(30, || async { is_empty(&app, &u).await.then_some(()) }).await;
+    let processed: Vec<String> =
+        sqlx::query_scalar("SELECT message_id FROM processed_events").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(processed, [message], "only the applied message is recorded");
 }
 
 #[tokio::test]
