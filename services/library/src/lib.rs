@@ -81,24 +81,16 @@ impl Application {
     /// Serves (and consumes `user.deleted` and `catalog.events`) until `shutdown` resolves, then drains
     /// in-flight calls, stops the consumers and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let (stop_consumer, stop) = tokio::sync::watch::channel(false);
-        let consumer = tokio::spawn(consumer::run(self.config.clone(), self.pool.clone(), stop.clone()));
-        let (amqp, exchange) = (self.config.amqp_url.clone(), self.config.catalog_events_exchange.clone());
-        let listener = tokio::spawn(catalog_events::run(amqp, exchange, self.casts.clone(), stop));
-        let (reporter, health) = g::health();
-        reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
-        reporter.set_service_status(SERVICE_NAME, tonic_health::ServingStatus::Serving).await;
-        let router = g::server()
-            .add_service(health)
-            .add_service(g::reflection(iknow_proto::FILE_DESCRIPTOR_SET)?)
-            .add_service(LibraryServer::new(self.service));
-        tracing::info!(addr = %self.addr, "library gRPC listening");
-        let served = router.serve_with_incoming_shutdown(g::incoming(self.listener), shutdown).await;
-        let _ = stop_consumer.send(true);
-        let _ = consumer.await;
-        let _ = listener.await;
+        let serving =
+            g::Serving { name: "library", health_name: SERVICE_NAME, descriptor: iknow_proto::FILE_DESCRIPTOR_SET };
+        let routes = tonic::service::Routes::new(LibraryServer::new(self.service));
+        let (config, pool, casts) = (self.config, self.pool.clone(), self.casts);
+        let served = g::serve(serving, self.listener, routes, shutdown, |stop| async move {
+            let (amqp, exchange) = (config.amqp_url.clone(), config.catalog_events_exchange.clone());
+            tokio::join!(consumer::run(config, pool, stop.clone()), catalog_events::run(amqp, exchange, casts, stop));
+        })
+        .await;
         self.pool.close().await;
-        served?;
-        Ok(())
+        served
     }
 }
