@@ -190,11 +190,12 @@ pub fn credit(actor: &str, content: &str, character: &str, order: i32) -> cat::C
     }
 }
 
-fn episode(episode: &str, number: i32) -> EpisodeLinkInput {
+/// `episode` is episode `number` of season `season` of `series`.
+pub fn episode(series: &str, episode: &str, season: i32, number: i32) -> EpisodeLinkInput {
     EpisodeLinkInput {
         episode_imdb_id: episode.into(),
-        series_imdb_id: BREAKING_BAD.into(),
-        season_number: Some(1),
+        series_imdb_id: series.into(),
+        season_number: Some(season),
         episode_number: Some(number),
     }
 }
@@ -214,7 +215,7 @@ pub fn sample() -> UpsertBatchRequest {
             title(PILOT, Episode, "Pilot", 2008, 58),
             title(CATS_IN_THE_BAG, Episode, "Cat's in the Bag...", 2008, 48),
         ],
-        episodes: vec![episode(PILOT, 1), episode(CATS_IN_THE_BAG, 2)],
+        episodes: vec![episode(BREAKING_BAD, PILOT, 1, 1), episode(BREAKING_BAD, CATS_IN_THE_BAG, 1, 2)],
         actors: vec![
             actor(KEANU, "Keanu Reeves"),
             actor(FISHBURNE, "Laurence Fishburne"),

@@ -202,9 +202,9 @@ async fn a_change_on_one_replica_shows_at_once_on_another() {
 /// episodes), a cook in 5 of the 6, a host credited on the series title, and a bard seen in S1E2 and in a
 /// movie.
 mod the_inn {
-    use iknow_proto::catalog::v1::{ContentType, EpisodeLinkInput, UpsertBatchRequest};
+    use iknow_proto::catalog::v1::{ContentType, UpsertBatchRequest};
 
-    use crate::helpers::{actor, credit, title};
+    use crate::helpers::{actor, credit, episode, title};
 
     pub const SERIES: &str = "tt9100000";
     pub const EPISODES: [(&str, i32, i32, &str); 6] = [
@@ -239,12 +239,7 @@ mod the_inn {
         ];
         for (imdb, season, number, name) in EPISODES {
             contents.push(title(imdb, ContentType::Episode, name, 2019 + season, 50));
-            episodes.push(EpisodeLinkInput {
-                episode_imdb_id: imdb.into(),
-                series_imdb_id: SERIES.into(),
-                season_number: Some(season),
-                episode_number: Some(number),
-            });
+            episodes.push(episode(SERIES, imdb, season, number));
             if imdb != "tt9100034" {
                 credits.push(credit(COOK, imdb, "Cook", 3));
             }
