@@ -8,15 +8,18 @@
 //! ids): the other replicas forget their whole in-process cache and re-read every row into their indexes. A
 //! replica that lost its connection may have missed events: once reconnected it drops its whole in-process
 //! cache and re-reads its indexes.
+//!
+//! The bodies are `iknow_messaging::events`' `ActorUpserted`, `ContentUpserted` and `CatalogReloaded` (the
+//! library reads the same types).
 
 use std::time::Duration;
 
 use futures::StreamExt;
 use iknow_messaging::consume;
+use iknow_messaging::events::{self, ActorUpserted, CatalogReloaded, Changed, ContentUpserted, DecodeError, Event};
 use iknow_messaging::outbox::OutboxMessage;
 use lapin::message::Delivery;
 use lapin::options::BasicAckOptions;
-use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tracing::Instrument as _;
@@ -25,26 +28,12 @@ use uuid::Uuid;
 use crate::cache::Cache;
 use crate::index::Indexes;
 
-pub const ACTOR_UPSERTED: &str = "actor.upserted";
-pub const CONTENT_UPSERTED: &str = "content.upserted";
-/// Every row may have changed: each replica forgets its in-process cache and re-reads its search indexes.
-pub const CATALOG_RELOADED: &str = "catalog.reloaded";
 /// Ids per event: a large batch is announced in several messages of bounded size.
 const IDS_PER_EVENT: usize = 5_000;
 /// Events RabbitMQ may hand over before they are acknowledged.
 const PREFETCH: u16 = 32;
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-/// The body of both events.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Event {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub ids: Vec<Uuid>,
-    /// The replica that wrote the rows (it has already refreshed itself).
-    pub origin: String,
-}
 
 /// Where this replica announces its writes, and under which name.
 #[derive(Debug, Clone)]
@@ -62,10 +51,11 @@ impl Announce {
     /// The outbox messages announcing these rows (none for an empty list).
     pub fn messages(&self, actors: &[Uuid], contents: &[Uuid]) -> anyhow::Result<Vec<OutboxMessage>> {
         let mut out = vec![];
-        for (kind, ids) in [(ACTOR_UPSERTED, actors), (CONTENT_UPSERTED, contents)] {
-            for chunk in ids.chunks(IDS_PER_EVENT) {
-                out.push(self.message(kind, chunk.to_vec())?);
-            }
+        for chunk in actors.chunks(IDS_PER_EVENT) {
+            out.push(self.message(&ActorUpserted(self.changed(chunk)))?);
+        }
+        for chunk in contents.chunks(IDS_PER_EVENT) {
+            out.push(self.message(&ContentUpserted(self.changed(chunk)))?);
         }
         Ok(out)
     }
@@ -74,15 +64,19 @@ impl Announce {
     /// small message instead of the ids of the whole catalogue (3M ids after a first IMDb import, ~110 MB of
     /// JSON that took 5.5 s of the swap's transaction, measured). Each other replica re-reads everything.
     pub fn reloaded(&self) -> anyhow::Result<OutboxMessage> {
-        self.message(CATALOG_RELOADED, vec![])
+        self.message(&CatalogReloaded(self.changed(&[])))
     }
 
-    /// One event of `kind` from this replica, routed by its kind, with the current request id.
-    fn message(&self, kind: &str, ids: Vec<Uuid>) -> anyhow::Result<OutboxMessage> {
-        let event = Event { kind: kind.to_owned(), ids, origin: self.origin.clone() };
-        let mut message = OutboxMessage::json(&self.exchange, kind, &event)?;
+    /// `ids` as changed by this replica.
+    fn changed(&self, ids: &[Uuid]) -> Changed {
+        Changed { ids: ids.to_vec(), origin: self.origin.clone() }
+    }
+
+    /// One event from this replica, with the current request id.
+    fn message(&self, event: &impl Event) -> anyhow::Result<OutboxMessage> {
+        let mut message = OutboxMessage::event(&self.exchange, event)?;
         if let Some(id) = iknow_common::request_id::current() {
-            message = message.header("x-request-id", id);
+            message = message.header(iknow_common::request_id::HEADER, id);
         }
         Ok(message)
     }
@@ -123,7 +117,7 @@ async fn session(l: &Listener, conn: lapin::Connection, attempt: consume::Attemp
     let channel = conn.create_channel().await?;
     let queue = format!("{}.replica.{}", l.announce.exchange, l.announce.origin);
     // Not durable: exclusive to this connection and deleted with it (every replica gets every event).
-    for key in ["*.upserted", CATALOG_RELOADED] {
+    for key in ["*.upserted", CatalogReloaded::NAME] {
         consume::bind_queue(&channel, &queue, &l.announce.exchange, key, false).await?;
     }
     // Acknowledged after the refresh, so a failure redelivers on the next connection; the queue is this
@@ -141,32 +135,59 @@ async fn session(l: &Listener, conn: lapin::Connection, attempt: consume::Attemp
     Ok(())
 }
 
+/// What an event on the exchange says changed.
+enum Changes {
+    Actors(Changed),
+    Contents(Changed),
+    /// Every row (`catalog.reloaded`).
+    All(Changed),
+}
+
+impl Changes {
+    fn decode(body: &[u8]) -> Result<Self, DecodeError> {
+        match events::decode::<ActorUpserted>(body) {
+            Err(DecodeError::OtherType { .. }) => {}
+            read => return read.map(|e| Self::Actors(e.0)),
+        }
+        match events::decode::<ContentUpserted>(body) {
+            Err(DecodeError::OtherType { .. }) => {}
+            read => return read.map(|e| Self::Contents(e.0)),
+        }
+        events::decode::<CatalogReloaded>(body).map(|e| Self::All(e.0))
+    }
+
+    fn origin(&self) -> &str {
+        match self {
+            Self::Actors(c) | Self::Contents(c) | Self::All(c) => &c.origin,
+        }
+    }
+}
+
 /// Refreshes what one event names (unless this replica wrote it) and acknowledges it.
 async fn apply(l: &Listener, delivery: &Delivery) -> anyhow::Result<()> {
-    match serde_json::from_slice::<Event>(&delivery.data) {
-        Ok(event) if event.origin != l.announce.origin && event.kind == CATALOG_RELOADED => {
+    match Changes::decode(&delivery.data) {
+        Ok(changes) if changes.origin() == l.announce.origin => {}
+        Ok(Changes::All(_)) => {
             l.cache.forget_all_local().await;
             if let Err(e) = l.indexes.reload(&l.pool).await {
                 tracing::error!(error = ?e, "search index reload after catalog.reloaded failed");
             }
         }
-        Ok(event) if event.origin != l.announce.origin => {
-            let (actors, contents): (&[Uuid], &[Uuid]) = match event.kind.as_str() {
-                ACTOR_UPSERTED => (&event.ids, &[]),
-                CONTENT_UPSERTED => (&[], &event.ids),
-                _ => (&[], &[]),
-            };
-            l.cache.forget_local(actors, contents).await;
-            if let Err(e) = l.indexes.refresh(&l.pool, actors, contents).await {
-                tracing::error!(error = ?e, "search index refresh after catalog.events failed");
-            }
-            tracing::debug!(kind = %event.kind, ids = event.ids.len(), "catalog.events applied");
-        }
-        Ok(_) => {}
+        Ok(Changes::Actors(c)) => refresh(l, &c.ids, &[]).await,
+        Ok(Changes::Contents(c)) => refresh(l, &[], &c.ids).await,
         Err(e) => tracing::warn!(error = %e, "unreadable catalog.events message dropped"),
     }
     delivery.ack(BasicAckOptions { multiple: false }).await?;
     Ok(())
+}
+
+/// Drops rows another replica wrote from the in-process cache and refreshes them in the search indexes.
+async fn refresh(l: &Listener, actors: &[Uuid], contents: &[Uuid]) {
+    l.cache.forget_local(actors, contents).await;
+    if let Err(e) = l.indexes.refresh(&l.pool, actors, contents).await {
+        tracing::error!(error = ?e, "search index refresh after catalog.events failed");
+    }
+    tracing::debug!(actors = actors.len(), contents = contents.len(), "catalog.events applied");
 }
 
 #[cfg(test)]
@@ -179,9 +200,23 @@ mod tests {
         let actors: Vec<Uuid> = (0..IDS_PER_EVENT + 1).map(|_| Uuid::now_v7()).collect();
         let messages = announce.messages(&actors, &[Uuid::now_v7()]).unwrap();
         let keys: Vec<&str> = messages.iter().map(|m| m.routing_key.as_str()).collect();
-        assert_eq!(keys, [ACTOR_UPSERTED, ACTOR_UPSERTED, CONTENT_UPSERTED]);
-        let first: Event = serde_json::from_value(messages[0].payload.clone()).unwrap();
+        assert_eq!(keys, [ActorUpserted::NAME, ActorUpserted::NAME, ContentUpserted::NAME]);
+        let first = Changes::decode(messages[0].payload.to_string().as_bytes()).unwrap();
+        let Changes::Actors(first) = first else { panic!("an actor.upserted event expected") };
         assert_eq!((first.ids.len(), first.origin.as_str()), (IDS_PER_EVENT, announce.origin.as_str()));
         assert!(announce.messages(&[], &[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bodies_keep_their_type_ids_and_origin() {
+        let announce = Announce::new("catalog.events");
+        let id = Uuid::now_v7();
+        let body = &announce.messages(&[], &[id]).unwrap()[0].payload;
+        assert_eq!(body, &serde_json::json!({"type": "content.upserted", "ids": [id], "origin": announce.origin}));
+        let reloaded = announce.reloaded().unwrap();
+        assert_eq!(reloaded.routing_key, "catalog.reloaded");
+        assert!(
+            matches!(Changes::decode(reloaded.payload.to_string().as_bytes()), Ok(Changes::All(c)) if c.ids.is_empty())
+        );
     }
 }
