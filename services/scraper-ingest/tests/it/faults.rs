@@ -1,22 +1,7 @@
 //! Jobs that fail: straight to the dead-letter queue when retrying cannot help, retried with backoff while
 //! the catalogue is down, dead-lettered once the attempts run out.
 
-use lapin::options::BasicGetOptions;
-
 use crate::helpers::*;
-
-/// The next message of `queue`, waiting for it (the relay publishes right after the commit).
-async fn next_message(queue: &str) -> lapin::message::BasicGetMessage {
-    let conn = amqp().await;
-    let channel = conn.create_channel().await.unwrap();
-    let message = iknow_testkit::eventually(30, || {
-        let channel = channel.clone();
-        async move { channel.basic_get(queue.into(), BasicGetOptions { no_ack: true }).await.unwrap() }
-    })
-    .await;
-    let _ = conn.close(200, "OK".into()).await;
-    message
-}
 
 fn header(message: &lapin::message::BasicGetMessage, name: &str) -> Option<String> {
     iknow_messaging::consume::header(&message.delivery, name)

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use iknow_proto::ingest::v1::{self as pb, ingest_client::IngestClient};
 use iknow_testkit::{TcpProxy, TestDb};
+use lapin::options::BasicGetOptions;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -177,9 +178,19 @@ pub fn counts(f: &pb::FileReport) -> (u64, u64, u64, u64, u64) {
     (f.rows_read, f.written, f.unchanged, f.rejected, f.skipped)
 }
 
-/// A connection to the shared RabbitMQ.
-pub async fn amqp() -> lapin::Connection {
-    lapin::Connection::connect(&iknow_testkit::amqp_url(), lapin::ConnectionProperties::default()).await.unwrap()
+/// The next message of `queue`, waiting up to 30 s for it (the relay publishes right after the commit).
+pub async fn next_message(queue: &str) -> lapin::message::BasicGetMessage {
+    let conn = lapin::Connection::connect(&iknow_testkit::amqp_url(), lapin::ConnectionProperties::default())
+        .await
+        .expect("RabbitMQ must be running");
+    let channel = conn.create_channel().await.unwrap();
+    let message = iknow_testkit::eventually(30, || {
+        let channel = channel.clone();
+        async move { channel.basic_get(queue.into(), BasicGetOptions { no_ack: true }).await.unwrap() }
+    })
+    .await;
+    let _ = conn.close(200, "OK".into()).await;
+    message
 }
 
 /// The address of the shared RabbitMQ (to put a proxy in front of it).

@@ -11,7 +11,6 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use iknow_proto::ingest::v1 as pb;
 use iknow_testkit::logs::Capture;
-use lapin::options::BasicGetOptions;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -376,19 +375,6 @@ async fn a_429_is_waited_out_and_a_500_is_retried_within_the_attempt() {
     assert_eq!(mock.hits_of("/tv/456").len(), 3);
     assert_eq!(env.catalog.count("filmography").await, 3);
     app.stop().await;
-}
-
-/// The next message of `queue`, waiting for it.
-async fn next_message(queue: &str) -> lapin::message::BasicGetMessage {
-    let conn = amqp().await;
-    let channel = conn.create_channel().await.unwrap();
-    let message = iknow_testkit::eventually(30, || {
-        let channel = channel.clone();
-        async move { channel.basic_get(queue.into(), BasicGetOptions { no_ack: true }).await.unwrap() }
-    })
-    .await;
-    let _ = conn.close(200, "OK".into()).await;
-    message
 }
 
 #[tokio::test]
