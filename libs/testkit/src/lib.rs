@@ -1,10 +1,11 @@
 //! Test helpers shared by every crate's integration tests: a fresh PostgreSQL database per test (dropped
 //! afterwards), a random Redis key prefix, and a TCP proxy the test owns and can cut to simulate an outage
 //! without touching the machine's shared servers; a RabbitMQ listener ([`amqp`]), captured log lines
-//! ([`logs`]) and IMDb dataset files ([`dataset`]).
+//! ([`logs`]), IMDb dataset files ([`dataset`]) and the catalogue's rows read back ([`catalog`]).
 #![forbid(unsafe_code)]
 
 pub mod amqp;
+pub mod catalog;
 pub mod dataset;
 pub mod logs;
 

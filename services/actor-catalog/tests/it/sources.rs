@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use iknow_proto::catalog::v1::{
     ActorInput, ContentInput, ContentType, GetActorRequest, GetContentRequest, ScrapeSource, UpsertBatchRequest,
 };
+use iknow_testkit::catalog::ActorRow;
 use uuid::Uuid;
 
 use crate::helpers::*;
@@ -58,35 +59,6 @@ fn tmdb_hanks() -> UpsertBatchRequest {
     }
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct ActorState {
-    name: String,
-    birth_year: Option<i16>,
-    tmdb_id: Option<i32>,
-    birth_date: Option<chrono::NaiveDate>,
-    biography: Option<String>,
-    profile_image_url: Option<String>,
-    has_valid_photo: bool,
-    has_birth_date: bool,
-    has_bio: bool,
-    has_complete_filmography: bool,
-    scrape_source: Option<String>,
-    last_scraped_at: Option<DateTime<Utc>>,
-    updated_at: DateTime<Utc>,
-}
-
-async fn actor_state(app: &TestApp, imdb: &str) -> ActorState {
-    sqlx::query_as(
-        "SELECT name, birth_year, tmdb_id, birth_date, biography, profile_image_url, has_valid_photo, \
-                has_birth_date, has_bio, has_complete_filmography, scrape_source, last_scraped_at, updated_at \
-         FROM actors WHERE imdb_id = $1",
-    )
-    .bind(imdb)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap()
-}
-
 /// (title, release year, overview, poster, has_poster, has_overview, has_complete_cast, scrape_source,
 /// last_scraped_at, updated_at) of a title.
 type ContentState = (
@@ -129,7 +101,7 @@ async fn roles(app: &TestApp, actor: &str, title: &str) -> Vec<String> {
 async fn a_tmdb_batch_adds_photos_bios_and_dates_to_imdb_rows_without_overwriting_them() {
     let mut app = spawn_app().await;
     app.upsert(sample()).await;
-    let imdb = actor_state(&app, HANKS).await;
+    let imdb = ActorRow::fetch(&app.pool, HANKS).await;
     assert_eq!(imdb.scrape_source.as_deref(), Some("scraper"));
     assert!(imdb.last_scraped_at.is_some());
     assert!(!imdb.has_bio && !imdb.has_valid_photo && !imdb.has_birth_date && !imdb.has_complete_filmography);
@@ -139,7 +111,7 @@ async fn a_tmdb_batch_adds_photos_bios_and_dates_to_imdb_rows_without_overwritin
     assert_eq!((r.actors_written, r.contents_written), (1, 2));
     assert_eq!(r.credits_written, 1, "only Cast Away is new: Hanks already has a Forrest Gump credit");
 
-    let hanks = actor_state(&app, HANKS).await;
+    let hanks = ActorRow::fetch(&app.pool, HANKS).await;
     assert_eq!((hanks.name.as_str(), hanks.birth_year), ("Tom Hanks", Some(1956)), "IMDb's name and year stay");
     assert_eq!(hanks.tmdb_id, Some(31));
     assert_eq!(hanks.birth_date, chrono::NaiveDate::from_ymd_opt(1956, 7, 9));
@@ -189,14 +161,14 @@ async fn a_tmdb_rerun_changes_no_updated_at_but_records_the_scrape() {
     app.upsert(sample()).await;
     app.upsert(tmdb_hanks()).await;
     let (hanks, gump, ryan) =
-        (actor_state(&app, HANKS).await, content_state(&app, GUMP).await, content_state(&app, RYAN).await);
+        (ActorRow::fetch(&app.pool, HANKS).await, content_state(&app, GUMP).await, content_state(&app, RYAN).await);
     // Read once, so both cache tiers hold the actor.
     let id = app.actor_id(HANKS).await.to_string();
     let cached = app.client.get_actor(GetActorRequest { id: id.clone() }).await.unwrap().into_inner();
 
     let again = app.upsert(tmdb_hanks()).await;
     assert_eq!((again.actors_written, again.contents_written, again.credits_written), (0, 0, 0));
-    let (hanks2, gump2) = (actor_state(&app, HANKS).await, content_state(&app, GUMP).await);
+    let (hanks2, gump2) = (ActorRow::fetch(&app.pool, HANKS).await, content_state(&app, GUMP).await);
     assert_eq!(hanks2.updated_at, hanks.updated_at);
     assert_eq!(gump2.9, gump.9);
     assert!(hanks2.last_scraped_at > hanks.last_scraped_at, "TMDB looked again");
@@ -207,10 +179,10 @@ async fn a_tmdb_rerun_changes_no_updated_at_but_records_the_scrape() {
     assert_eq!(content_state(&app, RYAN).await, ryan, "rows the batch did not send are left alone");
 
     // An IMDb re-import of unchanged rows touches nothing at all, not even the scrape time.
-    let before = actor_state(&app, REEVES).await;
+    let before = ActorRow::fetch(&app.pool, REEVES).await;
     let r = app.upsert(sample()).await;
     assert_eq!((r.actors_written, r.contents_written, r.credits_written), (0, 0, 0));
-    let after = actor_state(&app, REEVES).await;
+    let after = ActorRow::fetch(&app.pool, REEVES).await;
     assert_eq!((after.last_scraped_at, after.updated_at), (before.last_scraped_at, before.updated_at));
 }
 
@@ -222,7 +194,7 @@ async fn an_imdb_reimport_keeps_what_tmdb_added_and_imdb_still_owns_its_columns(
 
     let r = app.upsert(sample()).await;
     assert_eq!((r.actors_written, r.contents_written, r.credits_written), (0, 0, 0), "{r:?}");
-    let hanks = actor_state(&app, HANKS).await;
+    let hanks = ActorRow::fetch(&app.pool, HANKS).await;
     assert_eq!((hanks.biography.as_deref(), hanks.profile_image_url.as_deref()), (Some(BIO), Some(PHOTO)));
     assert!(hanks.has_complete_filmography, "a scraper batch never resets it");
 
@@ -233,7 +205,7 @@ async fn an_imdb_reimport_keeps_what_tmdb_added_and_imdb_still_owns_its_columns(
     batch.contents[1].title = "Forrest Gump!".into();
     let r = app.upsert(batch).await;
     assert_eq!((r.actors_written, r.contents_written), (1, 1));
-    let hanks = actor_state(&app, HANKS).await;
+    let hanks = ActorRow::fetch(&app.pool, HANKS).await;
     assert_eq!((hanks.name.as_str(), hanks.birth_year), ("Tom J. Hanks", Some(1956)));
     assert_eq!((hanks.biography.as_deref(), hanks.tmdb_id), (Some(BIO), Some(31)));
     assert!(hanks.has_valid_photo && hanks.has_bio && hanks.has_birth_date && hanks.has_complete_filmography);
@@ -250,11 +222,11 @@ async fn an_api_batch_creates_whole_rows_and_fills_only_empty_imdb_columns() {
     // TMDB first: the row gets the API's name and year, IMDb's import later takes its columns back.
     let r = app.upsert(tmdb_hanks()).await;
     assert_eq!(r.rejected.len(), 0, "{:?}", r.rejected);
-    assert_eq!(actor_state(&app, HANKS).await.name, "Thomas Hanks");
+    assert_eq!(ActorRow::fetch(&app.pool, HANKS).await.name, "Thomas Hanks");
     let mut imdb = sample();
     imdb.actors[0].birth_year = None;
     app.upsert(imdb).await;
-    let hanks = actor_state(&app, HANKS).await;
+    let hanks = ActorRow::fetch(&app.pool, HANKS).await;
     assert_eq!((hanks.name.as_str(), hanks.birth_year), ("Tom Hanks", Some(1957)), "NULL never erases");
     assert_eq!(hanks.biography.as_deref(), Some(BIO));
 
@@ -290,7 +262,7 @@ async fn an_api_batch_creates_whole_rows_and_fills_only_empty_imdb_columns() {
         ..Default::default()
     };
     assert_eq!(app.upsert(manual).await.actors_written, 1);
-    let state = actor_state(&app, "nm0000001").await;
+    let state = ActorRow::fetch(&app.pool, "nm0000001").await;
     assert_eq!((state.name.as_str(), state.birth_year), ("Fred Astaire Jr.", Some(1900)));
     assert_eq!((state.biography.as_deref(), state.scrape_source.as_deref()), (Some("Dancer."), Some("manual")));
 }
@@ -366,10 +338,10 @@ async fn invalid_dates_urls_and_tmdb_ids_reject_their_row_only() {
     assert!(reasons[8..].iter().all(|r| r.contains("poster_url must be an absolute http(s) URL")), "{reasons:?}");
     assert_eq!(r.contents_written, 1);
 
-    let empty = actor_state(&app, "nm1000009").await;
+    let empty = ActorRow::fetch(&app.pool, "nm1000009").await;
     assert_eq!((empty.birth_date, empty.profile_image_url, empty.biography), (None, None, None), "empty = unset");
     assert!(!empty.has_bio && !empty.has_valid_photo && !empty.has_birth_date);
-    let valid = actor_state(&app, "nm1000010").await;
+    let valid = ActorRow::fetch(&app.pool, "nm1000010").await;
     assert!(valid.has_valid_photo && valid.has_birth_date, "leap day and an upper-case scheme");
 
     // An unknown source is the caller's mistake, not a batch of unknown rules.

@@ -3,6 +3,7 @@
 //! re-run records the scrape without changing `updated_at`.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use iknow_testkit::catalog::ActorRow;
 
 use crate::helpers::*;
 use crate::tmdb::{enqueue_person, enqueue_title, setup};
@@ -26,35 +27,8 @@ fn dataset() -> TempDir {
     dir
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct Hanks {
-    name: String,
-    birth_year: Option<i16>,
-    professions: Vec<String>,
-    known_for_imdb_ids: Vec<String>,
-    tmdb_id: Option<i32>,
-    birth_date: Option<NaiveDate>,
-    biography: Option<String>,
-    profile_image_url: Option<String>,
-    has_valid_photo: bool,
-    has_birth_date: bool,
-    has_bio: bool,
-    has_complete_filmography: bool,
-    scrape_source: Option<String>,
-    last_scraped_at: Option<DateTime<Utc>>,
-    updated_at: DateTime<Utc>,
-}
-
-async fn hanks(catalog: &TestCatalog) -> Hanks {
-    sqlx::query_as(
-        "SELECT name, birth_year, professions, known_for_imdb_ids, tmdb_id, birth_date, biography, \
-                profile_image_url, has_valid_photo, has_birth_date, has_bio, has_complete_filmography, \
-                scrape_source, last_scraped_at, updated_at FROM actors WHERE imdb_id = $1",
-    )
-    .bind(HANKS)
-    .fetch_one(&catalog.pool)
-    .await
-    .unwrap()
+async fn hanks(catalog: &TestCatalog) -> ActorRow {
+    ActorRow::fetch(&catalog.pool, HANKS).await
 }
 
 #[derive(Debug, sqlx::FromRow, PartialEq)]
