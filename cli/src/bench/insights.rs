@@ -15,7 +15,6 @@ use iknow_proto::catalog::v1 as pb;
 use iknow_proto::catalog::v1::actor_catalog_client::ActorCatalogClient;
 use reqwest::{Client, StatusCode, Url};
 use serde_json::{Value, json};
-use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
 use super::load::{self, Stop};
@@ -44,14 +43,8 @@ pub struct InsightsArgs {
 const TARGET_P99_MS: f64 = 20.0;
 
 pub async fn run(a: InsightsArgs) -> anyhow::Result<()> {
-    let base = Url::parse(&a.platform.gateway).context("--gateway is not a URL")?;
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&a.platform.database_url)
-        .await
-        .context("catalogue database")?;
-    let run = Uuid::now_v7().simple().to_string();
-    let run = &run[run.len() - 8..];
+    let (base, pool) = a.platform.open().await?;
+    let run = &super::run_tag();
 
     // The cast: actors with at least one credit.
     let cast: Vec<(Uuid, String)> = sqlx::query_as(

@@ -72,6 +72,22 @@ pub(crate) struct Platform {
     database_url: String,
 }
 
+impl Platform {
+    /// The gateway's base URL and a small pool on the catalogue's database.
+    async fn open(&self) -> anyhow::Result<(Url, sqlx::PgPool)> {
+        let base = Url::parse(&self.gateway).context("--gateway is not a URL")?;
+        let pool =
+            PgPoolOptions::new().max_connections(2).connect(&self.database_url).await.context("catalogue database")?;
+        Ok((base, pool))
+    }
+}
+
+/// A tag of this run (the last 8 hex digits of a UUID v7) in the names of what it writes, so runs do not meet.
+fn run_tag() -> String {
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    run[run.len() - 8..].to_owned()
+}
+
 #[derive(Debug, Args)]
 struct GenerateArgs {
     /// Output directory (created if missing).

@@ -12,8 +12,6 @@ use anyhow::{Context, bail};
 use clap::Args;
 use iknow_proto::catalog::v1 as pb;
 use iknow_proto::catalog::v1::actor_catalog_client::ActorCatalogClient;
-use reqwest::Url;
-use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
 use super::generate::mix;
@@ -77,14 +75,8 @@ fn guest_of(seed: u64, guests: usize, e: usize, k: usize) -> usize {
 }
 
 pub async fn run(a: SeriesArgs) -> anyhow::Result<()> {
-    let base = Url::parse(&a.platform.gateway).context("--gateway is not a URL")?;
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&a.platform.database_url)
-        .await
-        .context("catalogue database")?;
-    let run = Uuid::now_v7().simple().to_string();
-    let run = run[run.len() - 8..].to_owned();
+    let (base, pool) = a.platform.open().await?;
+    let run = super::run_tag();
     if a.people <= REGULARS {
         bail!("--people must exceed the {REGULARS} regulars");
     }

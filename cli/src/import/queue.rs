@@ -10,7 +10,7 @@ use iknow_proto::ingest::v1::{self as pb, ingest_client::IngestClient};
 use scraper_ingest::progress::{Observer as _, Progress};
 use tonic::transport::{Channel, Endpoint};
 
-use super::{Bars, FileReport, ImportReport, Rejection};
+use super::{Bars, FileReport, ImportReport};
 
 /// How often a followed job is asked for.
 const POLL: Duration = Duration::from_millis(250);
@@ -56,22 +56,7 @@ pub async fn enqueue(client: &mut IngestClient<Channel>, dir: &Path) -> anyhow::
 
 /// The job's report in the shape the direct import prints.
 pub fn report(job: &pb::Job) -> ImportReport {
-    let files = job
-        .files
-        .iter()
-        .map(|f| FileReport {
-            file: f.file.clone(),
-            rows_read: f.rows_read,
-            written: f.written,
-            unchanged: f.unchanged,
-            rejected: f.rejected,
-            skipped: f.skipped,
-            rejections: f.rejections.iter().map(|r| Rejection { line: r.line, reason: r.reason.clone() }).collect(),
-            error: Some(f.error.clone()).filter(|e| !e.is_empty()),
-            complete: f.complete,
-            committed_line: f.committed_line,
-        })
-        .collect();
+    let files = job.files.iter().map(FileReport::from).collect();
     ImportReport { files }
 }
 
@@ -108,16 +93,7 @@ pub async fn follow(client: &mut IngestClient<Channel>, id: &str, draw: bool) ->
             ));
         }
         if let Some(p) = &job.progress {
-            bars.progress(&Progress {
-                file: p.file.clone(),
-                bytes_read: p.bytes_read,
-                bytes_total: p.bytes_total,
-                rows_read: p.rows_read,
-                rows_per_second: p.rows_per_second,
-                job_bytes_read: p.job_bytes_read,
-                job_bytes_total: p.job_bytes_total,
-                done: false,
-            });
+            bars.progress(&Progress::from(p));
         }
         if matches!(job.state.as_str(), "succeeded" | "dead") {
             bars.finish();

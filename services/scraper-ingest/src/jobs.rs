@@ -143,21 +143,6 @@ fn time(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
 }
 
-fn file_pb(f: &FileReport) -> pb::FileReport {
-    pb::FileReport {
-        file: f.file.clone(),
-        rows_read: f.rows_read,
-        written: f.written,
-        unchanged: f.unchanged,
-        rejected: f.rejected,
-        skipped: f.skipped,
-        rejections: f.rejections.iter().map(|r| pb::Rejection { line: r.line, reason: r.reason.clone() }).collect(),
-        error: f.error.clone().unwrap_or_default(),
-        complete: f.complete,
-        committed_line: f.committed_line,
-    }
-}
-
 impl JobRow {
     pub fn state(&self) -> Option<JobState> {
         JobState::parse(&self.state)
@@ -190,15 +175,7 @@ impl JobRow {
             .checkpoint_file
             .as_ref()
             .map(|file| pb::Checkpoint { file: file.clone(), line: self.checkpoint_line.unwrap_or(0).max(0) as u64 });
-        let progress = self.progress.as_ref().map(|Json(p)| pb::Progress {
-            file: p.file.clone(),
-            bytes_read: p.bytes_read,
-            bytes_total: p.bytes_total,
-            rows_read: p.rows_read,
-            rows_per_second: p.rows_per_second,
-            job_bytes_read: p.job_bytes_read,
-            job_bytes_total: p.job_bytes_total,
-        });
+        let progress = self.progress.as_ref().map(|Json(p)| pb::Progress::from(p));
         pb::Job {
             id: self.id.to_string(),
             kind: self.kind.clone(),
@@ -206,7 +183,7 @@ impl JobRow {
             state: self.state.clone(),
             attempts: self.attempts.max(0) as u32,
             max_attempts: self.max_attempts.max(0) as u32,
-            files: self.files.0.iter().map(file_pb).collect(),
+            files: self.files.0.iter().map(pb::FileReport::from).collect(),
             checkpoint,
             progress,
             last_error: self.last_error.clone().unwrap_or_default(),

@@ -3,6 +3,7 @@
 
 use std::sync::Mutex;
 
+use iknow_proto::ingest::v1 as pb;
 use serde::{Deserialize, Serialize};
 
 /// Where one pass over one file is.
@@ -21,6 +22,36 @@ pub struct Progress {
     pub job_bytes_total: u64,
     /// The pass is over.
     pub done: bool,
+}
+
+impl From<&Progress> for pb::Progress {
+    fn from(p: &Progress) -> Self {
+        pb::Progress {
+            file: p.file.clone(),
+            bytes_read: p.bytes_read,
+            bytes_total: p.bytes_total,
+            rows_read: p.rows_read,
+            rows_per_second: p.rows_per_second,
+            job_bytes_read: p.job_bytes_read,
+            job_bytes_total: p.job_bytes_total,
+        }
+    }
+}
+
+/// The progress a job reports through the API (a pass still running: the API says nothing of `done`).
+impl From<&pb::Progress> for Progress {
+    fn from(p: &pb::Progress) -> Self {
+        Progress {
+            file: p.file.clone(),
+            bytes_read: p.bytes_read,
+            bytes_total: p.bytes_total,
+            rows_read: p.rows_read,
+            rows_per_second: p.rows_per_second,
+            job_bytes_read: p.job_bytes_read,
+            job_bytes_total: p.job_bytes_total,
+            done: false,
+        }
+    }
 }
 
 /// Receives progress from the reading thread: at the start and end of each pass and every few thousand lines.

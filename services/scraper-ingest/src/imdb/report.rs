@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use iknow_proto::ingest::v1 as pb;
 use serde::{Deserialize, Serialize};
 
 /// How many rejected lines a report keeps, and prints, per file.
@@ -85,6 +86,41 @@ pub struct FileReport {
     pub complete: bool,
     /// Every line up to this one is imported and counted above: where a resumed job continues.
     pub committed_line: u64,
+}
+
+impl From<&FileReport> for pb::FileReport {
+    fn from(f: &FileReport) -> Self {
+        pb::FileReport {
+            file: f.file.clone(),
+            rows_read: f.rows_read,
+            written: f.written,
+            unchanged: f.unchanged,
+            rejected: f.rejected,
+            skipped: f.skipped,
+            rejections: f.rejections.iter().map(|r| pb::Rejection { line: r.line, reason: r.reason.clone() }).collect(),
+            error: f.error.clone().unwrap_or_default(),
+            complete: f.complete,
+            committed_line: f.committed_line,
+        }
+    }
+}
+
+/// A file's outcome as a job reports it through the API (an empty error is none).
+impl From<&pb::FileReport> for FileReport {
+    fn from(f: &pb::FileReport) -> Self {
+        FileReport {
+            file: f.file.clone(),
+            rows_read: f.rows_read,
+            written: f.written,
+            unchanged: f.unchanged,
+            rejected: f.rejected,
+            skipped: f.skipped,
+            rejections: f.rejections.iter().map(|r| Rejection { line: r.line, reason: r.reason.clone() }).collect(),
+            error: Some(f.error.clone()).filter(|e| !e.is_empty()),
+            complete: f.complete,
+            committed_line: f.committed_line,
+        }
+    }
 }
 
 /// `title.basics` for `title.basics.tsv` or `title.basics.tsv.gz`.
