@@ -7,6 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::body::BodyFields;
+use crate::dto::non_empty;
 use crate::envelope::Meta;
 
 /// A subscription tier.
@@ -54,10 +55,6 @@ pub struct User {
     /// The last successful log-in (RFC 3339); null when never.
     #[schema(format = DateTime, required = true)]
     pub last_login: Option<String>,
-}
-
-fn non_empty(s: String) -> Option<String> {
-    (!s.is_empty()).then_some(s)
 }
 
 impl From<pb::User> for User {

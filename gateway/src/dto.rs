@@ -1,4 +1,5 @@
-//! The JSON shapes of the REST API (camelCase; absent values are `null`), made from the catalogue's proto.
+//! The JSON shapes of the catalogue's routes (camelCase; absent values are `null`), made from the catalogue's
+//! proto, and the two readings of a proto3 string every shape uses ([`non_empty`], [`non_blank`]).
 
 use iknow_proto::catalog::v1 as pb;
 use serde::Serialize;
@@ -18,17 +19,30 @@ pub enum ContentKind {
 }
 
 impl ContentKind {
+    /// The kind of a catalogue `content_type` wire value.
     fn from_proto(v: i32) -> Self {
-        match pb::ContentType::try_from(v) {
-            Ok(pb::ContentType::Series) => Self::Series,
-            Ok(pb::ContentType::Episode) => Self::Episode,
+        pb::ContentType::try_from(v).unwrap_or(pb::ContentType::Unspecified).into()
+    }
+}
+
+impl From<pb::ContentType> for ContentKind {
+    fn from(t: pb::ContentType) -> Self {
+        match t {
+            pb::ContentType::Series => Self::Series,
+            pb::ContentType::Episode => Self::Episode,
             // The catalogue only stores the three kinds; unspecified would be a catalogue bug.
-            _ => Self::Movie,
+            pb::ContentType::Movie | pb::ContentType::Unspecified => Self::Movie,
         }
     }
 }
 
-fn non_empty(s: String) -> Option<String> {
+/// A proto3 string as an optional JSON value: `None` when empty (proto3 has no absent string).
+pub fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// Free text as an optional JSON value: `None` when empty or only whitespace.
+pub fn non_blank(s: String) -> Option<String> {
     if s.trim().is_empty() { None } else { Some(s) }
 }
 
@@ -164,9 +178,9 @@ fn year_of(date: Option<&str>) -> Option<i32> {
 
 impl From<pb::Actor> for Actor {
     fn from(a: pb::Actor) -> Self {
-        let bio = non_empty(a.biography);
-        let photo_url = non_empty(a.profile_image_url);
-        let last_scraped_at = non_empty(a.last_scraped_at);
+        let bio = non_blank(a.biography);
+        let photo_url = non_blank(a.profile_image_url);
+        let last_scraped_at = non_blank(a.last_scraped_at);
         let known_for_content: Vec<ContentRef> = a.known_for.into_iter().map(Into::into).collect();
         Self {
             id: a.id,
@@ -190,7 +204,7 @@ impl From<pb::Actor> for Actor {
             updated_at: a.updated_at,
             last_verified: last_scraped_at.clone(),
             last_scraped_at,
-            scrape_source: non_empty(a.scrape_source),
+            scrape_source: non_blank(a.scrape_source),
         }
     }
 }
@@ -310,11 +324,11 @@ impl CastMember {
             actor_id: m.actor_id,
             actor_imdb_id: m.actor_imdb_id,
             name: m.actor_name,
-            role_name: non_empty(m.role_name),
+            role_name: non_blank(m.role_name),
             characters: m.characters,
             category: m.category,
             credit_order: m.credit_order,
-            profile_image_url: non_empty(m.profile_image_url),
+            profile_image_url: non_blank(m.profile_image_url),
             episode_count: series.then_some(m.episode_count),
             series_regular: series.then_some(m.on_series),
             first_appearance: EpisodeAppearance::from_proto(m.first_appearance),
@@ -405,7 +419,7 @@ content_struct!(
 impl From<pb::Content> for Content {
     fn from(c: pb::Content) -> Self {
         let series = c.content_type == pb::ContentType::Series as i32;
-        let original_title = non_empty(c.original_title);
+        let original_title = non_blank(c.original_title);
         let parent = c.parent.filter(|p| !p.id.is_empty()).map(Into::into);
         Self {
             id: c.id,
@@ -417,8 +431,8 @@ impl From<pb::Content> for Content {
             end_year: c.end_year,
             runtime_minutes: c.runtime_minutes,
             genres: c.genres,
-            overview: non_empty(c.overview),
-            poster_url: non_empty(c.poster_url),
+            overview: non_blank(c.overview),
+            poster_url: non_blank(c.poster_url),
             is_adult: c.is_adult,
             popularity_score: c.popularity_score,
             rating: c.rating,
@@ -432,8 +446,8 @@ impl From<pb::Content> for Content {
             episode_count: series.then_some(c.episode_total),
             created_at: c.created_at,
             updated_at: c.updated_at,
-            last_scraped_at: non_empty(c.last_scraped_at),
-            scrape_source: non_empty(c.scrape_source),
+            last_scraped_at: non_blank(c.last_scraped_at),
+            scrape_source: non_blank(c.scrape_source),
         }
     }
 }

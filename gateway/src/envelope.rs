@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use iknow_common::Error;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{OneOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 /// API version reported in every `meta`.
 pub const API_VERSION: &str = "v1";
@@ -131,21 +133,45 @@ pub struct TierDetails {
     pub current_tier: String,
 }
 
-/// Details of `DUPLICATE_WATCHLIST_ITEM`: the item already on the watchlist.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ExistingItemDetails {
-    pub existing_item: crate::library::WatchlistItem,
-}
-
 /// Details of an error: the failing fields of a validation error, the tiers of a subscription refusal, or the
-/// existing item of a duplicate watchlist add.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// details a route family gives one of its errors (the existing item of a duplicate watchlist add).
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum ErrorDetails {
     Fields(FieldDetails),
     Tier(TierDetails),
-    ExistingItem(Box<ExistingItemDetails>),
+    /// A route family's details, as JSON. Their schemas join this one's `oneOf` in the OpenAPI document
+    /// ([`crate::openapi`]), so the envelope knows no route's types.
+    Route(Box<serde_json::Value>),
+}
+
+impl ErrorDetails {
+    /// A route family's details of an error; `None` if they do not serialise (they always do: plain structs).
+    pub fn route(details: &impl Serialize) -> Option<Self> {
+        serde_json::to_value(details).ok().map(|v| Self::Route(Box::new(v)))
+    }
+}
+
+/// The schema of the envelope's own details; [`crate::openapi`] adds the route families' to its `oneOf`.
+impl PartialSchema for ErrorDetails {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .description(Some(
+                "Details of an error: the failing fields of a validation error, the tiers of a subscription refusal, \
+                 or the existing item of a duplicate watchlist add.",
+            ))
+            .item(Ref::from_schema_name(FieldDetails::name()))
+            .item(Ref::from_schema_name(TierDetails::name()))
+            .into()
+    }
+}
+
+impl ToSchema for ErrorDetails {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((FieldDetails::name().into(), FieldDetails::schema()));
+        FieldDetails::schemas(schemas);
+        schemas.push((TierDetails::name().into(), TierDetails::schema()));
+    }
 }
 
 /// The body of an error.

@@ -1,9 +1,13 @@
-//! Request extractors: a UUID path id and the validated search query. Every rejection is an envelope error
-//! (400 `VALIDATION_ERROR` listing each failing field), never a framework plain-text response.
+//! Request extractors and the query helpers they share: a UUID path segment, the query pairs of a request
+//! ([`query_pairs`], [`get`], [`int_param`]), [`ValidQuery`] of any [`FromQuery`] type, the validated search
+//! query, and the paging links of a list ([`pagination`]). Every rejection is an envelope error (400
+//! `VALIDATION_ERROR` listing each failing field), never a framework plain-text response.
+
+use std::ops::RangeInclusive;
 
 use axum::extract::{FromRequestParts, Path, Query};
-use chrono::Datelike;
 use http::request::Parts;
+use iknow_common::rules::{UUID_MESSAGE, years};
 use iknow_common::{Error, FieldViolation};
 use iknow_proto::catalog::v1 as pb;
 use serde::Serialize;
@@ -13,7 +17,7 @@ use utoipa::openapi::{RefOr, Required};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use crate::envelope::ApiError;
+use crate::envelope::{ApiError, Pagination};
 
 /// Longest search text, in characters after trimming.
 pub const MAX_QUERY_CHARS: usize = 100;
@@ -24,29 +28,84 @@ pub const DEFAULT_LIMIT: u32 = 20;
 /// Deepest offset served: the search engine ranks at most 10,000 results (`offset + limit`), so any valid
 /// offset with any valid limit stays inside that window.
 pub const MAX_OFFSET: i64 = 10_000 - MAX_LIMIT;
-/// The first film.
-pub const MIN_YEAR: i32 = 1888;
 
-/// Latest accepted year filter: announced titles may be dated up to five years ahead.
-pub fn max_year() -> i32 {
-    chrono::Utc::now().year() + 5
+/// The UUID of path segment `{field}`; anything else is 400 with that field.
+pub async fn path_uuid<S: Send + Sync>(parts: &mut Parts, state: &S, field: &str) -> Result<Uuid, ApiError> {
+    let invalid = || ApiError(Error::field(field, UUID_MESSAGE));
+    let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| invalid())?;
+    iknow_common::id::parse(&raw).ok_or_else(invalid)
 }
 
 /// A UUID from the `{id}` path segment; anything else is 400 with field `id`.
 #[derive(Debug, Clone, Copy)]
 pub struct PathId(pub Uuid);
 
-fn invalid_id() -> ApiError {
-    ApiError(Error::field("id", "must be a UUID"))
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| invalid_id())?;
-        iknow_common::id::parse(&raw).map(PathId).ok_or_else(invalid_id)
+        path_uuid(parts, state, "id").await.map(PathId)
     }
+}
+
+/// The query of a request as `(name, value)` pairs, in order.
+pub fn query_pairs(parts: &Parts) -> Result<Vec<(String, String)>, ApiError> {
+    Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+        .map(|Query(pairs)| pairs)
+        .map_err(|_| ApiError(Error::field("query", "is not a valid URL query string")))
+}
+
+/// The first value of query parameter `name`.
+pub fn get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Query parameter `name` as an integer in `range`: `None` when absent; when it is not such an integer,
+/// `None` and a violation of `name` saying `message`.
+pub fn int_param(
+    pairs: &[(String, String)],
+    name: &str,
+    range: RangeInclusive<i64>,
+    message: impl Into<String>,
+    bad: &mut Vec<FieldViolation>,
+) -> Option<i64> {
+    match get(pairs, name)?.trim().parse::<i64>() {
+        Ok(n) if range.contains(&n) => Some(n),
+        _ => {
+            bad.push(FieldViolation::new(name, message));
+            None
+        }
+    }
+}
+
+/// A query validated as a whole: every failing parameter is reported at once; unknown ones are ignored.
+pub trait FromQuery: Sized {
+    fn parse(pairs: &[(String, String)]) -> Result<Self, Error>;
+}
+
+/// The validated query of a request (see [`FromQuery`]); an invalid one is 400 `VALIDATION_ERROR`.
+#[derive(Debug, Clone)]
+pub struct ValidQuery<T>(pub T);
+
+impl<T: FromQuery, S: Send + Sync> FromRequestParts<S> for ValidQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(T::parse(&query_pairs(parts)?)?))
+    }
+}
+
+/// Paging of one page of a list: links to the neighbouring pages when they exist (`url(offset)` makes one).
+pub fn pagination(total: u64, limit: u32, offset: u32, url: impl Fn(u32) -> String) -> Pagination {
+    let end = u64::from(offset) + u64::from(limit);
+    let has_more = end < total;
+    let next_page = has_more.then(|| url(offset + limit));
+    let prev_page = (offset > 0).then(|| {
+        // From beyond the end, "previous" is the last page that has results.
+        let last_start = total.saturating_sub(1) / u64::from(limit) * u64::from(limit);
+        url(offset.saturating_sub(limit).min(last_start as u32))
+    });
+    Pagination { total, limit, offset, has_more, next_page, prev_page }
 }
 
 /// Title kinds a search may be filtered by (`episode` only for title search).
@@ -69,13 +128,9 @@ impl TypeFilter {
         }
     }
 
+    /// The catalogue's type of this filter (`all` names no type: `Unspecified`).
     fn to_proto(self) -> pb::ContentType {
-        match self {
-            Self::All => pb::ContentType::Unspecified,
-            Self::Movie => pb::ContentType::Movie,
-            Self::Series => pb::ContentType::Series,
-            Self::Episode => pb::ContentType::Episode,
-        }
+        pb::ContentType::from_name(self.as_str())
     }
 }
 
@@ -143,7 +198,7 @@ pub struct SearchParams {
 impl SearchParams {
     /// Validates every parameter and reports every failing one; unknown parameters are ignored.
     pub fn parse(pairs: &[(String, String)], allow_episode: bool) -> Result<Self, Error> {
-        let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| get(pairs, name);
         let mut bad = Vec::new();
 
         let q = match get("q").map(str::trim) {
@@ -162,23 +217,10 @@ impl SearchParams {
             Some(q) => q.to_owned(),
         };
 
-        let limit = match get("limit").map(|v| v.trim().parse::<i64>()) {
-            None => DEFAULT_LIMIT,
-            Some(Ok(n)) if (MIN_LIMIT..=MAX_LIMIT).contains(&n) => n as u32,
-            Some(_) => {
-                bad.push(FieldViolation::new("limit", format!("must be an integer from {MIN_LIMIT} to {MAX_LIMIT}")));
-                DEFAULT_LIMIT
-            }
-        };
-
-        let offset = match get("offset").map(|v| v.trim().parse::<i64>()) {
-            None => 0,
-            Some(Ok(n)) if (0..=MAX_OFFSET).contains(&n) => n as u32,
-            Some(_) => {
-                bad.push(FieldViolation::new("offset", format!("must be an integer from 0 to {MAX_OFFSET}")));
-                0
-            }
-        };
+        let limit_message = format!("must be an integer from {MIN_LIMIT} to {MAX_LIMIT}");
+        let limit = int_param(pairs, "limit", MIN_LIMIT..=MAX_LIMIT, limit_message, &mut bad);
+        let offset_message = format!("must be an integer from 0 to {MAX_OFFSET}");
+        let offset = int_param(pairs, "offset", 0..=MAX_OFFSET, offset_message, &mut bad);
 
         let kinds: &[TypeFilter] = if allow_episode {
             &[TypeFilter::Movie, TypeFilter::Series, TypeFilter::Episode, TypeFilter::All]
@@ -187,15 +229,7 @@ impl SearchParams {
         };
         let kind = one_of(get("type"), kinds, TypeFilter::as_str, TypeFilter::All, "type", &mut bad);
 
-        let max_year = max_year();
-        let year = match get("year").map(|v| v.trim().parse::<i32>()) {
-            None => None,
-            Some(Ok(y)) if (MIN_YEAR..=max_year).contains(&y) => Some(y),
-            Some(_) => {
-                bad.push(FieldViolation::new("year", format!("must be a year from {MIN_YEAR} to {max_year}")));
-                None
-            }
-        };
+        let year = int_param(pairs, "year", year_range(), years::message(), &mut bad).map(|y| y as i32);
 
         let sort_by = one_of(get("sortBy"), &SortBy::ALL, SortBy::as_str, SortBy::Relevance, "sortBy", &mut bad);
         let sort_order = one_of(
@@ -210,6 +244,8 @@ impl SearchParams {
         if !bad.is_empty() {
             return Err(Error::validation(bad));
         }
+        let limit = limit.map_or(DEFAULT_LIMIT, |n| n as u32);
+        let offset = offset.map_or(0, |n| n as u32);
         Ok(Self { q, limit, offset, kind, year, sort_by, sort_order })
     }
 
@@ -268,7 +304,7 @@ fn one_of<T: Copy>(
 }
 
 /// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
-pub(crate) fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -280,21 +316,18 @@ pub(crate) fn encode(s: &str) -> String {
     out
 }
 
-fn query_pairs(parts: &Parts) -> Result<Vec<(String, String)>, ApiError> {
-    Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
-        .map(|Query(pairs)| pairs)
-        .map_err(|_| ApiError(Error::field("query", "is not a valid URL query string")))
+/// Release years a query may name ([`years`]), as a parameter range.
+pub fn year_range() -> RangeInclusive<i64> {
+    i64::from(years::MIN_YEAR)..=i64::from(years::max_year())
 }
 
 /// Validated query of `GET /api/v1/actors/search`.
 #[derive(Debug, Clone)]
 pub struct ActorSearch(pub SearchParams);
 
-impl<S: Send + Sync> FromRequestParts<S> for ActorSearch {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(SearchParams::parse(&query_pairs(parts)?, false)?))
+impl FromQuery for ActorSearch {
+    fn parse(pairs: &[(String, String)]) -> Result<Self, Error> {
+        SearchParams::parse(pairs, false).map(Self)
     }
 }
 
@@ -302,11 +335,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ActorSearch {
 #[derive(Debug, Clone)]
 pub struct ContentSearch(pub SearchParams);
 
-impl<S: Send + Sync> FromRequestParts<S> for ContentSearch {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(SearchParams::parse(&query_pairs(parts)?, true)?))
+impl FromQuery for ContentSearch {
+    fn parse(pairs: &[(String, String)]) -> Result<Self, Error> {
+        SearchParams::parse(pairs, true).map(Self)
     }
 }
 
@@ -416,8 +447,12 @@ fn search_query_params(doc: SearchQueryDoc) -> Vec<Parameter> {
         param("limit", "Page size.".into(), int(MIN_LIMIT, Some(MAX_LIMIT), Some(DEFAULT_LIMIT.into()))).build(),
         param("offset", "Results to skip.".into(), int(0, Some(MAX_OFFSET), Some(0))).build(),
         param("type", doc.kind.into(), one_of(doc.kinds, TypeFilter::All.as_str())).build(),
-        param("year", format!("{} ({MIN_YEAR} to the current year + 5).", doc.year), int(MIN_YEAR.into(), None, None))
-            .build(),
+        param(
+            "year",
+            format!("{} ({} to the current year + {}).", doc.year, years::MIN_YEAR, years::YEARS_AHEAD),
+            int(years::MIN_YEAR.into(), None, None),
+        )
+        .build(),
         param("sortBy", "Sort key.".into(), one_of(SortBy::schema(), SortBy::Relevance.as_str())).build(),
         param("sortOrder", "Sort direction.".into(), one_of(SortOrder::schema(), SortOrder::Desc.as_str())).build(),
     ]
@@ -455,5 +490,26 @@ mod tests {
     fn page_urls_encode_the_query() {
         let p = SearchParams::parse(&pairs(&[("q", "pénélope cruz&x"), ("type", "movie")]), false).unwrap();
         assert_eq!(p.page_url("/s", 20), "/s?q=p%C3%A9n%C3%A9lope%20cruz%26x&limit=20&offset=20&type=movie");
+    }
+
+    #[test]
+    fn years_and_types_follow_the_shared_names_and_bounds() {
+        let e = SearchParams::parse(&pairs(&[("q", "x"), ("year", "1887")]), true).unwrap_err();
+        let Error::Validation { violations, .. } = e else { panic!("not a validation error") };
+        assert_eq!(violations[0].message, years::message());
+        let p = SearchParams::parse(&pairs(&[("q", "x"), ("year", "1888"), ("type", "episode")]), true).unwrap();
+        assert_eq!((p.year, p.to_proto().content_type), (Some(1888), pb::ContentType::Episode as i32));
+        assert_eq!(TypeFilter::All.to_proto(), pb::ContentType::Unspecified);
+    }
+
+    #[test]
+    fn pages_link_their_neighbours() {
+        let links = pagination(5, 2, 2, |o| format!("o={o}"));
+        assert_eq!(
+            (links.has_more, links.next_page.as_deref(), links.prev_page.as_deref()),
+            (true, Some("o=4"), Some("o=0"))
+        );
+        let beyond = pagination(5, 2, 10, |o| format!("o={o}"));
+        assert_eq!((beyond.has_more, beyond.next_page, beyond.prev_page.as_deref()), (false, None, Some("o=4")));
     }
 }

@@ -8,7 +8,7 @@ use iknow_proto::catalog::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::dto::{ContentKind, ContentRef};
+use crate::dto::{ContentKind, ContentRef, non_blank};
 
 /// Last billing position of a lead.
 const LEAD_BILLING: i32 = 3;
@@ -139,10 +139,6 @@ pub struct FilmographyEntry {
     pub content: ContentRef,
 }
 
-fn non_empty(s: String) -> Option<String> {
-    if s.trim().is_empty() { None } else { Some(s) }
-}
-
 fn billing(order: i32) -> Option<i32> {
     (order > 0).then_some(order)
 }
@@ -168,7 +164,7 @@ impl Merged {
             let (item, _) = &mut self.episodes[at];
             push_new(&mut item.characters, credit.characters);
             if item.role_name.is_none() {
-                item.role_name = non_empty(credit.role_name);
+                item.role_name = non_blank(credit.role_name);
             }
             if let Some(order) = billing(credit.credit_order) {
                 item.credit_order = billing(item.credit_order).map_or(order, |o| o.min(order));
@@ -183,7 +179,7 @@ impl Merged {
             season_number: credit.season_number,
             episode_number: credit.episode_number,
             year: episode.year,
-            role_name: non_empty(credit.role_name),
+            role_name: non_blank(credit.role_name),
             characters: credit.characters,
             credit_order: credit.credit_order.max(0),
         };
@@ -204,7 +200,7 @@ impl Merged {
         let role_name = self
             .own
             .iter()
-            .find_map(|c| non_empty(c.role_name.clone()))
+            .find_map(|c| non_blank(c.role_name.clone()))
             .or_else(|| most_played(self.episodes.iter().filter_map(|(e, _)| e.role_name.as_deref())));
         let mut characters = vec![];
         for c in &self.own {

@@ -11,8 +11,6 @@ pub mod envelope;
 pub mod extract;
 pub mod filmography;
 pub mod health;
-pub mod insights;
-pub mod library;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

@@ -4,9 +4,12 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse};
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{Components, Ref, RefOr};
+use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::envelope::ErrorDetails;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -48,7 +51,7 @@ use crate::state::AppState;
         crate::health::health,
         crate::metrics::render,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &RouteErrorDetails),
     tags(
         (name = "users", description = "Accounts: registration, email verification, the caller's own account"),
         (name = "auth", description = "Sessions: log-in, refresh, log-out, password reset"),
@@ -86,10 +89,33 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The error details route families define (`ErrorDetails::Route`): each joins the `oneOf` of `ErrorDetails`.
+struct RouteErrorDetails;
+
+impl RouteErrorDetails {
+    fn add<T: ToSchema>(components: &mut Components) {
+        let mut schemas = vec![(T::name().into_owned(), T::schema())];
+        T::schemas(&mut schemas);
+        for (name, schema) in schemas {
+            components.schemas.entry(name).or_insert(schema);
+        }
+        if let Some(RefOr::T(Schema::OneOf(details))) = components.schemas.get_mut(&ErrorDetails::name().into_owned()) {
+            details.items.push(Ref::from_schema_name(T::name()).into());
+        }
+    }
+}
+
+impl Modify for RouteErrorDetails {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        Self::add::<crate::routes::library::dto::ExistingItemDetails>(components);
+    }
+}
+
 /// The document, with bounds only known at run time filled in (the latest accepted `year`).
 pub fn document() -> serde_json::Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
-    let max_year = crate::extract::max_year();
+    let max_year = iknow_common::rules::years::max_year();
     document_rate_limits(&mut doc);
     // utoipa drops `deprecated` beside a `$ref`; OpenAPI 3.1 allows it there.
     if let Some(content) = doc.pointer_mut("/components/schemas/FilmographyEntry/properties/content") {
@@ -170,5 +196,28 @@ mod tests {
         let library = &doc["components"]["schemas"]["LibraryExport"];
         assert!(library["required"].as_array().unwrap().contains(&"watchlist".into()), "{library}");
         assert_eq!(doc["components"]["schemas"]["RegisterRequest"]["additionalProperties"], false);
+    }
+
+    #[test]
+    fn error_details_list_the_envelope_s_and_the_route_families_details() {
+        let doc = super::document();
+        let schemas = &doc["components"]["schemas"];
+        let refs: Vec<&str> =
+            schemas["ErrorDetails"]["oneOf"].as_array().unwrap().iter().map(|r| r["$ref"].as_str().unwrap()).collect();
+        assert_eq!(
+            refs,
+            [
+                "#/components/schemas/FieldDetails",
+                "#/components/schemas/TierDetails",
+                "#/components/schemas/ExistingItemDetails"
+            ]
+        );
+        for name in ["FieldDetails", "FieldError", "TierDetails", "ExistingItemDetails", "WatchlistItem"] {
+            assert!(schemas[name].is_object(), "{name}");
+        }
+        assert_eq!(
+            schemas["ExistingItemDetails"]["properties"]["existingItem"]["$ref"],
+            "#/components/schemas/WatchlistItem"
+        );
     }
 }

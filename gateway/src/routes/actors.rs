@@ -6,7 +6,7 @@ use iknow_proto::catalog::v1::GetActorRequest;
 
 use crate::dto::{Actor, ActorResponse, ActorSearchResponse};
 use crate::envelope::{ApiResult, ErrorResponse, Meta, RequestContext};
-use crate::extract::{ActorSearch, ActorSearchQuery, PathId};
+use crate::extract::{ActorSearch, ActorSearchQuery, PathId, ValidQuery};
 use crate::routes::search_page;
 use crate::state::AppState;
 
@@ -43,13 +43,12 @@ pub async fn get_actor(State(state): State<AppState>, ctx: RequestContext, id: P
         (status = 503, description = "`SERVICE_UNAVAILABLE`: the catalogue is down", body = ErrorResponse),
     )
 )]
-#[tracing::instrument(skip_all, fields(limit = params.0.limit, offset = params.0.offset))]
+#[tracing::instrument(skip_all, fields(limit = params.limit, offset = params.offset))]
 pub async fn search_actors(
     State(state): State<AppState>,
     ctx: RequestContext,
-    params: ActorSearch,
+    ValidQuery(ActorSearch(params)): ValidQuery<ActorSearch>,
 ) -> ApiResult<ActorSearchResponse> {
-    let params = params.0;
     let (found, meta, pagination) = search_page(
         &ctx,
         &params,

@@ -1,15 +1,14 @@
 //! `GET /api/v1/content/{id}` and `GET /api/v1/content/search`: validate, ask the catalogue, shape the JSON.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Query, State};
-use http::request::Parts;
-use iknow_common::{Error, FieldViolation};
+use axum::extract::State;
+use iknow_common::Error;
 use iknow_proto::catalog::v1::GetContentRequest;
 use utoipa::IntoParams;
 
 use crate::dto::{Content, ContentResponse, ContentSearchResponse};
-use crate::envelope::{ApiError, ApiResult, ErrorResponse, Meta, RequestContext};
-use crate::extract::{ContentSearch, ContentSearchQuery, PathId};
+use crate::envelope::{ApiResult, ErrorResponse, Meta, RequestContext};
+use crate::extract::{ContentSearch, ContentSearchQuery, FromQuery, PathId, ValidQuery, int_param};
 use crate::routes::search_page;
 use crate::state::AppState;
 
@@ -35,7 +34,7 @@ pub async fn get_content(
     State(state): State<AppState>,
     ctx: RequestContext,
     id: PathId,
-    page: CastPage,
+    ValidQuery(page): ValidQuery<CastPage>,
 ) -> ApiResult<ContentResponse> {
     let request = GetContentRequest { id: id.0.to_string(), cast_limit: page.limit, cast_offset: page.offset };
     let content = state.catalog.clone().get_content(request).await?.into_inner();
@@ -55,18 +54,13 @@ pub struct CastPage {
     pub offset: u32,
 }
 
-impl CastPage {
+impl FromQuery for CastPage {
     /// Validates `castLimit` and `castOffset`, reporting each failing one; other parameters are ignored.
-    pub fn parse(pairs: &[(String, String)]) -> Result<Self, Error> {
-        let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim());
+    fn parse(pairs: &[(String, String)]) -> Result<Self, Error> {
         let mut bad = Vec::new();
-        let mut int = |name: &str, min: u32, max: u32, default: u32| match get(name).map(str::parse::<u32>) {
-            None => default,
-            Some(Ok(n)) if (min..=max).contains(&n) => n,
-            Some(_) => {
-                bad.push(FieldViolation::new(name, format!("must be an integer from {min} to {max}")));
-                default
-            }
+        let mut int = |name: &str, min: u32, max: u32, default: u32| {
+            let message = format!("must be an integer from {min} to {max}");
+            int_param(pairs, name, min.into()..=max.into(), message, &mut bad).map_or(default, |n| n as u32)
         };
         let limit = int("castLimit", 1, MAX_CAST_LIMIT, DEFAULT_CAST_LIMIT);
         let offset = int("castOffset", 0, MAX_CAST_OFFSET, 0);
@@ -74,16 +68,6 @@ impl CastPage {
             return Err(Error::validation(bad));
         }
         Ok(Self { limit, offset })
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for CastPage {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
-            .map_err(|_| ApiError(Error::field("query", "is not a valid URL query string")))?;
-        Ok(Self::parse(&pairs)?)
     }
 }
 
@@ -113,13 +97,12 @@ pub struct CastPageQuery {
         (status = 503, description = "`SERVICE_UNAVAILABLE`: the catalogue is down", body = ErrorResponse),
     )
 )]
-#[tracing::instrument(skip_all, fields(limit = params.0.limit, offset = params.0.offset))]
+#[tracing::instrument(skip_all, fields(limit = params.limit, offset = params.offset))]
 pub async fn search_content(
     State(state): State<AppState>,
     ctx: RequestContext,
-    params: ContentSearch,
+    ValidQuery(ContentSearch(params)): ValidQuery<ContentSearch>,
 ) -> ApiResult<ContentSearchResponse> {
-    let params = params.0;
     let (found, meta, pagination) = search_page(
         &ctx,
         &params,

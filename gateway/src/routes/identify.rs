@@ -4,15 +4,16 @@
 use std::time::Instant;
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Query, State};
-use http::request::Parts;
+use axum::extract::State;
+use iknow_common::rules::years;
 use iknow_common::{Error, FieldViolation};
 use iknow_proto::catalog::v1 as pb;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::dto::{ContentRef, EpisodeAppearance};
-use crate::envelope::{ApiError, ApiResult, ErrorResponse, Meta, RequestContext, elapsed_ms};
+use crate::dto::{ContentRef, EpisodeAppearance, non_blank};
+use crate::envelope::{ApiResult, ErrorResponse, Meta, RequestContext, elapsed_ms};
+use crate::extract::{FromQuery, ValidQuery, get, int_param, year_range};
 use crate::state::AppState;
 
 /// Longest `title`, `character` or `q`, in characters after trimming.
@@ -20,10 +21,8 @@ pub const MAX_TEXT_CHARS: usize = 200;
 /// Candidates by default and at most.
 pub const DEFAULT_LIMIT: u32 = 10;
 pub const MAX_LIMIT: i64 = 50;
-/// Accepted years (the first films to a generous future) and episode numbers.
-pub const MIN_YEAR: i32 = 1870;
-pub const MAX_YEAR: i32 = 2100;
-pub const MAX_EPISODE_NUMBER: i32 = 100_000;
+/// Highest season or episode number.
+pub const MAX_EPISODE_NUMBER: i64 = 100_000;
 
 /// A validated identification query.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -37,10 +36,9 @@ pub struct IdentifyParams {
     pub limit: u32,
 }
 
-impl IdentifyParams {
-    /// Validates every parameter and reports every failing one; unknown parameters are ignored.
-    pub fn parse(pairs: &[(String, String)]) -> Result<Self, Error> {
-        let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+impl FromQuery for IdentifyParams {
+    fn parse(pairs: &[(String, String)]) -> Result<Self, Error> {
+        let get = |name: &str| get(pairs, name);
         let mut bad = Vec::new();
         let mut text = |name: &str| -> Option<String> {
             let v = get(name)?.trim();
@@ -68,20 +66,15 @@ impl IdentifyParams {
         if given("q") && given("character") {
             bad.push(FieldViolation::new("character", "only with title, not with q"));
         }
-        let mut int = |name: &str, min: i32, max: i32| -> Option<i32> {
-            match get(name).map(|v| v.trim().parse::<i32>()) {
-                None => None,
-                Some(Ok(n)) if (min..=max).contains(&n) => Some(n),
-                Some(_) => {
-                    bad.push(FieldViolation::new(name, format!("must be an integer from {min} to {max}")));
-                    None
-                }
-            }
+        let year = int_param(pairs, "year", year_range(), years::message(), &mut bad).map(|y| y as i32);
+        let mut number = |name: &str| {
+            let message = format!("must be an integer from 0 to {MAX_EPISODE_NUMBER}");
+            int_param(pairs, name, 0..=MAX_EPISODE_NUMBER, message, &mut bad).map(|n| n as i32)
         };
-        let year = int("year", MIN_YEAR, MAX_YEAR);
-        let season = int("season", 0, MAX_EPISODE_NUMBER);
-        let episode = int("episode", 0, MAX_EPISODE_NUMBER);
-        let limit = int("limit", 1, MAX_LIMIT as i32).map_or(DEFAULT_LIMIT, |n| n as u32);
+        let season = number("season");
+        let episode = number("episode");
+        let message = format!("must be an integer from 1 to {MAX_LIMIT}");
+        let limit = int_param(pairs, "limit", 1..=MAX_LIMIT, message, &mut bad).map_or(DEFAULT_LIMIT, |n| n as u32);
         for name in ["season", "episode"] {
             if given(name) && !given("title") {
                 bad.push(FieldViolation::new(name, "only with title"));
@@ -92,7 +85,9 @@ impl IdentifyParams {
         }
         Ok(Self { title, character, year, season, episode, q, limit })
     }
+}
 
+impl IdentifyParams {
     /// The catalogue request.
     pub fn to_proto(&self) -> pb::IdentifyRequest {
         pb::IdentifyRequest {
@@ -107,21 +102,7 @@ impl IdentifyParams {
     }
 }
 
-/// Validated query of `GET /api/v1/identify`.
-#[derive(Debug, Clone)]
-pub struct Identify(pub IdentifyParams);
-
-impl<S: Send + Sync> FromRequestParts<S> for Identify {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
-            .map_err(|_| ApiError(Error::field("query", "is not a valid URL query string")))?;
-        Ok(Self(IdentifyParams::parse(&pairs)?))
-    }
-}
-
-/// Query parameters of identification (documentation of what [`Identify`] accepts).
+/// Query parameters of identification (documentation of what [`IdentifyParams`] accepts).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -133,8 +114,9 @@ pub struct IdentifyQuery {
     /// The character played, misspelt or partial; only with `title`. Without it: the title's cast.
     #[param(min_length = 1, max_length = 200, pattern = r"\S", example = "neo")]
     character: Option<String>,
-    /// Release year of the title: that year ranks first.
-    #[param(minimum = 1870, maximum = 2100)]
+    /// Release year of the title: that year ranks first (1888 to the current year + 5).
+    // `years::MIN_YEAR`; the maximum is only known at run time: `crate::openapi::document` fills it in.
+    #[param(minimum = 1888)]
     year: Option<i32>,
     /// For a series: the season asked about (only with `title`).
     #[param(minimum = 0, maximum = 100000)]
@@ -220,10 +202,6 @@ pub struct IdentifyCandidate {
     pub matched_by: MatchedBy,
 }
 
-fn non_empty(s: String) -> Option<String> {
-    if s.trim().is_empty() { None } else { Some(s) }
-}
-
 impl IdentifyCandidate {
     fn from_proto(c: pb::IdentifyCandidate) -> Option<Self> {
         let m = c.member?;
@@ -234,11 +212,11 @@ impl IdentifyCandidate {
                 id: m.actor_id,
                 imdb_id: m.actor_imdb_id,
                 name: m.actor_name,
-                profile_image_url: non_empty(m.profile_image_url),
+                profile_image_url: non_blank(m.profile_image_url),
             },
             content: c.content.filter(|r| !r.id.is_empty()).map(Into::into),
             role: IdentifiedRole {
-                role_name: non_empty(m.role_name),
+                role_name: non_blank(m.role_name),
                 characters: m.characters,
                 credit_order: m.credit_order,
                 episode_count: in_series.then_some(m.episode_count),
@@ -295,19 +273,19 @@ pub struct IdentifyResponse {
         (status = 503, description = "`SERVICE_UNAVAILABLE`: the catalogue is down", body = ErrorResponse),
     )
 )]
-#[tracing::instrument(skip_all, fields(free_text = params.0.q.is_some(), limit = params.0.limit))]
+#[tracing::instrument(skip_all, fields(free_text = params.q.is_some(), limit = params.limit))]
 pub async fn identify(
     State(state): State<AppState>,
     ctx: RequestContext,
-    params: Identify,
+    ValidQuery(params): ValidQuery<IdentifyParams>,
 ) -> ApiResult<IdentifyResponse> {
     let started = Instant::now();
-    let found = state.catalog.clone().identify(params.0.to_proto()).await?.into_inner();
+    let found = state.catalog.clone().identify(params.to_proto()).await?.into_inner();
     let search_time = elapsed_ms(started);
-    let interpretation = (params.0.q.is_some() && !found.candidates.is_empty()).then(|| Interpretation {
-        title: non_empty(found.title),
-        character: non_empty(found.character),
-        actor_name: non_empty(found.actor_name),
+    let interpretation = (params.q.is_some() && !found.candidates.is_empty()).then(|| Interpretation {
+        title: non_blank(found.title),
+        character: non_blank(found.character),
+        actor_name: non_blank(found.actor_name),
     });
     let data = found.candidates.into_iter().filter_map(IdentifyCandidate::from_proto).collect();
     let mut meta = Meta::new(&ctx);
@@ -346,6 +324,15 @@ mod tests {
             ["year", "season", "episode", "limit"]
         );
         assert_eq!(fields(&[("q", "x"), ("season", "1")]), ["season"]);
+        let this_year = years::max_year() - years::YEARS_AHEAD;
+        for year in [years::MIN_YEAR - 1, years::max_year() + 1] {
+            let Err(Error::Validation { violations, .. }) = parse(&[("title", "x"), ("year", &year.to_string())])
+            else {
+                panic!("{year} is refused")
+            };
+            assert_eq!((violations[0].field.as_str(), violations[0].message.clone()), ("year", years::message()));
+        }
+        assert_eq!(parse(&[("title", "x"), ("year", &(this_year + 5).to_string())]).unwrap().year, Some(this_year + 5));
         assert_eq!(fields(&[("q", &"x".repeat(201))]), ["q"]);
     }
 }

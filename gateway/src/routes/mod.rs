@@ -15,7 +15,7 @@ use axum::routing::{delete, get, patch, post};
 use iknow_common::Error;
 
 use crate::envelope::{ApiError, Meta, Pagination, RequestContext, elapsed_ms};
-use crate::extract::SearchParams;
+use crate::extract::{SearchParams, pagination};
 use crate::state::AppState;
 
 /// Routes under `/api/v1` (nested by [`crate::router`]).
@@ -61,20 +61,6 @@ pub fn token_field(status: tonic::Status) -> ApiError {
     }
 }
 
-/// Paging of one page of a search: links to the neighbouring pages when they exist.
-pub fn pagination(params: &SearchParams, total: u64, path: &str) -> Pagination {
-    let end = u64::from(params.offset) + u64::from(params.limit);
-    let has_more = end < total;
-    let next_page = has_more.then(|| params.page_url(path, params.offset + params.limit));
-    let prev_page = (params.offset > 0).then(|| {
-        // From beyond the end, "previous" is the last page that has results.
-        let last_start = total.saturating_sub(1) / u64::from(params.limit) * u64::from(params.limit);
-        let prev = params.offset.saturating_sub(params.limit).min(last_start as u32);
-        params.page_url(path, prev)
-    });
-    Pagination { total, limit: params.limit, offset: params.offset, has_more, next_page, prev_page }
-}
-
 /// Awaits one catalogue search and times it: the catalogue's answer, the `meta` carrying `searchTime`, and the
 /// paging of `path` given the answer's `total`.
 pub async fn search_page<T>(
@@ -87,7 +73,7 @@ pub async fn search_page<T>(
     let started = Instant::now();
     let found = call.await?.into_inner();
     let search_time = elapsed_ms(started);
-    let pagination = pagination(params, total(&found), path);
+    let pagination = pagination(total(&found), params.limit, params.offset, |o| params.page_url(path, o));
     let mut meta = Meta::new(ctx);
     meta.search_time = Some(search_time);
     Ok((found, meta, pagination))

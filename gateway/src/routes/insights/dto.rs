@@ -1,24 +1,13 @@
-//! "Where do I know them from" at the edge: the JSON shapes of known-from, familiar faces and actor stats
-//! (camelCase; absent values are `null`), and the query of the stats route.
+//! "Where do I know them from" as the REST API shows it: known-from, familiar faces and actor stats (camelCase;
+//! absent values are `null`), made from the library's proto.
 
-use axum::extract::FromRequestParts;
-use http::request::Parts;
-use iknow_common::{Error, FieldViolation};
 use iknow_proto::library::v1 as pb;
 use serde::Serialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use crate::envelope::{ApiError, Meta};
-use crate::library::{LibraryTitle, get, query_pairs};
-
-/// Default number of actors in the stats.
-pub const DEFAULT_STATS_LIMIT: i32 = 20;
-/// Most actors in the stats.
-pub const MAX_STATS_LIMIT: i32 = 100;
-
-fn non_empty(s: String) -> Option<String> {
-    (!s.is_empty()).then_some(s)
-}
+use crate::dto::non_empty;
+use crate::envelope::Meta;
+use crate::routes::library::dto::LibraryTitle;
 
 /// One title the caller has seen in which the actor appears.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -223,60 +212,9 @@ pub struct ActorStatsResponse {
     pub meta: Meta,
 }
 
-/// Validated query of `GET /api/v1/users/me/stats/actors`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StatsParams {
-    pub limit: i32,
-}
-
-impl StatsParams {
-    /// `limit` 1 to 100 (default 20); unknown parameters are ignored.
-    pub fn parse(pairs: &[(String, String)]) -> Result<Self, Error> {
-        match get(pairs, "limit").map(|v| v.trim().parse::<i32>()) {
-            None => Ok(Self { limit: DEFAULT_STATS_LIMIT }),
-            Some(Ok(n)) if (1..=MAX_STATS_LIMIT).contains(&n) => Ok(Self { limit: n }),
-            Some(_) => Err(Error::validation(vec![FieldViolation::new(
-                "limit",
-                format!("must be an integer from 1 to {MAX_STATS_LIMIT}"),
-            )])),
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for StatsParams {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::parse(&query_pairs(parts)?)?)
-    }
-}
-
-/// Query parameters of the actor stats (documentation of what [`StatsParams`] accepts).
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct StatsQuery {
-    /// Actors to return (1 to 100, default 20).
-    #[param(minimum = 1, maximum = 100, default = 20)]
-    limit: Option<i32>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
-    }
-
-    #[test]
-    fn the_stats_limit_defaults_and_is_bounded() {
-        assert_eq!(StatsParams::parse(&[]).unwrap().limit, 20);
-        assert_eq!(StatsParams::parse(&pairs(&[("limit", "100")])).unwrap().limit, 100);
-        for bad in ["0", "101", "x", "-1"] {
-            assert!(StatsParams::parse(&pairs(&[("limit", bad)])).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn a_face_without_an_example_is_left_out_and_unknown_billing_is_null() {

@@ -5,6 +5,12 @@
 //!
 //! History older than `premium_history_window_days` (90 by default) is premium: a free caller (or one whose
 //! subscription expired) reads the views since 00:00 UTC that many days ago.
+//!
+//! The handlers are here; [`dto`] holds the JSON the routes answer, [`params`] what a request carries (query,
+//! path, bodies), validated.
+
+pub mod dto;
+pub mod params;
 
 use axum::Json;
 use axum::extract::State;
@@ -20,16 +26,18 @@ use crate::account::{Deleted, DeletedResponse};
 use crate::auth::{AuthUser, check_tier};
 use crate::body::JsonBody;
 use crate::envelope::{
-    ApiError, ApiResult, ErrorDetails, ErrorResponse, ExistingItemDetails, Meta, RequestContext, TierDetails,
-    error_response_with,
+    ApiError, ApiResult, ErrorDetails, ErrorResponse, Meta, RequestContext, TierDetails, error_response_with,
 };
-use crate::extract::{PathId, SortOrder};
-use crate::library::{
-    AddToWatchlistRequest, HistoryEntry, HistoryMeta, HistoryPage, HistoryParams, HistoryQuery, PathContentId,
-    RecordViewRequest, RecordedView, RecordedViewResponse, UpdateWatchlistItemRequest, WatchlistItem,
-    WatchlistItemResponse, WatchlistPage, WatchlistParams, WatchlistQuery, pagination, rfc3339,
-};
+use crate::extract::{PathId, ValidQuery, pagination};
 use crate::state::AppState;
+use dto::{
+    ExistingItemDetails, HistoryEntry, HistoryMeta, HistoryPage, RecordedView, RecordedViewResponse, WatchlistItem,
+    WatchlistItemResponse, WatchlistPage,
+};
+use params::{
+    AddToWatchlistRequest, HistoryParams, HistoryQuery, PathContentId, RecordViewRequest, UpdateWatchlistItemRequest,
+    WatchlistParams, WatchlistQuery, rfc3339,
+};
 
 const WATCHLIST: &str = "/api/v1/users/me/watchlist";
 const HISTORY: &str = "/api/v1/users/me/history";
@@ -56,34 +64,11 @@ pub async fn list_watchlist(
     State(state): State<AppState>,
     ctx: RequestContext,
     user: AuthUser,
-    params: WatchlistParams,
+    ValidQuery(params): ValidQuery<WatchlistParams>,
 ) -> ApiResult<WatchlistPage> {
-    let mut library = state.library.clone();
-    let request = |limit: u32, offset: u64| pb::ListWatchlistRequest {
-        user_id: user.id.to_string(),
-        status: params.status.map(|s| s.as_str().to_owned()),
-        sort: params.sort_by.to_proto().to_owned(),
-        limit: Some(limit as i32),
-        offset: Some(offset.min(i32::MAX as u64) as i32),
-    };
-    let (offset, limit) = (u64::from(params.offset), u64::from(params.limit));
-    let (items, total) = if params.sort_order == SortOrder::Desc {
-        let page = library.list_watchlist(request(params.limit, offset)).await?.into_inner();
-        (page.items, page.total)
-    } else {
-        // The library orders descending: an ascending page is the mirror of a descending one.
-        let total = library.list_watchlist(request(1, 0)).await?.into_inner().total;
-        let end = total.saturating_sub(offset);
-        let start = end.saturating_sub(limit);
-        if end == 0 {
-            (Vec::new(), total)
-        } else {
-            let page = library.list_watchlist(request((end - start) as u32, start)).await?.into_inner();
-            (page.items.into_iter().rev().collect(), page.total)
-        }
-    };
-    let pagination = pagination(total, params.limit, params.offset, |o| params.page_url(WATCHLIST, o));
-    let data = items.into_iter().map(WatchlistItem::from).collect();
+    let page = state.library.clone().list_watchlist(params.to_proto(user.id)).await?.into_inner();
+    let pagination = pagination(page.total, params.limit, params.offset, |o| params.page_url(WATCHLIST, o));
+    let data = page.items.into_iter().map(WatchlistItem::from).collect();
     Ok(Json(WatchlistPage { data, meta: Meta::new(&ctx), pagination }))
 }
 
@@ -106,7 +91,7 @@ fn duplicate(status: &tonic::Status) -> Option<Response> {
         StatusCode::CONFLICT,
         "DUPLICATE_WATCHLIST_ITEM",
         error.public_message(),
-        Some(ErrorDetails::ExistingItem(Box::new(details))),
+        ErrorDetails::route(&details),
     ))
 }
 
@@ -264,7 +249,7 @@ pub async fn list_history(
     State(state): State<AppState>,
     ctx: RequestContext,
     user: AuthUser,
-    params: HistoryParams,
+    ValidQuery(params): ValidQuery<HistoryParams>,
 ) -> Result<Json<HistoryPage>, Response> {
     let days = state.history_window_days;
     let window = history_window(&user.claims, &params, days, Utc::now()).map_err(|refusal| *refusal)?;
@@ -275,6 +260,8 @@ pub async fn list_history(
         to: params.to.map(rfc3339),
         limit: Some(params.limit as i32),
         offset: Some(params.offset as i32),
+        // Newest first.
+        ascending: false,
     };
     let page =
         state.library.clone().list_history(request).await.map_err(|s| ApiError::from(s).into_response())?.into_inner();

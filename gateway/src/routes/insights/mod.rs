@@ -3,6 +3,11 @@
 //! items) with batch reads of the catalogue; while the catalogue is down these answer 503 (familiar faces only
 //! when the library does not hold the casts it needs) and every other library route keeps working. The user id
 //! always comes from the token.
+//!
+//! The handlers are here; [`dto`] holds the JSON the routes answer, [`params`] the stats query.
+
+pub mod dto;
+pub mod params;
 
 use axum::Json;
 use axum::extract::State;
@@ -10,12 +15,12 @@ use iknow_proto::library::v1 as pb;
 
 use crate::auth::AuthUser;
 use crate::envelope::{ApiResult, ErrorResponse, Meta, RequestContext};
-use crate::extract::PathId;
-use crate::insights::{
-    ActorStat, ActorStats, ActorStatsResponse, FamiliarFaces, FamiliarFacesResponse, KnownFrom, KnownFromResponse,
-    StatsParams, StatsQuery,
-};
+use crate::extract::{PathId, ValidQuery};
 use crate::state::AppState;
+use dto::{
+    ActorStat, ActorStats, ActorStatsResponse, FamiliarFaces, FamiliarFacesResponse, KnownFrom, KnownFromResponse,
+};
+use params::{StatsParams, StatsQuery};
 
 /// The titles the caller has seen in which this actor appears, most recently seen first, with the share of
 /// the actor's filmography the caller has seen.
@@ -115,7 +120,7 @@ pub async fn actor_stats(
     State(state): State<AppState>,
     ctx: RequestContext,
     user: AuthUser,
-    params: StatsParams,
+    ValidQuery(params): ValidQuery<StatsParams>,
 ) -> ApiResult<ActorStatsResponse> {
     let request = pb::ActorStatsRequest { user_id: user.id.to_string(), limit: Some(params.limit) };
     let reply = state.library.clone().actor_stats(request).await?.into_inner();
