@@ -173,6 +173,40 @@ async fn the_watchlist_contract_from_add_to_remove() {
 }
 
 #[tokio::test]
+async fn an_ascending_watchlist_is_the_descending_one_reversed_page_by_page() {
+    let app = spawn_identity().await;
+    let f = fixture(&app).await;
+    let a = app.account("ascender").await;
+    // Two titles share a priority: the tie-breakers reverse too.
+    for (content, priority) in [(&f.breach, 3), (&f.die_hard, 3), (&f.nine_yards, 9)] {
+        let body = json!({"contentId": content, "priority": priority});
+        let (status, reply) = app.as_user(&a, Method::POST, WATCHLIST, Some(body)).await;
+        assert_eq!(status, 201, "{reply}");
+    }
+    let page = async |query: &str| -> (Vec<String>, Value) {
+        let (status, body) = app.as_user(&a, Method::GET, &format!("{WATCHLIST}?{query}"), None).await;
+        assert_eq!(status, 200, "{query}: {body}");
+        let ids = data_of(&body).as_array().unwrap().iter().map(|i| i["contentId"].as_str().unwrap().to_owned());
+        (ids.collect(), body["pagination"].clone())
+    };
+    for (sort, link) in [("addedAt", ""), ("priority", "&sortBy=priority")] {
+        let (mut ascending, _) = page(&format!("sortBy={sort}")).await;
+        ascending.reverse();
+        let (first, pagination) = page(&format!("sortBy={sort}&sortOrder=asc&limit=2")).await;
+        assert_eq!(first, ascending[..2], "{sort}");
+        assert_eq!((pagination["total"].as_u64(), pagination["hasMore"].as_bool()), (Some(3), Some(true)));
+        assert_eq!(pagination["nextPage"], format!("{WATCHLIST}?limit=2&offset=2{link}&sortOrder=asc"));
+        let (second, pagination) = page(&format!("sortBy={sort}&sortOrder=asc&limit=2&offset=2")).await;
+        assert_eq!(second, ascending[2..], "{sort}");
+        assert_eq!((pagination["total"].as_u64(), pagination["hasMore"].as_bool()), (Some(3), Some(false)));
+        assert_eq!(pagination["prevPage"], format!("{WATCHLIST}?limit=2&offset=0{link}&sortOrder=asc"));
+        let (beyond, pagination) = page(&format!("sortBy={sort}&sortOrder=asc&offset=5")).await;
+        assert!(beyond.is_empty(), "{sort}: {beyond:?}");
+        assert_eq!(pagination["total"].as_u64(), Some(3));
+    }
+}
+
+#[tokio::test]
 async fn history_updates_the_same_day_keeps_rewatches_and_limits_free_callers_to_the_window() {
     let app = spawn_identity().await;
     let f = fixture(&app).await;
