@@ -27,17 +27,10 @@ pub struct IngestService {
     max_attempts: u32,
 }
 
-/// The request id of a call: the caller's `x-request-id` metadata, else a new one, so every job's messages
-/// carry one.
+/// The request id of a call ([`iknow_common::request_id::of`]), else a new one, so every job's messages carry
+/// one.
 fn request_id<T>(request: &Request<T>) -> String {
-    request
-        .metadata()
-        .get(iknow_common::request_id::HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|id| iknow_common::request_id::is_acceptable(id))
-        .map(str::to_owned)
-        .or_else(iknow_common::request_id::current)
-        .unwrap_or_else(|| Uuid::now_v7().to_string())
+    iknow_common::request_id::of(request).unwrap_or_else(|| Uuid::now_v7().to_string())
 }
 
 /// The violations of an EnqueueImdbDataset `dir`.
