@@ -9,6 +9,7 @@
 //! another replica is not seen here, so that user's access tokens stay usable on this replica until they
 //! expire (at most the access-token lifetime) or Redis answers again.
 
+use iknow_common::secret::Secret;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -39,7 +40,7 @@ pub struct TokenOutcome(pub Result<Claims, TokenError>);
 
 /// Verifies access tokens and keeps the revocation markers; one per gateway process.
 pub struct Authenticator {
-    secret: String,
+    secret: Secret,
     revocations: Revocations,
 }
 
@@ -54,7 +55,7 @@ impl Authenticator {
     /// UUID; anything else is refused.
     pub fn verify_header(&self, value: &HeaderValue) -> Result<Claims, TokenError> {
         let token = bearer(value).ok_or(TokenError::Malformed)?;
-        let claims = iknow_common::token::verify_access_token(token, &self.secret)?;
+        let claims = iknow_common::token::verify_access_token(token, self.secret.expose())?;
         if Uuid::parse_str(&claims.sub).is_err() {
             return Err(TokenError::Malformed);
         }
@@ -141,7 +142,7 @@ pub struct Revocations {
 
 impl Revocations {
     fn new(config: &Config) -> anyhow::Result<Self> {
-        let redis = redis::Client::open(config.redis_url.as_str())
+        let redis = redis::Client::open(config.redis_url.expose())
             .map_err(|_| anyhow::anyhow!("invalid gateway.redis_url for revocations"))?;
         Ok(Self {
             prefix: config.revocation_redis_prefix.clone(),

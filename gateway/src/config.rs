@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use iknow_common::secret::Secret;
 use serde::Deserialize;
 
 /// Where the gateway listens, where its downstream services are, and how long it waits for them.
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Config {
     /// Address the HTTP server binds (port 0 picks a free one).
     pub http_addr: String,
@@ -23,11 +24,11 @@ pub struct Config {
     /// Deadline of opening a connection to a downstream service, in milliseconds.
     pub connect_timeout_ms: u64,
     /// PostgreSQL checked by `/health`.
-    pub database_url: String,
+    pub database_url: Secret,
     /// Redis checked by `/health`.
-    pub redis_url: String,
+    pub redis_url: Secret,
     /// RabbitMQ checked by `/health`.
-    pub amqp_url: String,
+    pub amqp_url: Secret,
     /// Directory of the web app's static files, served at `/`.
     pub web_dir: PathBuf,
     /// Whether `/api/v1` is rate limited (off for load tests).
@@ -57,9 +58,9 @@ pub struct Config {
     /// Window of the default limit, in seconds.
     #[serde(default = "default_default_window")]
     pub rate_limit_default_window_seconds: u64,
-    /// HS256 secret access tokens are verified with; must equal `identity.jwt_secret`. Never logged.
+    /// HS256 secret access tokens are verified with; must equal `identity.jwt_secret`.
     #[serde(default = "default_jwt_secret")]
-    pub jwt_secret: String,
+    pub jwt_secret: Secret,
     /// Prefix of the session-revocation markers in Redis (`{prefix}{userId}` = unix second of revocation).
     #[serde(default = "default_revocation_prefix")]
     pub revocation_redis_prefix: String,
@@ -76,7 +77,7 @@ fn default_history_window() -> u32 {
     90
 }
 
-fn default_jwt_secret() -> String {
+fn default_jwt_secret() -> Secret {
     iknow_common::token::DEV_JWT_SECRET.into()
 }
 fn default_revocation_prefix() -> String {
@@ -113,24 +114,6 @@ fn default_default_window() -> u64 {
     900
 }
 
-/// Everything but the secret, which is never printed.
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("http_addr", &self.http_addr)
-            .field("catalog_url", &self.catalog_url)
-            .field("identity_url", &self.identity_url)
-            .field("library_url", &self.library_url)
-            .field("ingest_url", &self.ingest_url)
-            .field("rate_limit_enabled", &self.rate_limit_enabled)
-            .field("jwt_secret", &"<redacted>")
-            .field("revocation_redis_prefix", &self.revocation_redis_prefix)
-            .field("revocation_ttl_seconds", &self.revocation_ttl_seconds)
-            .field("premium_history_window_days", &self.premium_history_window_days)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Config {
     pub fn downstream_timeout(&self) -> Duration {
         Duration::from_millis(self.downstream_timeout_ms)
@@ -138,5 +121,27 @@ impl Config {
 
     pub fn connect_timeout(&self) -> Duration {
         Duration::from_millis(self.connect_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_prints_no_secret() {
+        let vars = [
+            ("IKNOW__GATEWAY__DATABASE_URL", "postgres://app:db-password@db/gateway"),
+            ("IKNOW__GATEWAY__REDIS_URL", "redis://:redis-password@cache:6379"),
+            ("IKNOW__GATEWAY__AMQP_URL", "amqp://app:mq-password@mq/%2f"),
+            ("IKNOW__GATEWAY__JWT_SECRET", "jwt-secret-value-jwt-secret-value"),
+        ];
+        let settings =
+            iknow_common::config::Settings::load_with(None, vars.map(|(k, v)| (k.to_owned(), v.to_owned()))).unwrap();
+        let c: super::Config = settings.section("gateway").unwrap();
+        assert_eq!(c.jwt_secret.expose(), "jwt-secret-value-jwt-secret-value");
+        let printed = format!("{c:?}");
+        for secret in ["db-password", "redis-password", "mq-password", "jwt-secret-value"] {
+            assert!(!printed.contains(secret), "{secret} printed: {printed}");
+        }
+        assert!(printed.contains("catalog_url"), "the rest is printed: {printed}");
     }
 }

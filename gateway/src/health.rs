@@ -1,6 +1,7 @@
 //! `GET /health`: probes every downstream service (gRPC health), PostgreSQL, Redis and RabbitMQ in parallel,
 //! each with a short deadline, and reports `healthy` (200) or `degraded` (503).
 
+use iknow_common::secret::Secret;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -31,7 +32,7 @@ pub struct Probes {
     db: PgPool,
     redis: redis::Client,
     redis_conn: Mutex<Option<redis::aio::MultiplexedConnection>>,
-    amqp_url: String,
+    amqp_url: Secret,
     amqp: Mutex<Option<lapin::Connection>>,
 }
 
@@ -40,9 +41,9 @@ impl Probes {
         let db = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(PROBE_TIMEOUT)
-            .connect_lazy(&config.database_url)
+            .connect_lazy(config.database_url.expose())
             .map_err(|e| anyhow::anyhow!("invalid gateway.database_url: {}", redact(&e.to_string())))?;
-        let redis = redis::Client::open(config.redis_url.as_str())
+        let redis = redis::Client::open(config.redis_url.expose())
             .map_err(|e| anyhow::anyhow!("invalid gateway.redis_url: {}", redact(&e.to_string())))?;
         Ok(Self {
             services,
@@ -89,7 +90,7 @@ impl Probes {
             return Ok(());
         }
         *slot = None;
-        let conn = lapin::Connection::connect(&self.amqp_url, lapin::ConnectionProperties::default())
+        let conn = lapin::Connection::connect(self.amqp_url.expose(), lapin::ConnectionProperties::default())
             .await
             .map_err(|e| e.to_string())?;
         *slot = Some(conn);

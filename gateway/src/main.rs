@@ -15,7 +15,11 @@ async fn main() -> anyhow::Result<()> {
     let telemetry_config: TelemetryConfig = settings.section("telemetry")?;
     telemetry::init("gateway", &telemetry_config);
     let config: gateway::Config = settings.section("gateway")?;
-    iknow_common::token::check_secret(&config.jwt_secret, &settings.environment(), "IKNOW__GATEWAY__JWT_SECRET")?;
+    iknow_common::token::check_secret(
+        config.jwt_secret.expose(),
+        &settings.environment(),
+        "IKNOW__GATEWAY__JWT_SECRET",
+    )?;
     let app = gateway::Application::build(config).await?;
     let result = app.run_until_stopped().await;
     telemetry::shutdown();

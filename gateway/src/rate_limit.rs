@@ -101,7 +101,7 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// Reads the limits from `config`; connects to nothing yet.
     pub fn new(config: &Config) -> anyhow::Result<Self> {
-        let redis = redis::Client::open(config.redis_url.as_str())
+        let redis = redis::Client::open(config.redis_url.expose())
             .map_err(|_| anyhow::anyhow!("invalid gateway.redis_url for rate limits"))?;
         let limit = |max, secs: u64| Limit { max, window: Duration::from_secs(secs.max(1)) };
         Ok(Self {

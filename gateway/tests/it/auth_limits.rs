@@ -92,7 +92,7 @@ async fn with_redis_cut_limits_and_revocations_fall_back_in_process_and_login_wo
     let proxy = TcpProxy::start(redis_addr).await;
     let redis_url = proxy.url("redis");
     let app = spawn_limited(move |c| {
-        c.redis_url = redis_url;
+        c.redis_url = redis_url.into();
         c.rate_limit_redis_timeout_ms = 200;
         c.rate_limit_auth_per_window = 6;
     })

@@ -114,7 +114,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
                 let idb = TestDb::new().await;
                 let mut config = scraper_ingest::Config::for_tests(&idb.url, &catalog_proxy.url("http"), "");
                 config.worker_enabled = false;
-                config.amqp_url = format!("amqp://guest:guest@{}/%2f", iknow_testkit::dead_addr().await);
+                config.amqp_url = format!("amqp://guest:guest@{}/%2f", iknow_testkit::dead_addr().await).into();
                 ingest_db = Some(idb);
                 let app = scraper_ingest::build(&config).await.expect("ingest builds");
                 let port = app.port();
@@ -134,9 +134,9 @@ pub async fn spawn_with(options: Options) -> TestApp {
         ingest_url: stub_urls[2].clone(),
         downstream_timeout_ms: 800,
         connect_timeout_ms: 300,
-        database_url: db.url.clone(),
-        redis_url: iknow_testkit::redis_url(),
-        amqp_url: iknow_testkit::amqp_url(),
+        database_url: db.url.clone().into(),
+        redis_url: iknow_testkit::redis_url().into(),
+        amqp_url: iknow_testkit::amqp_url().into(),
         web_dir: options.web_dir.unwrap_or_else(|| PathBuf::from("/nonexistent/iknow-web")),
         ..generous_limits()
     };
@@ -348,9 +348,9 @@ pub fn generous_limits() -> gateway::Config {
         ingest_url: "http://127.0.0.1:1".into(),
         downstream_timeout_ms: 800,
         connect_timeout_ms: 300,
-        database_url: format!("{}/postgres", iknow_testkit::pg_server_url()),
-        redis_url: iknow_testkit::redis_url(),
-        amqp_url: iknow_testkit::amqp_url(),
+        database_url: format!("{}/postgres", iknow_testkit::pg_server_url()).into(),
+        redis_url: iknow_testkit::redis_url().into(),
+        amqp_url: iknow_testkit::amqp_url().into(),
         web_dir: "/nonexistent".into(),
         rate_limit_enabled: true,
         rate_limit_redis_prefix: iknow_testkit::unique_prefix("gateway-rl"),

@@ -104,7 +104,7 @@ async fn two_gateways_on_one_redis_share_the_count() {
 async fn with_redis_down_limits_are_enforced_in_process_and_requests_served() {
     let dead = iknow_testkit::dead_addr().await;
     let base = spawn(gateway::Config {
-        redis_url: format!("redis://{dead}"),
+        redis_url: format!("redis://{dead}").into(),
         rate_limit_redis_timeout_ms: 50,
         ..small_limits()
     })
@@ -167,7 +167,7 @@ async fn a_gateway_that_loses_redis_keeps_serving_and_shares_counts_again_once_i
     let prefix = config.rate_limit_redis_prefix.clone();
     let direct = spawn(config).await;
     let via_proxy = spawn(gateway::Config {
-        redis_url: proxy.url("redis"),
+        redis_url: proxy.url("redis").into(),
         rate_limit_redis_prefix: prefix,
         rate_limit_redis_timeout_ms: 200,
         rate_limit_default_per_window: 100,

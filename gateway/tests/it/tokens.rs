@@ -162,7 +162,7 @@ async fn a_user_missing_from_identity_is_unauthorized() {
         tier_expires: None,
         typ: iknow_common::token::ACCESS_TYPE.into(),
     };
-    let token = iknow_common::token::issue_access_token(&claims, &app.identity().jwt_secret).unwrap();
+    let token = iknow_common::token::issue_access_token(&claims, app.identity().jwt_secret.expose()).unwrap();
     for (method, path) in [(Method::GET, ME), (Method::GET, "/api/v1/users/me/export")] {
         let (status, body) = app.call(method, path, None, Some(&token)).await;
         assert_eq!((status, error_code(&body).as_str()), (401, "UNAUTHORIZED"), "{path}");

@@ -12,8 +12,8 @@
 //! warning, retries with a backoff (100 ms doubling to 5 s) and logs once more when it is back. Payloads are never
 //! logged nor stored in `last_error`: they can carry mail tokens.
 
+use iknow_common::secret::Secret;
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,10 +41,10 @@ const MAX_ERROR_LEN: usize = 500;
 const PERSISTENT: u8 = 2;
 
 /// Settings of a [`Relay`].
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RelayConfig {
-    /// RabbitMQ URL, `amqp://user:pass@host:port/vhost`. Never logged: it carries a password.
-    pub amqp_url: String,
+    /// RabbitMQ URL, `amqp://user:pass@host:port/vhost`. A secret: it carries a password.
+    pub amqp_url: Secret,
     /// How often the relay looks for rows when nobody calls [`RelayHandle::wake`] (default 1 s).
     pub poll_interval: Duration,
     /// Most rows taken (and published) per round (default 100).
@@ -53,7 +53,7 @@ pub struct RelayConfig {
 
 impl RelayConfig {
     /// Default poll interval and batch size for the broker at `amqp_url`.
-    pub fn new(amqp_url: impl Into<String>) -> Self {
+    pub fn new(amqp_url: impl Into<Secret>) -> Self {
         Self { amqp_url: amqp_url.into(), poll_interval: Duration::from_secs(1), batch_size: 100 }
     }
 }
@@ -62,16 +62,6 @@ impl Default for RelayConfig {
     /// The local broker with the default guest account.
     fn default() -> Self {
         Self::new("amqp://guest:guest@127.0.0.1:5672/%2f")
-    }
-}
-
-impl fmt::Debug for RelayConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The URL is left out: it carries the broker password.
-        f.debug_struct("RelayConfig")
-            .field("poll_interval", &self.poll_interval)
-            .field("batch_size", &self.batch_size)
-            .finish_non_exhaustive()
     }
 }
 
@@ -172,7 +162,7 @@ impl Relay {
             return Ok(Progress::Done);
         }
 
-        let outcome = match state.link(&self.config.amqp_url).await {
+        let outcome = match state.link(self.config.amqp_url.expose()).await {
             Ok(link) => publish(link, &rows).await,
             Err(error) => Outcome {
                 failed: rows.iter().map(|r| (r.id, error.clone())).collect(),

@@ -67,7 +67,7 @@ impl Cache {
             content_summaries: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             filmographies: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             series_casts: moka::future::Cache::builder().max_capacity(1_000).time_to_live(ttl).build(),
-            redis: Arc::new(RedisTier::new(&config.redis_url)),
+            redis: Arc::new(RedisTier::new(config.redis_url.expose())),
             prefix: config.redis_prefix.clone(),
             ttl_seconds: config.cache_ttl_seconds.max(1),
             generation: Arc::new(AtomicU64::new(0)),

@@ -1,5 +1,6 @@
 //! The `[catalog]` configuration section.
 
+use iknow_common::secret::Secret;
 use serde::Deserialize;
 
 /// Settings of the actor-catalog service (section `[catalog]` of config/default.toml).
@@ -8,11 +9,11 @@ pub struct Config {
     /// Address the gRPC server listens on; port 0 picks a free port.
     pub grpc_addr: String,
     /// PostgreSQL URL of the catalogue database; the database is created when missing.
-    pub database_url: String,
+    pub database_url: Secret,
     /// Upper bound of the connection pool.
     pub database_max_connections: u32,
     /// Redis URL of the shared cache tier; Redis being down only costs cache hits.
-    pub redis_url: String,
+    pub redis_url: Secret,
     /// Prefix of every Redis key this service writes.
     pub redis_prefix: String,
     /// Seconds an entry lives in Redis.
@@ -25,7 +26,7 @@ pub struct Config {
     #[serde(default = "default_analyze_after_rows")]
     pub analyze_after_rows: u64,
     /// RabbitMQ URL: upserts are announced there (through the outbox) and every replica listens.
-    pub amqp_url: String,
+    pub amqp_url: Secret,
     /// Topic exchange of `actor.upserted` / `content.upserted`.
     pub events_exchange: String,
 }
@@ -48,7 +49,8 @@ impl Config {
             local_cache_ttl_seconds: 300,
             analyze_after_rows: default_analyze_after_rows(),
             amqp_url: std::env::var("IKNOW_TEST_AMQP")
-                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+                .into(),
             // One exchange for every test, so none is left behind per test: a replica hearing another test's
             // events only forgets ids its own database does not hold, which changes nothing.
             events_exchange: "test.catalog.events".into(),

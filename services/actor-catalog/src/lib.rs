@@ -55,7 +55,8 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let pool =
-            iknow_common::db::connect(&config.database_url, config.database_max_connections, "catalogue").await?;
+            iknow_common::db::connect(config.database_url.expose(), config.database_max_connections, "catalogue")
+                .await?;
         sqlx::migrate!("../../migrations/actor-catalog").run(&pool).await.context("catalogue migrations")?;
         // A replica that stopped after a bulk load's swap but before it validated the foreign keys.
         let validating = pool.clone();
@@ -72,7 +73,7 @@ impl Application {
             iknow_messaging::Relay::new(pool.clone(), iknow_messaging::RelayConfig::new(config.amqp_url.clone()));
         let announce = events::Announce::new(&config.events_exchange);
         let events = events::Listener {
-            amqp_url: config.amqp_url.clone(),
+            amqp_url: config.amqp_url.expose().to_owned(),
             announce: announce.clone(),
             pool: pool.clone(),
             cache: cache.clone(),

@@ -5,6 +5,7 @@
 //! bulk load: every row may have changed). The first drops those titles, the second everything. Events
 //! published while no queue was bound went nowhere: each session drops everything once it consumes.
 
+use iknow_common::secret::Secret;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -24,10 +25,10 @@ const MIN_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Runs the listener until `stop` turns true (or its sender goes), reconnecting with backoff.
-pub async fn run(amqp_url: String, exchange: String, cache: CastCache, stop: watch::Receiver<bool>) {
+pub async fn run(amqp_url: Secret, exchange: String, cache: CastCache, stop: watch::Receiver<bool>) {
     let queue = format!("{exchange}.library.{}", Uuid::now_v7().simple());
     let options = consume::Options::new("catalog.events listener").backoff(MIN_BACKOFF, MAX_BACKOFF);
-    consume::run(&amqp_url, options, stop, |connection, attempt| {
+    consume::run(amqp_url.expose(), options, stop, |connection, attempt| {
         session(&exchange, &queue, &cache, connection, attempt)
     })
     .await;

@@ -1,5 +1,6 @@
 //! The `[library]` configuration section.
 
+use iknow_common::secret::Secret;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -10,7 +11,7 @@ pub struct Config {
     /// Address the gRPC server binds (port 0 picks a free one).
     pub grpc_addr: String,
     /// PostgreSQL URL of the library database; the database is created when missing.
-    pub database_url: String,
+    pub database_url: Secret,
     /// Upper bound of the connection pool.
     #[serde(default = "default_max_connections")]
     pub database_max_connections: u32,
@@ -23,7 +24,7 @@ pub struct Config {
     #[serde(default = "default_catalog_connect_timeout_ms")]
     pub catalog_connect_timeout_ms: u64,
     /// RabbitMQ URL (the library consumes `user.deleted` from the identity events exchange).
-    pub amqp_url: String,
+    pub amqp_url: Secret,
     /// Exchange on which user-identity publishes `user.deleted`.
     pub identity_events_exchange: String,
     /// Exchange on which the catalogue announces its writes (`content.upserted`, `catalog.reloaded`): they
@@ -59,7 +60,8 @@ impl Config {
             catalog_timeout_ms: default_catalog_timeout_ms(),
             catalog_connect_timeout_ms: default_catalog_connect_timeout_ms(),
             amqp_url: std::env::var("IKNOW_TEST_AMQP")
-                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+                .into(),
             identity_events_exchange: identity_events_exchange.into(),
             // The exchange of the catalogue's test configuration.
             catalog_events_exchange: "test.catalog.events".into(),

@@ -41,7 +41,7 @@ pub async fn run(config: Config, pool: PgPool, stop: watch::Receiver<bool>) {
     // Stopping drops the session wherever it is (connecting, or inside a message): an unacknowledged message is
     // redelivered later, and one whose transaction committed is then skipped as processed.
     let options = consume::Options::new("user.deleted consumer").queue(&queue).backoff(MIN_BACKOFF, MAX_BACKOFF);
-    consume::run(&config.amqp_url, options, stop, |connection, attempt| {
+    consume::run(config.amqp_url.expose(), options, stop, |connection, attempt| {
         session(&config, &queue, &pool, connection, attempt)
     })
     .await;

@@ -49,7 +49,8 @@ impl Application {
     /// Connects to (and creates when missing) the library database, migrates it and binds the listener.
     /// Neither the catalogue nor RabbitMQ is contacted here: a dependency that is down never stops the start.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let pool = iknow_common::db::connect(&config.database_url, config.database_max_connections, "library").await?;
+        let pool =
+            iknow_common::db::connect(config.database_url.expose(), config.database_max_connections, "library").await?;
         sqlx::migrate!("../../migrations/library").run(&pool).await.context("library migrations")?;
         let catalog = catalog::Catalog::new(&config)?;
         let (listener, addr) = g::bind(&config.grpc_addr).await?;

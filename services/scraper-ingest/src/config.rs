@@ -1,22 +1,23 @@
 //! The `[ingest]` configuration section.
 
+use iknow_common::secret::Secret;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 /// Settings of the scraper-ingest service (section `[ingest]` of config/default.toml).
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Config {
     /// Address the gRPC server binds (port 0 picks a free one).
     pub grpc_addr: String,
     /// PostgreSQL URL of the ingest database (`scrape_jobs`, `outbox`); created when missing.
-    pub database_url: String,
+    pub database_url: Secret,
     /// Upper bound of the connection pool.
     #[serde(default = "default_max_connections")]
     pub database_max_connections: u32,
     /// RabbitMQ URL of the job queues (consumer and outbox relay). Never logged: it carries a password.
-    pub amqp_url: String,
+    pub amqp_url: Secret,
     /// gRPC URL of the actor-catalog service the workers write through (`UpsertBatch`).
     pub catalog_url: String,
     /// Deadline of one `UpsertBatch` call, in milliseconds.
@@ -80,7 +81,7 @@ pub struct Config {
     pub tmdb_ca_file: Option<PathBuf>,
     /// TMDB API key, sent as the `api_key` query parameter. Never logged.
     #[serde(default)]
-    pub tmdb_api_key: String,
+    pub tmdb_api_key: Secret,
     /// Requests per second to TMDB across every job of this worker.
     #[serde(default = "default_tmdb_requests_per_second")]
     pub tmdb_requests_per_second: u32,
@@ -97,28 +98,6 @@ pub struct Config {
     /// Most credits one job follows: a person's acting credits, a title's cast (in billing order).
     #[serde(default = "default_tmdb_max_credits")]
     pub tmdb_max_credits: usize,
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The database and broker URLs and the TMDB API key are left out: they are secrets or may carry them.
-        f.debug_struct("Config")
-            .field("grpc_addr", &self.grpc_addr)
-            .field("catalog_url", &self.catalog_url)
-            .field("queue_prefix", &self.queue_prefix)
-            .field("prefetch", &self.prefetch)
-            .field("max_attempts", &self.max_attempts)
-            .field("batch_size", &self.batch_size)
-            .field("bulk_first_load", &self.bulk_first_load)
-            .field("bulk_chunk", &self.bulk_chunk)
-            .field("concurrency", &self.concurrency)
-            .field("worker_enabled", &self.worker_enabled)
-            .field("tmdb_base_url", &self.tmdb_base_url)
-            .field("tmdb_image_base_url", &self.tmdb_image_base_url)
-            .field("tmdb_ca_file", &self.tmdb_ca_file)
-            .field("tmdb_requests_per_second", &self.tmdb_requests_per_second)
-            .finish_non_exhaustive()
-    }
 }
 
 fn default_max_connections() -> u32 {
@@ -197,7 +176,8 @@ impl Config {
             database_url: database_url.into(),
             database_max_connections: 5,
             amqp_url: std::env::var("IKNOW_TEST_AMQP")
-                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+                .into(),
             catalog_url: catalog_url.into(),
             catalog_timeout_ms: 30_000,
             catalog_connect_timeout_ms: 1_000,
@@ -218,7 +198,7 @@ impl Config {
             tmdb_base_url: "http://127.0.0.1:9".into(),
             tmdb_image_base_url: default_tmdb_image_base_url(),
             tmdb_ca_file: None,
-            tmdb_api_key: String::new(),
+            tmdb_api_key: Secret::default(),
             tmdb_requests_per_second: 40,
             tmdb_timeout_ms: 2_000,
             tmdb_tries: 3,
@@ -287,6 +267,10 @@ mod tests {
         assert!(c.tmdb_base_url.starts_with("https://api.themoviedb.org/"));
         assert_eq!(c.tmdb_image_base_url, "https://image.tmdb.org/t/p/original");
         assert_eq!(c.tmdb_ca_file.as_deref(), Some(std::path::Path::new("")), "none: the webpki roots only");
-        assert!(!format!("{c:?}").contains("tmdb_api_key"), "the key is never printed");
+        let key = [("IKNOW__INGEST__TMDB_API_KEY".to_owned(), "tmdb-key-value".to_owned())];
+        let keyed: super::Config =
+            iknow_common::config::Settings::load_with(None, key).unwrap().section("ingest").unwrap();
+        assert_eq!(keyed.tmdb_api_key.expose(), "tmdb-key-value");
+        assert!(!format!("{keyed:?}").contains("tmdb-key-value"), "the key is never printed");
     }
 }

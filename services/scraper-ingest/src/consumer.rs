@@ -34,7 +34,7 @@ pub async fn run(ctx: Arc<Context>, stop: watch::Receiver<bool>) {
         .connect_timeout(CONNECT_TIMEOUT)
         // A stopping session lets its jobs checkpoint and give their messages back before it returns.
         .session_stops();
-    consume::run(&ctx.config.amqp_url, options, stop.clone(), |connection, attempt| {
+    consume::run(ctx.config.amqp_url.expose(), options, stop.clone(), |connection, attempt| {
         let (ctx, slots, jobs, stop) = (ctx.clone(), slots.clone(), jobs.clone(), stop.clone());
         async move { session(&ctx, &slots, &mut *jobs.lock().await, &stop, connection, attempt).await }
     })

@@ -77,7 +77,8 @@ impl Application {
     /// Connects to (and creates when missing) the ingest database, migrates it and binds the listener.
     /// Neither the catalogue nor RabbitMQ is contacted here: a dependency that is down never stops the start.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let pool = iknow_common::db::connect(&config.database_url, config.database_max_connections, "ingest").await?;
+        let pool =
+            iknow_common::db::connect(config.database_url.expose(), config.database_max_connections, "ingest").await?;
         sqlx::migrate!("../../migrations/scraper-ingest").run(&pool).await.context("ingest migrations")?;
         let catalog = catalog::lazy(&config.catalog_url, config.catalog_connect_timeout(), config.catalog_timeout())?;
         let (listener, addr) = g::bind(&config.grpc_addr).await?;

@@ -70,7 +70,7 @@ pub async fn sample_queues(config: Config, mut stop: watch::Receiver<bool>) {
     let mut channel = None;
     loop {
         if channel.is_none() {
-            channel = match iknow_messaging::consume::connect(&config.amqp_url).await {
+            channel = match iknow_messaging::consume::connect(config.amqp_url.expose()).await {
                 Ok(conn) => conn.create_channel().await.ok().map(|c| (conn, c)),
                 Err(_) => None,
             };

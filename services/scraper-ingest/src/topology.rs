@@ -148,7 +148,7 @@ impl Link {
 /// Connects once and declares the topology: the outbox relay waits for this before publishing, since the
 /// default exchange silently drops a message for a queue that does not exist yet.
 pub async fn declare_once(config: &Config) -> anyhow::Result<()> {
-    let link = Link::open(&config.amqp_url).await?;
+    let link = Link::open(config.amqp_url.expose()).await?;
     let declared = declare_all(&link.consume, config).await;
     let _ = link.connection.close(200, "topology declared".into()).await;
     declared
@@ -156,7 +156,7 @@ pub async fn declare_once(config: &Config) -> anyhow::Result<()> {
 
 /// Deletes every queue of the topology (tests clean up their prefixed queues with it).
 pub async fn delete_all(config: &Config) -> anyhow::Result<()> {
-    let link = Link::open(&config.amqp_url).await?;
+    let link = Link::open(config.amqp_url.expose()).await?;
     for queue in config.queues() {
         // Whether or not it is in use or holds messages: the caller is done with it.
         let options = lapin::options::QueueDeleteOptions { if_unused: false, if_empty: false, nowait: false };

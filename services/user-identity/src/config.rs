@@ -1,5 +1,6 @@
 //! The `[identity]` configuration section.
 
+use iknow_common::secret::Secret;
 use serde::Deserialize;
 
 /// The development JWT secret; production refuses to start with it.
@@ -11,12 +12,12 @@ pub struct Config {
     /// Address the gRPC server listens on; port 0 picks a free port.
     pub grpc_addr: String,
     /// PostgreSQL URL of the identity database; the database is created when missing.
-    pub database_url: String,
+    pub database_url: Secret,
     /// Upper bound of the connection pool.
     #[serde(default = "default_max_connections")]
     pub database_max_connections: u32,
     /// HS256 secret signing access tokens. Never logged.
-    pub jwt_secret: String,
+    pub jwt_secret: Secret,
     /// Lifetime of an access token, in seconds.
     pub access_ttl_seconds: i64,
     /// Lifetime of a refresh token, in seconds.
@@ -28,7 +29,7 @@ pub struct Config {
     /// argon2id parallelism (OWASP: 1).
     pub argon2_parallelism: u32,
     /// RabbitMQ URL the outbox relay publishes to. Never logged: it carries a password.
-    pub amqp_url: String,
+    pub amqp_url: Secret,
     /// Topic exchange of mails to send (`email.verification`, `email.password_reset`).
     pub notifications_exchange: String,
     /// Topic exchange of identity events (`user.deleted`).
@@ -67,7 +68,8 @@ impl Config {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             amqp_url: std::env::var("IKNOW_TEST_AMQP")
-                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+                .into(),
             notifications_exchange: format!("{unique}.notifications"),
             events_exchange: format!("{unique}.identity.events"),
             email_verification_ttl_seconds: 86_400,
@@ -85,13 +87,31 @@ mod tests {
         assert_eq!(c.access_ttl_seconds, 900);
         assert_eq!(c.refresh_ttl_seconds, 604_800);
         assert_eq!((c.argon2_memory_kib, c.argon2_iterations, c.argon2_parallelism), (19_456, 2, 1));
-        assert_eq!(c.jwt_secret, super::DEV_JWT_SECRET);
-        assert_eq!(c.amqp_url, "amqp://guest:guest@127.0.0.1:5672/%2f");
+        assert_eq!(c.jwt_secret.expose(), super::DEV_JWT_SECRET);
+        assert_eq!(c.amqp_url, "amqp://guest:guest@127.0.0.1:5672/%2f".into());
         assert_eq!(
             (c.notifications_exchange.as_str(), c.events_exchange.as_str()),
             ("notifications", "identity.events")
         );
         assert_eq!((c.email_verification_ttl_seconds, c.password_reset_ttl_seconds), (86_400, 3_600));
+    }
+
+    #[test]
+    fn debug_prints_no_secret() {
+        let vars = [
+            ("IKNOW__IDENTITY__DATABASE_URL", "postgres://app:db-password@db/identity"),
+            ("IKNOW__IDENTITY__AMQP_URL", "amqp://app:mq-password@mq/%2f"),
+            ("IKNOW__IDENTITY__JWT_SECRET", "jwt-secret-value-jwt-secret-value"),
+        ];
+        let settings =
+            iknow_common::config::Settings::load_with(None, vars.map(|(k, v)| (k.to_owned(), v.to_owned()))).unwrap();
+        let c: super::Config = settings.section("identity").unwrap();
+        assert_eq!(c.database_url.expose(), "postgres://app:db-password@db/identity");
+        let printed = format!("{c:?}");
+        for secret in ["db-password", "mq-password", "jwt-secret-value"] {
+            assert!(!printed.contains(secret), "{secret} printed: {printed}");
+        }
+        assert!(printed.contains("grpc_addr"), "the rest is printed: {printed}");
     }
 
     #[test]

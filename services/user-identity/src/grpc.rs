@@ -6,6 +6,7 @@
 
 use base64::Engine;
 use chrono::Utc;
+use iknow_common::secret::Secret;
 use iknow_common::token::{self, Claims};
 use iknow_common::{Error, FieldViolation, preferences};
 use iknow_messaging::events::{EmailVerification, Event, PasswordReset, TokenMail, UserDeleted};
@@ -36,7 +37,7 @@ pub struct IdentityService {
     pool: PgPool,
     hasher: Hasher,
     relay: RelayHandle,
-    jwt_secret: String,
+    jwt_secret: Secret,
     access_ttl: i64,
     refresh_ttl: i64,
     verification_ttl: i64,
@@ -157,7 +158,7 @@ impl IdentityService {
             tier_expires: user.subscription_expires.filter(|exp| *exp >= now).map(|exp| exp.timestamp()),
             typ: token::ACCESS_TYPE.into(),
         };
-        let access_token = token::issue_access_token(&claims, &self.jwt_secret).map_err(Error::internal)?;
+        let access_token = token::issue_access_token(&claims, self.jwt_secret.expose()).map_err(Error::internal)?;
         let refresh_token = new_token();
         store::insert_refresh_token(tx, user.id, family, &token_hash(&refresh_token), self.refresh_ttl).await?;
         Ok(Session { access_token, refresh_token, expires_in: self.access_ttl, user: Some(user.into()) })

@@ -44,7 +44,8 @@ impl Application {
     /// connected lazily by the relay: it may be down).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         anyhow::ensure!(!config.jwt_secret.is_empty(), "identity jwt_secret must not be empty");
-        let pool = iknow_common::db::connect(&config.database_url, config.database_max_connections, "identity").await?;
+        let pool = iknow_common::db::connect(config.database_url.expose(), config.database_max_connections, "identity")
+            .await?;
         sqlx::migrate!("../../migrations/user-identity").run(&pool).await.context("identity migrations")?;
         let hasher =
             password::Hasher::new(config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism)?;

@@ -86,7 +86,7 @@ async fn broker_proxy() -> (TcpProxy, String) {
 async fn serve(db: &iknow_testkit::TestDb, exchange: &str, amqp_url: &str) -> ActorCatalogClient<Channel> {
     let mut config = actor_catalog::config_for_tests(&db.url, &iknow_testkit::redis_url(), exchange);
     config.events_exchange = exchange.to_owned();
-    config.amqp_url = amqp_url.to_owned();
+    config.amqp_url = amqp_url.to_owned().into();
     let replica = actor_catalog::Application::build(config).await.expect("the replica builds");
     let url = format!("http://{}", replica.addr());
     tokio::spawn(replica.run_until(std::future::pending()));
@@ -185,7 +185,7 @@ async fn with_rabbitmq_down_the_events_wait_in_the_outbox_with_their_write() {
     let db = iknow_testkit::TestDb::new().await;
     let mut config =
         actor_catalog::config_for_tests(&db.url, &iknow_testkit::redis_url(), &iknow_testkit::unique_prefix("ev"));
-    config.amqp_url = format!("amqp://guest:guest@{}/%2f", iknow_testkit::dead_addr().await);
+    config.amqp_url = format!("amqp://guest:guest@{}/%2f", iknow_testkit::dead_addr().await).into();
     let app = actor_catalog::Application::build(config).await.unwrap();
     let pool = app.pool().clone();
     let url = format!("http://{}", app.addr());

@@ -111,7 +111,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let exchange = format!("test.identity.{}", Uuid::now_v7().simple());
     let mut config = library::Config::for_tests(&library_db.url, &catalog_proxy.url("http"), &exchange);
     if let Some(url) = options.amqp_url {
-        config.amqp_url = url;
+        config.amqp_url = url.into();
     }
     let queue = config.user_deleted_queue();
     let app = library::build(&config).await.expect("the library builds");

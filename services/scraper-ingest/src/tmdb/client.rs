@@ -10,6 +10,7 @@
 //! `tmdb_ca_file` when set (a private mirror's CA, or a test server's self-signed certificate). A server
 //! certificate that is not trusted fails for good: trying again cannot fix it, the configuration can.
 
+use iknow_common::secret::Secret;
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Mutex;
@@ -112,7 +113,7 @@ impl Limiter {
 pub struct Client {
     http: reqwest::Client,
     base: String,
-    key: String,
+    key: Secret,
     limiter: Limiter,
     tries: u32,
     retry_base: Duration,
@@ -120,7 +121,12 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base).field("tries", &self.tries).finish_non_exhaustive()
+        // The HTTP client and the limiter say nothing useful; the key prints as [REDACTED].
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("key", &self.key)
+            .field("tries", &self.tries)
+            .finish_non_exhaustive()
     }
 }
 
@@ -220,7 +226,7 @@ impl Client {
                 tokio::time::sleep(self.backoff(attempt)).await;
             }
             self.limiter.acquire().await;
-            let sent = self.http.get(&url).query(&[("api_key", self.key.as_str())]).query(query).send().await;
+            let sent = self.http.get(&url).query(&[("api_key", self.key.expose())]).query(query).send().await;
             let response = match sent {
                 Ok(response) => response,
                 Err(e) => {

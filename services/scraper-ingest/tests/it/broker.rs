@@ -11,7 +11,7 @@ async fn the_broker_connection_cut_mid_import_loses_no_job_and_writes_no_credit_
     env.config.batch_size = 100;
     env.config.concurrency = 1;
     let broker = TcpProxy::start(amqp_addr().await).await;
-    env.config.amqp_url = format!("amqp://guest:guest@{}/%2f", broker.addr);
+    env.config.amqp_url = format!("amqp://guest:guest@{}/%2f", broker.addr).into();
     let app = env.start().await;
 
     let first = generated(3000);

@@ -94,7 +94,7 @@ impl Env {
 impl Drop for Env {
     fn drop(&mut self) {
         // Straight to the shared broker: a test's proxy in front of it cannot forward while its runtime waits here.
-        let config = scraper_ingest::Config { amqp_url: iknow_testkit::amqp_url(), ..self.config.clone() };
+        let config = scraper_ingest::Config { amqp_url: iknow_testkit::amqp_url().into(), ..self.config.clone() };
         // Drop runs inside the test's runtime: use a thread with its own.
         let _ = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };

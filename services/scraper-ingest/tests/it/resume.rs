@@ -68,7 +68,7 @@ async fn a_killed_consumer_loses_the_job_when_its_lease_expires_and_the_next_one
     env.config.lease_seconds = 2;
     let broker = TcpProxy::start(amqp_addr().await).await;
     let mut doomed = env.config.clone();
-    doomed.amqp_url = format!("amqp://guest:guest@{}/%2f", broker.addr);
+    doomed.amqp_url = format!("amqp://guest:guest@{}/%2f", broker.addr).into();
     let dir = generated(4000);
     let app = Running::start(doomed).await;
     let queued = app.enqueue(dir.path()).await;

@@ -31,7 +31,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut user_identity::Config)) -> T
     iknow_common::telemetry::init_for_tests();
     let db = TestDb::new().await;
     let mut config = user_identity::Config::for_tests(&db.url);
-    assert_eq!(config.jwt_secret, SECRET);
+    assert_eq!(config.jwt_secret.expose(), SECRET);
     configure(&mut config);
     let app = user_identity::Application::build(config.clone()).await.expect("identity builds");
     let addr = app.addr();

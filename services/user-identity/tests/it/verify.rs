@@ -82,7 +82,7 @@ async fn expired_verification_token_is_refused() {
 #[tokio::test]
 async fn rabbitmq_unreachable_never_fails_a_call_and_messages_wait_in_the_outbox() {
     let dead = iknow_testkit::dead_addr().await;
-    let app = spawn_with(|c| c.amqp_url = format!("amqp://guest:guest@{dead}/%2f")).await;
+    let app = spawn_with(|c| c.amqp_url = format!("amqp://guest:guest@{dead}/%2f").into()).await;
     let user = app.register("max@example.com", "max").await;
     let mut client = app.client.clone();
     client.request_password_reset(RequestPasswordResetRequest { email: "max@example.com".into() }).await.unwrap();
@@ -107,7 +107,7 @@ async fn rabbitmq_unreachable_never_fails_a_call_and_messages_wait_in_the_outbox
 async fn a_mail_held_while_rabbitmq_is_cut_arrives_once_it_is_back() {
     let proxy = TcpProxy::start(broker_addr().await).await;
     proxy.cut();
-    let app = spawn_with(|c| c.amqp_url = through_proxy(&proxy)).await;
+    let app = spawn_with(|c| c.amqp_url = through_proxy(&proxy).into()).await;
     let mut mails = app.listen_notifications("email.verification").await;
     let user = app.register("oli@example.com", "oli").await;
     assert_eq!(app.outbox_rows().await, 1, "the mail waits while the broker is unreachable");
