@@ -116,3 +116,69 @@ pub fn absorb(report: &mut FileReport, state: &CreditsLoadState) {
     report.unchanged += staged.saturating_sub(state.credits_written).saturating_sub(refused.count());
     report.add_rejections(refused);
 }
+
+#[cfg(test)]
+mod tests {
+    use iknow_proto::catalog::v1::{CreditInput, RejectedLine};
+
+    use super::*;
+
+    #[test]
+    fn a_failed_call_is_transient_only_when_trying_again_can_help() {
+        let down = failure("BeginCreditsLoad", &tonic::Status::unavailable("catalogue restarting"));
+        assert!(
+            matches!(&down, Failure::Transient(e) if e.starts_with("BeginCreditsLoad failed: ") && e.ends_with(": catalogue restarting")),
+            "{down:?}"
+        );
+        let refused = failure("StageCredits", &tonic::Status::invalid_argument("bad load id"));
+        assert!(matches!(&refused, Failure::Permanent(e) if e.ends_with("bad load id")), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn chunks_of_a_finished_load_are_counted_not_sent() {
+        // Nothing listens there: a call would fail.
+        let dead = iknow_testkit::dead_addr().await;
+        let client = catalog::lazy(&format!("http://{dead}"), Duration::from_millis(200), Duration::from_secs(1))
+            .expect("a lazy client");
+        let mut chunk = Chunk { lines: vec![2, 3, 5], last_line: 5, ..Chunk::default() };
+        chunk.request.credits = vec![CreditInput::default(); 3];
+        let finished = Load { id: "load-1".into(), finished: true };
+        let (chunk, answer) = stage(client.clone(), finished, chunk, 1).await.expect("counted");
+        assert_eq!(answer.credits_written, 3);
+        assert_eq!(chunk.request.credits.len(), 3, "kept: nothing was sent");
+
+        let (_, answer) = stage(client.clone(), Load { id: "load-1".into(), finished: false }, Chunk::default(), 1)
+            .await
+            .expect("an empty chunk needs no call");
+        assert_eq!(answer, UpsertBatchResponse::default());
+
+        let open = Load { id: "load-1".into(), finished: false };
+        let Err(Failure::Transient(e)) = stage(client, open, chunk, 1).await else { panic!("the catalogue is down") };
+        assert!(e.starts_with("StageCredits of the rows from line 2 failed"), "{e}");
+    }
+
+    #[test]
+    fn absorbing_the_published_load_replaces_staged_counts() {
+        let mut report = FileReport::new("title.principals.tsv");
+        report.rows_read = 10;
+        report.written = 9;
+        report.unchanged = 1;
+        let state = CreditsLoadState {
+            state: "finished".into(),
+            credits_written: 5,
+            rejected_count: 3,
+            rejected: vec![RejectedLine { line: 4, key: "nm1/tt1".into(), reason: "unknown actor".into() }],
+            ..CreditsLoadState::default()
+        };
+        absorb(&mut report, &state);
+        assert_eq!(report.written, 5);
+        assert_eq!(report.rejected, 3, "every refused credit is counted, listed or not");
+        assert_eq!(report.rejections.len(), 1);
+        assert_eq!(
+            (report.rejections[0].line, report.rejections[0].reason.as_str()),
+            (4, "credit nm1/tt1: unknown actor")
+        );
+        // 9 staged, 5 written, 3 refused: the one left was a repeated key.
+        assert_eq!(report.unchanged, 2);
+    }
+}

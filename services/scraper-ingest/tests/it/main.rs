@@ -4,11 +4,15 @@
 
 mod broker;
 mod bulk;
+mod deliveries;
 mod faults;
 mod helpers;
 mod imports;
 mod ratings;
+mod reports;
 mod resume;
 mod tmdb;
+mod tmdb_client;
+mod tmdb_jobs;
 mod tmdb_merge;
 mod tmdb_tls;

@@ -100,7 +100,7 @@ impl MockTmdb {
     }
 
     /// Answers `path` with these statuses first (then the fixture).
-    fn fail(&self, path: &str, faults: &[Fault]) {
+    pub(crate) fn fail(&self, path: &str, faults: &[Fault]) {
         self.state.faults.lock().unwrap().insert(path.into(), faults.iter().copied().collect());
     }
 
@@ -108,13 +108,14 @@ impl MockTmdb {
         self.state.hits.lock().unwrap().clone()
     }
 
-    fn hits_of(&self, path: &str) -> Vec<Hit> {
+    pub(crate) fn hits_of(&self, path: &str) -> Vec<Hit> {
         self.hits().into_iter().filter(|h| h.path == path).collect()
     }
 }
 
 /// Real-shaped answers: Tom Hanks (31) with four acting credits (one without an IMDb id) and a crew credit;
-/// Forrest Gump (13) with its cast; /find for both IMDb ids.
+/// Forrest Gump (13) with its cast; The Simpsons (456) with a cast member the catalogue refuses; /find for the
+/// IMDb ids of Tom Hanks, Forrest Gump and The Simpsons.
 fn fixtures() -> HashMap<String, Value> {
     let person = |id: u64, name: &str, imdb: Option<&str>, gender: u8, birthday: &str| {
         json!({
@@ -198,6 +199,20 @@ fn fixtures() -> HashMap<String, Value> {
             ],
             "crew": []
         }),
+    );
+    // The Simpsons' cast: Tom Hanks, and someone TMDB has no name for (the catalogue refuses them).
+    f.insert("/person/35".into(), person(35, "", Some("nm0000901"), 2, "1960-01-01"));
+    f.insert(
+        "/tv/456/credits".into(),
+        json!({
+            "id": 456,
+            "cast": [cast_member(31, "Tom Hanks", 2, "Himself (voice)", 0), cast_member(35, "", 2, "Ghost", 1)],
+            "crew": []
+        }),
+    );
+    f.insert(
+        "/find/tt0096697".into(),
+        json!({"movie_results": [], "person_results": [], "tv_results": [{"id": 456, "name": "The Simpsons", "media_type": "tv"}], "tv_episode_results": [], "tv_season_results": []}),
     );
     let find = |people: Value, movies: Value| json!({"movie_results": movies, "person_results": people, "tv_results": [], "tv_episode_results": [], "tv_season_results": []});
     f.insert(
