@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-/// Settings of the scraper-ingest service (section `[ingest]` of config/default.toml).
+/// Settings of the scraper-ingest service (section `[ingest]` of config/default.toml). Every key has its
+/// default there, and only there: that file is compiled into every binary (`iknow_common::config::DEFAULTS`)
+/// under any configuration file and `IKNOW__INGEST__*` variable, so the section always carries every key.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Config {
     /// Address the gRPC server binds (port 0 picks a free one).
@@ -14,157 +16,65 @@ pub struct Config {
     /// PostgreSQL URL of the ingest database (`scrape_jobs`, `outbox`); created when missing.
     pub database_url: Secret,
     /// Upper bound of the connection pool.
-    #[serde(default = "default_max_connections")]
     pub database_max_connections: u32,
     /// RabbitMQ URL of the job queues (consumer and outbox relay). Never logged: it carries a password.
     pub amqp_url: Secret,
     /// gRPC URL of the actor-catalog service the workers write through (`UpsertBatch`).
     pub catalog_url: String,
     /// Deadline of one `UpsertBatch` call, in milliseconds.
-    #[serde(default = "default_catalog_timeout_ms")]
     pub catalog_timeout_ms: u64,
     /// Deadline of opening a connection to the catalogue, in milliseconds.
-    #[serde(default = "default_catalog_connect_timeout_ms")]
     pub catalog_connect_timeout_ms: u64,
     /// Tries of one batch while the catalogue is briefly unavailable, before the attempt fails (and the job is
     /// retried through the queue).
-    #[serde(default = "default_catalog_tries")]
     pub catalog_tries: u32,
     /// Prepended to every queue name (`{prefix}scrape.jobs`, ...); tests use a unique one.
-    #[serde(default)]
     pub queue_prefix: String,
     /// Jobs one consumer runs at once: the channel's prefetch and the number of worker slots.
-    #[serde(default = "default_prefetch")]
     pub prefetch: u16,
     /// Attempts of a job before it goes to the dead-letter queue.
-    #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
     /// Delay before the first retry, in milliseconds; doubled per further failure (with jitter).
-    #[serde(default = "default_retry_base_ms")]
     pub retry_base_ms: u64,
     /// Longest delay between two attempts, in milliseconds.
-    #[serde(default = "default_retry_max_ms")]
     pub retry_max_ms: u64,
     /// How long a message of a job another worker is running waits before it is looked at again (ms).
-    #[serde(default = "default_busy_recheck_ms")]
     pub busy_recheck_ms: u64,
     /// A running job's lease, renewed about every second; a worker that stops renewing it (crashed) loses the
     /// job to the next delivery after this many seconds.
-    #[serde(default = "default_lease_seconds")]
     pub lease_seconds: u64,
     /// Rows per `UpsertBatch` call (one checkpoint per batch).
-    #[serde(default = "default_batch_size")]
     pub batch_size: usize,
     /// `UpsertBatch` calls in flight at once per job.
-    #[serde(default = "default_concurrency")]
     pub concurrency: usize,
     /// A first import (into a catalogue without credits) stages its credits file and has the catalogue
     /// publish it at once (`BeginCreditsLoad`/`StageCredits`/`FinishCreditsLoad`), ~10x faster than batches.
-    #[serde(default = "default_bulk_first_load")]
     pub bulk_first_load: bool,
     /// Credits per `StageCredits` call (one checkpoint per chunk).
-    #[serde(default = "default_bulk_chunk")]
     pub bulk_chunk: usize,
     /// Run the consumer (off for a replica that only answers gRPC; the outbox relay always runs).
-    #[serde(default = "default_true")]
     pub worker_enabled: bool,
     /// Base URL of the TMDB v3-compatible API the `tmdb_*` jobs read (paths such as `/person/31` follow it).
-    #[serde(default = "default_tmdb_base_url")]
     pub tmdb_base_url: String,
     /// Base URL of TMDB's images: a person's `profile_path` and a title's `poster_path` are appended to it to
     /// make the catalogue's photo and poster URLs (an absolute http(s) URL; anything else sends none).
-    #[serde(default = "default_tmdb_image_base_url")]
     pub tmdb_image_base_url: String,
     /// A PEM file of certificates to trust for HTTPS to `tmdb_base_url` beside the built-in webpki roots (a
     /// private mirror's CA, a test server's self-signed certificate). Unset or empty: the webpki roots only.
-    #[serde(default)]
     pub tmdb_ca_file: Option<PathBuf>,
     /// TMDB API key, sent as the `api_key` query parameter. Never logged.
-    #[serde(default)]
     pub tmdb_api_key: Secret,
     /// Requests per second to TMDB across every job of this worker.
-    #[serde(default = "default_tmdb_requests_per_second")]
     pub tmdb_requests_per_second: u32,
     /// Deadline of one TMDB request, in milliseconds (a timeout is retried).
-    #[serde(default = "default_tmdb_timeout_ms")]
     pub tmdb_timeout_ms: u64,
     /// Tries of one TMDB request (429, 5xx, timeouts) before the attempt fails and the job is retried.
-    #[serde(default = "default_tmdb_tries")]
     pub tmdb_tries: u32,
     /// Pause before the second try of a TMDB request (ms), doubled per further try (with jitter); a 429's
     /// Retry-After replaces it.
-    #[serde(default = "default_tmdb_retry_base_ms")]
     pub tmdb_retry_base_ms: u64,
     /// Most credits one job follows: a person's acting credits, a title's cast (in billing order).
-    #[serde(default = "default_tmdb_max_credits")]
     pub tmdb_max_credits: usize,
-}
-
-fn default_max_connections() -> u32 {
-    8
-}
-fn default_catalog_timeout_ms() -> u64 {
-    120_000
-}
-fn default_catalog_connect_timeout_ms() -> u64 {
-    5_000
-}
-fn default_catalog_tries() -> u32 {
-    3
-}
-fn default_prefetch() -> u16 {
-    1
-}
-fn default_max_attempts() -> u32 {
-    5
-}
-fn default_retry_base_ms() -> u64 {
-    2_000
-}
-fn default_retry_max_ms() -> u64 {
-    300_000
-}
-fn default_busy_recheck_ms() -> u64 {
-    10_000
-}
-fn default_lease_seconds() -> u64 {
-    30
-}
-fn default_bulk_first_load() -> bool {
-    true
-}
-fn default_bulk_chunk() -> usize {
-    20_000
-}
-fn default_batch_size() -> usize {
-    10_000
-}
-fn default_concurrency() -> usize {
-    3
-}
-fn default_true() -> bool {
-    true
-}
-fn default_tmdb_base_url() -> String {
-    "https://api.themoviedb.org/3".into()
-}
-fn default_tmdb_image_base_url() -> String {
-    "https://image.tmdb.org/t/p/original".into()
-}
-fn default_tmdb_requests_per_second() -> u32 {
-    40
-}
-fn default_tmdb_timeout_ms() -> u64 {
-    10_000
-}
-fn default_tmdb_tries() -> u32 {
-    4
-}
-fn default_tmdb_retry_base_ms() -> u64 {
-    500
-}
-fn default_tmdb_max_credits() -> usize {
-    200
 }
 
 impl Config {
@@ -196,7 +106,7 @@ impl Config {
             worker_enabled: true,
             // A dead address until a test points it at its mock TMDB server.
             tmdb_base_url: "http://127.0.0.1:9".into(),
-            tmdb_image_base_url: default_tmdb_image_base_url(),
+            tmdb_image_base_url: "https://image.tmdb.org/t/p/original".into(),
             tmdb_ca_file: None,
             tmdb_api_key: Secret::default(),
             tmdb_requests_per_second: 40,
