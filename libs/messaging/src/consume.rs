@@ -297,3 +297,91 @@ where
         backoff = (backoff * 2).min(max_backoff);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use lapin::BasicProperties;
+    use lapin::types::LongLongInt;
+
+    use super::*;
+
+    fn delivery(properties: BasicProperties) -> Delivery {
+        let mut delivery = Delivery::mock(1, "ex".into(), "key".into(), false, vec![]);
+        delivery.properties = properties;
+        delivery
+    }
+
+    #[test]
+    fn headers_are_read_as_strings_whatever_string_type_carries_them() {
+        let mut table = FieldTable::default();
+        table.insert("long".into(), AMQPValue::LongString("l".into()));
+        table.insert("short".into(), AMQPValue::ShortString("s".into()));
+        table.insert("number".into(), AMQPValue::LongLongInt(7 as LongLongInt));
+        let d = delivery(BasicProperties::default().with_headers(table));
+        assert_eq!(header(&d, "long").as_deref(), Some("l"));
+        assert_eq!(header(&d, "short").as_deref(), Some("s"));
+        assert_eq!(header(&d, "number"), None, "not a string");
+        assert_eq!(header(&d, "missing"), None);
+        assert_eq!(header(&delivery(BasicProperties::default()), "long"), None, "no headers at all");
+    }
+
+    #[test]
+    fn the_message_id_is_the_outbox_row_id_when_it_is_a_uuid() {
+        let id = Uuid::now_v7();
+        let d = delivery(BasicProperties::default().with_message_id(id.to_string().into()));
+        assert_eq!(message_id(&d), Some(id));
+        let d = delivery(BasicProperties::default().with_message_id("not-a-uuid".into()));
+        assert_eq!(message_id(&d), None);
+        assert_eq!(message_id(&delivery(BasicProperties::default())), None);
+    }
+
+    #[test]
+    fn a_stop_sender_that_goes_away_means_stop() {
+        let (tx, rx) = watch::channel(false);
+        assert!(!stopped(&rx));
+        drop(tx);
+        assert!(stopped(&rx));
+    }
+
+    #[test]
+    fn options_print_their_settings_but_not_the_hook() {
+        let options = Options::new("user.deleted consumer");
+        assert_eq!(
+            format!("{options:?}"),
+            "Options { name: \"user.deleted consumer\", queue: None, min_backoff: 250ms, max_backoff: 30s, \
+             connect_timeout: None, session_stops: false, on_reconnect: false }"
+        );
+        let options = Options::new("c")
+            .queue("q")
+            // A maximum below the minimum is raised to it.
+            .backoff(Duration::from_secs(2), Duration::from_secs(1))
+            .connect_timeout(Duration::from_secs(3))
+            .session_stops()
+            .on_reconnect(|| async {});
+        assert_eq!(
+            format!("{options:?}"),
+            "Options { name: \"c\", queue: Some(\"q\"), min_backoff: 2s, max_backoff: 2s, \
+             connect_timeout: Some(3s), session_stops: true, on_reconnect: true }"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_attempt_says_whether_it_reconnects_and_runs_the_hook_then() {
+        let consuming = Arc::new(AtomicBool::new(false));
+        let first = Attempt { consuming: consuming.clone(), reconnect: None };
+        assert_eq!(format!("{first:?}"), "Attempt { reconnecting: false, .. }");
+        first.consuming().await;
+        assert!(consuming.load(Ordering::SeqCst));
+
+        let ran = Arc::new(AtomicBool::new(false));
+        let r = ran.clone();
+        let hook: Hook = Arc::new(move || {
+            let r = r.clone();
+            Box::pin(async move { r.store(true, Ordering::SeqCst) })
+        });
+        let again = Attempt { consuming: Arc::new(AtomicBool::new(false)), reconnect: Some(hook) };
+        assert_eq!(format!("{again:?}"), "Attempt { reconnecting: true, .. }");
+        again.consuming().await;
+        assert!(ran.load(Ordering::SeqCst));
+    }
+}

@@ -78,3 +78,20 @@ pub async fn enqueue(conn: &mut sqlx::PgConnection, message: &OutboxMessage) -> 
         .await?;
     Ok(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{self, UserDeleted};
+
+    #[test]
+    fn an_event_is_routed_by_its_name_and_carries_its_type() {
+        let event = UserDeleted { user_id: Uuid::now_v7(), deleted_at: chrono::Utc::now() };
+        let message = OutboxMessage::event("identity.events", &event).unwrap().header("x-request-id", "r-1");
+        assert_eq!((message.exchange.as_str(), message.routing_key.as_str()), ("identity.events", "user.deleted"));
+        assert_eq!(message.payload["type"], "user.deleted");
+        assert_eq!(message.headers["x-request-id"], "r-1");
+        let body = serde_json::to_vec(&message.payload).unwrap();
+        assert_eq!(events::decode::<UserDeleted>(&body).unwrap(), event);
+    }
+}

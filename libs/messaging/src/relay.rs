@@ -456,3 +456,69 @@ impl State {
         wait
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(routing_key: &str, headers: serde_json::Value) -> Row {
+        Row {
+            id: Uuid::now_v7(),
+            exchange: "ex".into(),
+            routing_key: routing_key.into(),
+            payload: serde_json::json!({}),
+            headers,
+        }
+    }
+
+    #[test]
+    fn the_backoff_doubles_from_its_minimum_up_to_its_maximum() {
+        let mut state = State::new();
+        let waits: Vec<u64> = (0..8).map(|_| state.next_backoff().as_millis() as u64).collect();
+        assert_eq!(waits, [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
+    }
+
+    #[test]
+    fn one_warning_per_broker_outage() {
+        let mut state = State::new();
+        state.broker_failed("first");
+        assert!(state.broker_down && state.link.is_none());
+        // Further failures of the same outage change nothing.
+        state.broker_failed("second");
+        assert!(state.broker_down);
+    }
+
+    #[test]
+    fn errors_are_cut_to_their_limit_on_a_character_boundary() {
+        assert_eq!(truncate("short".into()), "short");
+        let long = truncate("é".repeat(MAX_ERROR_LEN + 20));
+        assert_eq!(long.chars().count(), MAX_ERROR_LEN);
+        assert_eq!(truncate("a".repeat(MAX_ERROR_LEN)).len(), MAX_ERROR_LEN);
+    }
+
+    #[test]
+    fn a_row_becomes_a_persistent_json_message_with_string_headers() {
+        let row = row("user.registered", serde_json::json!({ "x-request-id": "r-1", "x-count": 2 }));
+        let (routing_key, properties) = message_parts(&row).unwrap();
+        assert_eq!(routing_key.as_str(), "user.registered");
+        assert_eq!(properties.content_type().as_ref().map(ShortString::as_str), Some("application/json"));
+        assert_eq!(*properties.delivery_mode(), Some(PERSISTENT));
+        assert_eq!(properties.message_id().as_ref().map(ShortString::as_str), Some(row.id.to_string().as_str()));
+        let headers = properties.headers().as_ref().unwrap().inner();
+        assert_eq!(headers.get("x-request-id"), Some(&AMQPValue::LongString("r-1".into())));
+        assert_eq!(headers.get("x-count"), Some(&AMQPValue::LongString("2".into())));
+    }
+
+    #[test]
+    fn names_longer_than_amqp_allows_are_refused() {
+        let long = "k".repeat(256);
+        assert_eq!(
+            message_parts(&row(&long, serde_json::json!({}))).err().as_deref(),
+            Some("routing key longer than 255 bytes")
+        );
+        let headers = serde_json::json!({ long.clone(): "v" });
+        assert_eq!(message_parts(&row("k", headers)).err().as_deref(), Some("header name longer than 255 bytes"));
+        // 255 bytes is still fine.
+        assert!(message_parts(&row(&long[..255], serde_json::Value::Null)).is_ok());
+    }
+}

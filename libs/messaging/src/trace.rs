@@ -188,4 +188,40 @@ mod tests {
         table.insert(TRACEPARENT.into(), AMQPValue::LongString("00-not-a-trace-01".into()));
         table
     }
+
+    #[test]
+    fn short_string_headers_are_read_and_other_values_ignored() {
+        let _guard = tracing::subscriber::set_default(subscriber());
+        let producer = tracing::info_span!("producer");
+        let mut headers = BTreeMap::new();
+        producer.in_scope(|| inject(&mut headers));
+        let mut table = FieldTable::default();
+        table.insert(TRACEPARENT.into(), AMQPValue::ShortString(headers[TRACEPARENT].as_str().into()));
+        table.insert(TRACESTATE.into(), AMQPValue::LongLongInt(1));
+        let extractor = TableExtractor(&table);
+        assert_eq!(extractor.get(TRACEPARENT), Some(headers[TRACEPARENT].as_str()));
+        assert_eq!(extractor.get(TRACESTATE), None, "not a string");
+        let mut keys = extractor.keys();
+        keys.sort_unstable();
+        assert_eq!(keys, [TRACEPARENT, TRACESTATE]);
+        let cx = extract(Some(&table));
+        assert_eq!(cx.span().span_context().trace_id(), trace_id(&producer));
+    }
+
+    #[test]
+    fn a_delivery_span_names_its_consumer_routing_key_and_request_id() {
+        let (capture, _guard) = iknow_testkit::logs::Capture::install(tracing::Level::INFO);
+        let mut delivery = Delivery::mock(1, "ex".into(), "user.deleted".into(), false, vec![]);
+        tracing::info!(parent: &delivery_span("test consumer", &delivery), "without");
+        let mut table = FieldTable::default();
+        table.insert("x-request-id".into(), AMQPValue::LongString("r-7".into()));
+        delivery.properties = lapin::BasicProperties::default().with_headers(table);
+        tracing::info!(parent: &delivery_span("test consumer", &delivery), "with");
+        let line = |message: &str| capture.text().lines().find(|l| l.ends_with(message)).unwrap().to_owned();
+        let without = line("without");
+        assert!(without.contains("consumer=\"test consumer\""), "{without}");
+        assert!(without.contains("routing_key=user.deleted"), "{without}");
+        assert!(without.contains("request_id=\"-\""), "{without}");
+        assert!(line("with").contains("request_id=\"r-7\""), "{}", line("with"));
+    }
 }

@@ -5,4 +5,5 @@ mod consume;
 mod helpers;
 mod logs;
 mod relay;
+mod relay_failures;
 mod trace;
