@@ -102,4 +102,23 @@ mod tests {
         let g: Gateway = s.section("gateway").unwrap();
         assert_eq!(g.http_addr, "x:1");
     }
+
+    #[test]
+    fn load_reads_the_given_file_over_the_defaults() {
+        let dir = std::env::temp_dir().join(format!("iknow-cfg-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(&file, "environment = \"production\"\n[gateway]\nhttp_addr = \"5.6.7.8:9\"\n").unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+        let g: Gateway = s.section("gateway").unwrap();
+        assert_eq!(g.http_addr, "5.6.7.8:9");
+        assert_eq!(s.environment(), "production");
+        assert!(Settings::load(Some(Path::new("/nonexistent/iknow.toml"))).is_err(), "a named file must exist");
+    }
+
+    #[test]
+    fn the_environment_is_development_by_default() {
+        assert_eq!(Settings::load_with(None, []).unwrap().environment(), "development");
+    }
 }

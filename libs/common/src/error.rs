@@ -239,4 +239,53 @@ mod tests {
         assert_eq!(Error::from_status(&local).code(), "SERVICE_UNAVAILABLE");
         assert_eq!(Error::from_status(&tonic::Status::unknown("server said so")).code(), "INTERNAL_ERROR");
     }
+
+    #[test]
+    fn several_invalid_fields_are_counted_in_the_message() {
+        let e = Error::validation(vec![FieldViolation::new("a", "bad"), FieldViolation::new("b", "worse")]);
+        assert_eq!(e.to_string(), "2 fields are invalid");
+        assert_eq!(
+            e.details(),
+            Some(serde_json::json!({ "fields": [
+            { "field": "a", "message": "bad" }, { "field": "b", "message": "worse" }
+        ] }))
+        );
+        let back = Error::from_status(&tonic::Status::from(e));
+        assert_eq!(back.to_string(), "2 fields are invalid");
+        assert_eq!(back.details().unwrap()["fields"][1]["field"], "b");
+    }
+
+    #[test]
+    fn every_kind_keeps_its_http_status_and_code_through_grpc() {
+        let cases = [
+            (Error::Unauthenticated { code: "TOKEN_EXPIRED".into(), message: "m".into() }, 401, "TOKEN_EXPIRED"),
+            (Error::Forbidden { code: "PREMIUM_REQUIRED".into(), message: "m".into() }, 403, "PREMIUM_REQUIRED"),
+            (Error::RateLimited { message: "m".into() }, 429, "RATE_LIMIT_EXCEEDED"),
+            (Error::Unavailable { message: "m".into() }, 503, "SERVICE_UNAVAILABLE"),
+        ];
+        for (e, http, code) in cases {
+            assert_eq!((e.http_status().as_u16(), e.code()), (http, code));
+            assert_eq!(e.public_message(), "m");
+            let back = Error::from_status(&tonic::Status::from(e));
+            assert_eq!((back.http_status().as_u16(), back.code()), (http, code));
+        }
+        let internal = Error::internal(anyhow::anyhow!("detail"));
+        assert_eq!((internal.http_status().as_u16(), internal.code()), (500, "INTERNAL_ERROR"));
+        assert_eq!(tonic::Status::from(internal).code(), tonic::Code::Internal);
+    }
+
+    #[test]
+    fn statuses_without_an_error_code_get_the_generic_one() {
+        let cases = [
+            (tonic::Status::unauthenticated("m"), "UNAUTHORIZED"),
+            (tonic::Status::permission_denied("m"), "FORBIDDEN"),
+            (tonic::Status::resource_exhausted("m"), "RATE_LIMIT_EXCEEDED"),
+            (tonic::Status::not_found("m"), "NOT_FOUND"),
+            (tonic::Status::already_exists("m"), "CONFLICT"),
+            (tonic::Status::cancelled("m"), "SERVICE_UNAVAILABLE"),
+        ];
+        for (status, code) in cases {
+            assert_eq!(Error::from_status(&status).code(), code, "{status:?}");
+        }
+    }
 }

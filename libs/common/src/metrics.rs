@@ -37,3 +37,27 @@ pub fn record_cache(cache_type: &'static str, hit: bool) {
         metrics::counter!("cache_misses_total", "cache_type" => cache_type).increment(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_queries_and_cache_lookups_are_rendered() {
+        let handle = prometheus();
+        record_db_query("test-service", "get_actor", Instant::now());
+        record_cache("actor", true);
+        record_cache("actor", false);
+        record_cache("actor", false);
+        let text = handle.render();
+        // Latency histograms get the platform's buckets, from half a millisecond.
+        assert!(
+            text.contains(r#"db_query_duration_seconds_bucket{service="test-service",query="get_actor",le="0.0005"}"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"db_query_duration_seconds_count{service="test-service",query="get_actor"} 1"#));
+        assert!(text.contains(r#"cache_hits_total{cache_type="actor"} 1"#), "{text}");
+        assert!(text.contains(r#"cache_misses_total{cache_type="actor"} 2"#), "{text}");
+        assert!(std::ptr::eq(handle, prometheus()), "one recorder per process");
+    }
+}

@@ -372,4 +372,11 @@ mod tests {
         assert_eq!(p.to_value(), full);
         assert!(serde_json::from_value::<Preferences>(json!({"ui": {"colour": "red"}})).is_err());
     }
+
+    #[test]
+    fn merging_adds_keys_the_base_lacks_and_replaces_the_rest() {
+        let mut base = json!({ "a": { "x": 1 }, "b": [1, 2] });
+        deep_merge(&mut base, &json!({ "a": { "y": 2 }, "b": [3], "c": true }));
+        assert_eq!(base, json!({ "a": { "x": 1, "y": 2 }, "b": [3], "c": true }));
+    }
 }

@@ -86,4 +86,41 @@ mod tests {
         assert!(!is_acceptable("a b"));
         assert!(!is_acceptable(&"x".repeat(200)));
     }
+
+    /// A log line's writer for the test's own subscriber.
+    #[derive(Clone, Default)]
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_grpc_span_names_the_method_and_the_callers_request_id() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let call = |id: Option<&str>| {
+            let mut req = http::Request::builder().uri("/iknow.catalog.v1.Catalog/GetActor");
+            if let Some(id) = id {
+                req = req.header(HEADER, id);
+            }
+            tracing::info!(parent: &grpc_span(&req.body(()).unwrap()), "call");
+        };
+        call(Some("req-9"));
+        call(None);
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let logged: Vec<&str> = text.lines().collect();
+        assert_eq!(logged.len(), 2, "{text}");
+        assert!(logged[0].contains("grpc{method=/iknow.catalog.v1.Catalog/GetActor request_id=req-9}"), "{text}");
+        assert!(logged[1].contains("request_id=-}"), "{text}");
+    }
 }

@@ -83,4 +83,14 @@ mod tests {
         assert_eq!(s.database_url.expose(), "postgres://u:hunter2@db/x");
         assert_eq!(format!("{:?}", Secret::default()), "[EMPTY]");
     }
+
+    #[test]
+    fn made_from_either_string_type_and_compared_by_value() {
+        let borrowed = Secret::from("hunter2");
+        let owned = Secret::from(String::from("hunter2"));
+        assert_eq!(borrowed, owned);
+        assert_ne!(borrowed, Secret::from("other"));
+        assert_eq!(owned.expose(), "hunter2");
+        assert!(!owned.is_empty() && Secret::default().is_empty());
+    }
 }

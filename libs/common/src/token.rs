@@ -270,4 +270,13 @@ mod tests {
         let t = issue_access_token(&c, SECRET).unwrap();
         assert_eq!(verify_access_token(&t, SECRET), Err(TokenError::Malformed));
     }
+
+    #[test]
+    fn tiers_read_and_print_their_names_and_anything_else_is_free() {
+        for tier in [Tier::Free, Tier::Premium, Tier::Family] {
+            assert_eq!(Tier::parse(tier.as_str()), tier);
+        }
+        assert_eq!((Tier::Premium.as_str(), Tier::Family.as_str()), ("premium", "family"));
+        assert_eq!(Tier::parse("gold"), Tier::Free);
+    }
 }
