@@ -124,7 +124,7 @@ pub async fn request_password_reset(
     request_body = PasswordResetConfirmRequest,
     responses(
         (status = 200, description = "The password was changed", body = PasswordChangedResponse),
-        (status = 400, description = "`VALIDATION_ERROR`: a weak `newPassword`, or a `token` that is unknown, used or expired", body = ErrorResponse),
+        (status = 400, description = "`VALIDATION_ERROR`: a weak `newPassword`, or a `token` that is invalid, used or expired", body = ErrorResponse),
         (status = 500, description = "`INTERNAL_ERROR`", body = ErrorResponse),
         (status = 503, description = "`SERVICE_UNAVAILABLE`: user-identity is down", body = ErrorResponse),
     )

@@ -51,7 +51,7 @@ pub fn api() -> Router<AppState> {
 /// A failure of a mailed-token operation (verify email, reset password): an unknown, used or expired token is
 /// 400 `VALIDATION_ERROR` on field `token`, however user-identity words it.
 pub fn token_field(status: tonic::Status) -> ApiError {
-    let invalid_token = || ApiError(Error::field("token", "is unknown, used or expired"));
+    let invalid_token = || ApiError(Error::field("token", iknow_common::rules::MAIL_TOKEN_MESSAGE));
     match Error::from_status(&status) {
         Error::Validation { violations, .. } if violations.is_empty() => invalid_token(),
         Error::Unauthenticated { code, .. } | Error::NotFound { code, .. } if code == "INVALID_TOKEN" => {

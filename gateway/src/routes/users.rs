@@ -74,7 +74,7 @@ pub async fn register(
     request_body = VerifyEmailRequest,
     responses(
         (status = 200, description = "The verified account", body = UserResponse),
-        (status = 400, description = "`VALIDATION_ERROR`: the `token` is unknown, used or expired", body = ErrorResponse),
+        (status = 400, description = "`VALIDATION_ERROR`: the `token` is invalid, used or expired", body = ErrorResponse),
         (status = 500, description = "`INTERNAL_ERROR`", body = ErrorResponse),
         (status = 503, description = "`SERVICE_UNAVAILABLE`: user-identity is down", body = ErrorResponse),
     )

@@ -6,6 +6,8 @@
 
 /// A value that must be an id.
 pub const UUID_MESSAGE: &str = "must be a UUID";
+/// A mailed token (email verification, password reset) that is unknown, already used or expired.
+pub const MAIL_TOKEN_MESSAGE: &str = "is invalid, used or expired";
 /// A value that must be a date-time.
 pub const RFC3339_MESSAGE: &str = "must be an RFC 3339 date-time, e.g. 2026-01-31T20:00:00Z";
 

@@ -73,10 +73,8 @@ fn invalid_token() -> Status {
 
 /// The one answer to a mailed token that is unknown, already used or expired.
 fn invalid_mail_token() -> Status {
-    Error::field("token", TOKEN_REFUSED).into()
+    Error::field("token", iknow_common::rules::MAIL_TOKEN_MESSAGE).into()
 }
-
-const TOKEN_REFUSED: &str = "is invalid, used or expired";
 
 fn user_not_found() -> Status {
     Error::not_found("USER_NOT_FOUND", "No user with this id").into()
@@ -310,7 +308,7 @@ impl UserIdentity for IdentityService {
         let holder = if r.token.is_empty() { None } else { store::reset_token_holder(&self.pool, &hash).await? };
         let mut violations = vec![];
         if holder.is_none() {
-            violations.push(FieldViolation::new("token", TOKEN_REFUSED));
+            violations.push(FieldViolation::new("token", iknow_common::rules::MAIL_TOKEN_MESSAGE));
         }
         if !validate::strong_password(&r.new_password) {
             violations.push(FieldViolation::new("newPassword", validate::PASSWORD_RULE));
