@@ -32,86 +32,32 @@ pub struct Config {
     /// Directory of the web app's static files, served at `/`.
     pub web_dir: PathBuf,
     /// Whether `/api/v1` is rate limited (off for load tests).
-    #[serde(default = "yes")]
     pub rate_limit_enabled: bool,
     /// Prefix of the rate-limit counters in Redis.
-    #[serde(default = "default_prefix")]
     pub rate_limit_redis_prefix: String,
     /// Longest wait for Redis before counting in process instead, in milliseconds.
-    #[serde(default = "default_redis_timeout")]
     pub rate_limit_redis_timeout_ms: u64,
     /// Requests per window to the auth routes, per IP.
-    #[serde(default = "default_auth_max")]
     pub rate_limit_auth_per_window: u64,
     /// Window of the auth limit, in seconds.
-    #[serde(default = "default_auth_window")]
     pub rate_limit_auth_window_seconds: u64,
     /// Searches per window, per user (or IP when anonymous).
-    #[serde(default = "default_search_max")]
     pub rate_limit_search_per_window: u64,
     /// Window of the search limit, in seconds.
-    #[serde(default = "default_search_window")]
     pub rate_limit_search_window_seconds: u64,
     /// Requests per window to the rest of `/api/v1`, per user or IP.
-    #[serde(default = "default_default_max")]
     pub rate_limit_default_per_window: u64,
     /// Window of the default limit, in seconds.
-    #[serde(default = "default_default_window")]
     pub rate_limit_default_window_seconds: u64,
     /// HS256 secret access tokens are verified with; must equal `identity.jwt_secret`.
-    #[serde(default = "default_jwt_secret")]
     pub jwt_secret: Secret,
     /// Prefix of the session-revocation markers in Redis (`{prefix}{userId}` = unix second of revocation).
-    #[serde(default = "default_revocation_prefix")]
     pub revocation_redis_prefix: String,
     /// How long a revocation marker lives, in seconds; at least the access-token lifetime.
-    #[serde(default = "default_revocation_ttl")]
     pub revocation_ttl_seconds: u64,
     /// Days of viewing history a free caller may read (from 00:00 UTC that many days ago); older history is
     /// premium.
-    #[serde(default = "default_history_window")]
     pub premium_history_window_days: u32,
-}
-
-fn default_history_window() -> u32 {
-    90
-}
-
-fn default_jwt_secret() -> Secret {
-    iknow_common::token::DEV_JWT_SECRET.into()
-}
-fn default_revocation_prefix() -> String {
-    "iknow:revoked:".into()
-}
-fn default_revocation_ttl() -> u64 {
-    900
-}
-fn yes() -> bool {
-    true
-}
-fn default_prefix() -> String {
-    "iknow:ratelimit:".into()
-}
-fn default_redis_timeout() -> u64 {
-    50
-}
-fn default_auth_max() -> u64 {
-    5
-}
-fn default_auth_window() -> u64 {
-    900
-}
-fn default_search_max() -> u64 {
-    60
-}
-fn default_search_window() -> u64 {
-    60
-}
-fn default_default_max() -> u64 {
-    1000
-}
-fn default_default_window() -> u64 {
-    900
 }
 
 impl Config {

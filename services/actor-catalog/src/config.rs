@@ -23,16 +23,11 @@ pub struct Config {
     /// Seconds an entry lives in the in-process cache.
     pub local_cache_ttl_seconds: u64,
     /// Rows written (actors, titles, credits) after which the tables are analysed again; 0 never.
-    #[serde(default = "default_analyze_after_rows")]
     pub analyze_after_rows: u64,
     /// RabbitMQ URL: upserts are announced there (through the outbox) and every replica listens.
     pub amqp_url: Secret,
     /// Topic exchange of `actor.upserted` / `content.upserted`.
     pub events_exchange: String,
-}
-
-fn default_analyze_after_rows() -> u64 {
-    100_000
 }
 
 impl Config {
@@ -47,7 +42,7 @@ impl Config {
             cache_ttl_seconds: 3600,
             local_cache_capacity: 10_000,
             local_cache_ttl_seconds: 300,
-            analyze_after_rows: default_analyze_after_rows(),
+            analyze_after_rows: 100_000,
             amqp_url: std::env::var("IKNOW_TEST_AMQP")
                 .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
                 .into(),

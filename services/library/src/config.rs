@@ -13,15 +13,12 @@ pub struct Config {
     /// PostgreSQL URL of the library database; the database is created when missing.
     pub database_url: Secret,
     /// Upper bound of the connection pool.
-    #[serde(default = "default_max_connections")]
     pub database_max_connections: u32,
     /// gRPC URL of the actor-catalog service (content checks, casts, filmographies).
     pub catalog_url: String,
     /// Deadline of one catalogue call, in milliseconds.
-    #[serde(default = "default_catalog_timeout_ms")]
     pub catalog_timeout_ms: u64,
     /// Deadline of opening a connection to the catalogue, in milliseconds.
-    #[serde(default = "default_catalog_connect_timeout_ms")]
     pub catalog_connect_timeout_ms: u64,
     /// RabbitMQ URL (the library consumes `user.deleted` from the identity events exchange).
     pub amqp_url: Secret,
@@ -29,24 +26,7 @@ pub struct Config {
     pub identity_events_exchange: String,
     /// Exchange on which the catalogue announces its writes (`content.upserted`, `catalog.reloaded`): they
     /// drop the casts this replica keeps for familiar faces.
-    #[serde(default = "default_catalog_events_exchange")]
     pub catalog_events_exchange: String,
-}
-
-fn default_max_connections() -> u32 {
-    16
-}
-
-fn default_catalog_timeout_ms() -> u64 {
-    800
-}
-
-fn default_catalog_connect_timeout_ms() -> u64 {
-    300
-}
-
-fn default_catalog_events_exchange() -> String {
-    "catalog.events".into()
 }
 
 impl Config {
@@ -57,8 +37,8 @@ impl Config {
             database_url: database_url.into(),
             database_max_connections: 5,
             catalog_url: catalog_url.into(),
-            catalog_timeout_ms: default_catalog_timeout_ms(),
-            catalog_connect_timeout_ms: default_catalog_connect_timeout_ms(),
+            catalog_timeout_ms: 800,
+            catalog_connect_timeout_ms: 300,
             amqp_url: std::env::var("IKNOW_TEST_AMQP")
                 .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
                 .into(),

@@ -14,7 +14,6 @@ pub struct Config {
     /// PostgreSQL URL of the identity database; the database is created when missing.
     pub database_url: Secret,
     /// Upper bound of the connection pool.
-    #[serde(default = "default_max_connections")]
     pub database_max_connections: u32,
     /// HS256 secret signing access tokens. Never logged.
     pub jwt_secret: Secret,
@@ -38,10 +37,6 @@ pub struct Config {
     pub email_verification_ttl_seconds: i64,
     /// Lifetime of a password reset token, in seconds.
     pub password_reset_ttl_seconds: i64,
-}
-
-fn default_max_connections() -> u32 {
-    16
 }
 
 impl std::fmt::Display for Config {
