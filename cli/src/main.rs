@@ -10,6 +10,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
 mod eval;
+#[cfg(test)]
+mod fake_http;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -178,3 +178,147 @@ impl Dataset {
         self.titles.iter().filter(|t| t.asked && t.kind == kind).count()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use iknow_testkit::dataset::{EPISODE_HEADER, NAME_HEADER, PRINCIPAL_HEADER, TITLE_HEADER, TempDir};
+
+    use super::*;
+
+    /// The asked directory: a film, a series with two episodes (one in a series the data lack), a crew credit,
+    /// a credit of a person no file names, a malformed line and a person who never acts.
+    fn asked() -> TempDir {
+        let dir = TempDir::new("eval-data");
+        dir.write(
+            "title.basics.tsv",
+            &[
+                TITLE_HEADER,
+                "tt0000001\tmovie\tHeat\tHeat Original\t0\t1995\t\\N\t170\tCrime",
+                "tt0000002\ttvSeries\tThe Show\tThe Show\t0\t2010\t2012\t\\N\tDrama",
+                "tt0000003\ttvEpisode\tPilot\tPilot\t0\t2010\t\\N\t45\tDrama",
+                "tt0000004\ttvEpisode\tLost One\tLost One\t0\t2011\t\\N\t45\tDrama",
+                "tt0000005\tmovie\tToo Few Columns",
+            ],
+        );
+        dir.write("title.episode.tsv", &[EPISODE_HEADER, "tt0000003\ttt0000002\t1\t2", "tt0000004\ttt0000999\t1\t1"]);
+        dir.write(
+            "title.principals.tsv",
+            &[
+                PRINCIPAL_HEADER,
+                "tt0000001\t1\tnm0000001\tactor\t\\N\t[\"Neil McCauley\"]",
+                "tt0000001\t2\tnm0000002\tactress\t\\N\t[\"Eady\"]",
+                "tt0000001\t3\tnm0000003\tdirector\t\\N\t\\N",
+                "tt0000001\t4\tnm0000404\tactor\t\\N\t[\"Nobody\"]",
+                "tt0000003\t1\tnm0000002\tactress\t\\N\t[\"Jane\"]",
+                "tt0000003\t2\tnm0000001\tself\t\\N\t[\"Himself\"]",
+            ],
+        );
+        dir.write(
+            "name.basics.tsv",
+            &[
+                NAME_HEADER,
+                "nm0000001\tRobert De Niro\t1943\t\\N\tactor\ttt0000001",
+                "nm0000002\tAmy Brenneman\t1964\t\\N\tactress\ttt0000001",
+                "nm0000003\tMichael Mann\t1943\t\\N\tdirector\ttt0000001",
+            ],
+        );
+        dir
+    }
+
+    /// Another catalogued directory: one title the asked one has too (kept as first read) and one of its own.
+    fn other() -> TempDir {
+        let dir = TempDir::new("eval-data-other");
+        dir.write(
+            "title.basics.tsv",
+            &[
+                TITLE_HEADER,
+                "tt0000001\tmovie\tHeat Again\tHeat Again\t0\t2001\t\\N\t90\tCrime",
+                "tt0000010\tmovie\tRonin\tRonin\t0\t1998\t\\N\t122\tAction",
+            ],
+        );
+        dir.write(
+            "title.principals.tsv",
+            &[
+                PRINCIPAL_HEADER,
+                "tt0000001\t9\tnm0000011\tactor\t\\N\t[\"Late Extra\"]",
+                "tt0000010\t1\tnm0000001\tactor\t\\N\t[\"Sam\"]",
+                "tt0000010\t2\tnm0000012\tactress\t\\N\t[\"Deirdre\"]",
+            ],
+        );
+        dir.write(
+            "name.basics.tsv",
+            &[
+                NAME_HEADER,
+                "nm0000001\tBobby Renamed\t1943\t\\N\tactor\ttt0000010",
+                "nm0000011\tLate Extra\t1970\t\\N\tactor\ttt0000001",
+                "nm0000012\tNatascha McElhone\t1969\t\\N\tactress\ttt0000010",
+            ],
+        );
+        dir
+    }
+
+    #[test]
+    fn the_asked_directory_is_read_with_kinds_episodes_and_acting_credits() {
+        let dir = asked();
+        let ds = Dataset::load(dir.path(), &[]).unwrap();
+        let ids: Vec<(&str, Kind, bool)> = ds.titles.iter().map(|t| (t.id.as_str(), t.kind, t.asked)).collect();
+        assert_eq!(
+            ids,
+            [
+                ("tt0000001", Kind::Movie, true),
+                ("tt0000002", Kind::Series, true),
+                ("tt0000003", Kind::Episode, true),
+                ("tt0000004", Kind::Episode, true),
+            ],
+            "the malformed line is left out"
+        );
+        let heat = &ds.titles[0];
+        assert_eq!((heat.title.as_str(), heat.original.as_str(), heat.year), ("Heat", "Heat Original", Some(1995)));
+        // Acting credits of named people only: the director and the unnamed nm0000404 are gone.
+        assert_eq!(
+            heat.cast,
+            [
+                Credit { actor: "nm0000001".into(), characters: vec!["Neil McCauley".into()] },
+                Credit { actor: "nm0000002".into(), characters: vec!["Eady".into()] },
+            ]
+        );
+        assert_eq!(ds.titles[2].slot, Some(Slot { series: 1, season: Some(1), number: Some(2) }));
+        assert_eq!(ds.titles[3].slot, None, "its series is not in the data");
+        assert_eq!(ds.titles[2].cast.len(), 2, "a self credit is an acting credit: {:?}", ds.titles[2].cast);
+        // Only people with an acting credit are named.
+        let mut named: Vec<&str> = ds.names.keys().map(String::as_str).collect();
+        named.sort_unstable();
+        assert_eq!(named, ["nm0000001", "nm0000002"]);
+        assert_eq!(ds.asked_actors(), ["nm0000001", "nm0000002"], "each once, in file order");
+        assert_eq!((ds.count(Kind::Movie), ds.count(Kind::Series), ds.count(Kind::Episode)), (1, 1, 2));
+    }
+
+    #[test]
+    fn other_directories_only_add_what_the_asked_one_lacks() {
+        let (dir, more) = (asked(), other());
+        let ds = Dataset::load(dir.path(), &[more.path(), dir.path()]).unwrap();
+        assert_eq!(ds.titles.len(), 5, "the asked directory named again is not read twice");
+        let heat = &ds.titles[0];
+        assert_eq!(heat.title, "Heat", "a title already read is kept as first read");
+        assert_eq!(heat.cast.len(), 2, "and the other directory's credits of it are not added");
+        let ronin = &ds.titles[4];
+        assert_eq!((ronin.id.as_str(), ronin.asked, ronin.cast.len()), ("tt0000010", false, 2));
+        assert_eq!(ds.names["nm0000001"], "Robert De Niro", "a name already read is kept as first read");
+        assert_eq!(ds.names["nm0000012"], "Natascha McElhone");
+        assert!(!ds.names.contains_key("nm0000011"), "credited only on a title the other directory did not add");
+        // Counts and asked actors are of the asked titles only.
+        assert_eq!(ds.asked_actors(), ["nm0000001", "nm0000002"]);
+        assert_eq!(ds.count(Kind::Movie), 1);
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_naming_it_and_title_episode_is_optional() {
+        let dir = asked();
+        std::fs::remove_file(dir.path().join("title.episode.tsv")).unwrap();
+        let ds = Dataset::load(dir.path(), &[]).unwrap();
+        assert!(ds.titles.iter().all(|t| t.slot.is_none()));
+        std::fs::remove_file(dir.path().join("name.basics.tsv")).unwrap();
+        let e = Dataset::load(dir.path(), &[]).unwrap_err();
+        assert!(format!("{e:#}").contains("name.basics.tsv"), "{e:#}");
+    }
+}

@@ -422,6 +422,33 @@ mod tests {
     }
 
     #[test]
+    fn another_seed_draws_other_queries_and_each_category_is_capped() {
+        let films = ["Heat Wave", "Cold Front", "Blue Moon", "Red River", "Green Mile", "Gray Area"];
+        let titles = films
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let (a, b) = (format!("nm{}", 2 * i + 1), format!("nm{}", 2 * i + 2));
+                movie(
+                    &format!("tt{i}"),
+                    f,
+                    2000,
+                    &[(a.as_str(), &["Alpha Character"][..]), (b.as_str(), &["Beta Character"][..])],
+                )
+            })
+            .collect();
+        let ds = dataset(titles);
+        let (one, two) = (queries(&ds, 2, 1), queries(&ds, 2, 2));
+        assert_ne!(one, two, "another seed, another sample");
+        for c in Category::IDENTIFY {
+            assert!(one.iter().filter(|q| q.category == c).count() <= 2, "{c:?}");
+        }
+        assert_eq!(one.iter().filter(|q| q.category == Category::FilmExact).count(), 2);
+        assert!(one.iter().all(|q| ds.names.contains_key(&q.expected[0])), "every answer is a known person");
+        assert!(queries(&ds, 0, 1).is_empty());
+    }
+
+    #[test]
     fn partial_titles_keep_something_identifying() {
         let mut rng = StdRng::seed_from_u64(3);
         for _ in 0..100 {

@@ -217,6 +217,14 @@ enum Eval {
 }
 
 impl Eval {
+    /// Its categories, in table order.
+    fn categories(self) -> &'static [Category] {
+        match self {
+            Self::Identify => &Category::IDENTIFY,
+            Self::Search => &search::CATEGORIES,
+        }
+    }
+
     fn path(self) -> &'static str {
         match self {
             Self::Identify => "/api/v1/identify",
@@ -273,25 +281,37 @@ async fn ask(client: &reqwest::Client, url: &str, eval: Eval, q: &EvalQuery) -> 
     .await;
     let latency = started.elapsed();
     match result {
-        Ok((status, body)) if status.is_success() => {
-            let items: Vec<(String, String)> =
-                body["data"].as_array().map(|d| d.iter().map(|i| eval.key_of(i)).collect()).unwrap_or_default();
-            Outcome {
-                rank: items.iter().position(|(k, _)| q.expected.contains(k)),
-                empty: items.is_empty(),
-                first: items.first().map(|(_, line)| line.clone()),
-                latency,
-                error: None,
-            }
-        }
-        Ok((status, body)) => Outcome {
+        Ok((status, body)) => judge(eval, q, status, &body, latency),
+        Err(e) => Outcome { rank: None, empty: false, first: None, latency, error: Some(format!("{e:#}")) },
+    }
+}
+
+/// What the gateway's answer (`status`, `body`) to `q` says: where the first right result ranks, whether the
+/// page was empty, or the error.
+fn judge(
+    eval: Eval,
+    q: &EvalQuery,
+    status: reqwest::StatusCode,
+    body: &serde_json::Value,
+    latency: Duration,
+) -> Outcome {
+    if !status.is_success() {
+        return Outcome {
             rank: None,
             empty: false,
             first: None,
             latency,
             error: Some(format!("{status}: {}", body["error"])),
-        },
-        Err(e) => Outcome { rank: None, empty: false, first: None, latency, error: Some(format!("{e:#}")) },
+        };
+    }
+    let items: Vec<(String, String)> =
+        body["data"].as_array().map(|d| d.iter().map(|i| eval.key_of(i)).collect()).unwrap_or_default();
+    Outcome {
+        rank: items.iter().position(|(k, _)| q.expected.contains(k)),
+        empty: items.is_empty(),
+        first: items.first().map(|(_, line)| line.clone()),
+        latency,
+        error: None,
     }
 }
 
@@ -464,6 +484,31 @@ pub fn markdown(rows: &[Row]) -> String {
     out
 }
 
+/// Whether the outcomes measure anything: not when every request failed, nor when the gateway rate-limited any.
+fn usable(outcomes: &[Outcome]) -> anyhow::Result<()> {
+    // The rate limit first: when it refused every request, its remedy is the message to show.
+    if outcomes.iter().any(|o| o.error.as_deref().is_some_and(|e| e.starts_with("429"))) {
+        bail!("the gateway rate-limited the eval: run the platform with IKNOW__GATEWAY__RATE_LIMIT_ENABLED=false");
+    }
+    if !outcomes.is_empty() && outcomes.iter().all(|o| o.error.is_some()) {
+        bail!("every request failed, e.g. {}", outcomes[0].error.as_deref().unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// One row per category that has queries, in table order, then the overall row.
+fn rows(categories: &[Category], pairs: &[(&EvalQuery, &Outcome)]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for &c in categories {
+        let of: Vec<_> = pairs.iter().filter(|(q, _)| q.category == c).copied().collect();
+        if !of.is_empty() {
+            rows.push(Row::new(c.name(), Some(c), &of));
+        }
+    }
+    rows.push(Row::new("overall", None, pairs));
+    rows
+}
+
 /// `rel` under the working directory, else under the repository this binary was built from.
 fn in_repository(rel: &str) -> Option<PathBuf> {
     let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel);
@@ -577,26 +622,11 @@ async fn evaluate(args: CommonArgs, eval: Eval) -> anyhow::Result<bool> {
     let started = Instant::now();
     let outcomes = run_all(client, format!("{base}{}", eval.path()), eval, queries.clone(), args.concurrency).await;
     let elapsed = started.elapsed();
-    if !outcomes.is_empty() && outcomes.iter().all(|o| o.error.is_some()) {
-        bail!("every request failed, e.g. {}", outcomes[0].error.as_deref().unwrap_or_default());
-    }
-    if outcomes.iter().any(|o| o.error.as_deref().is_some_and(|e| e.starts_with("429"))) {
-        bail!("the gateway rate-limited the eval: run the platform with IKNOW__GATEWAY__RATE_LIMIT_ENABLED=false");
-    }
+    usable(&outcomes)?;
 
-    let categories: &[Category] = match eval {
-        Eval::Identify => &Category::IDENTIFY,
-        Eval::Search => &search::CATEGORIES,
-    };
+    let categories = eval.categories();
     let pairs: Vec<(&EvalQuery, &Outcome)> = queries.iter().zip(&outcomes).collect();
-    let mut rows = Vec::new();
-    for &c in categories {
-        let of: Vec<_> = pairs.iter().filter(|(q, _)| q.category == c).copied().collect();
-        if !of.is_empty() {
-            rows.push(Row::new(c.name(), Some(c), &of));
-        }
-    }
-    rows.push(Row::new("overall", None, &pairs));
+    let rows = rows(categories, &pairs);
     print!("{}", table(&rows));
     if args.markdown {
         print!("\n{}", markdown(&rows));
@@ -632,4 +662,372 @@ async fn evaluate(args: CommonArgs, eval: Eval) -> anyhow::Result<bool> {
         }
     }
     Ok(missed.is_empty() && errors == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use iknow_testkit::dataset::{NAME_HEADER, PRINCIPAL_HEADER, TITLE_HEADER, TempDir};
+    use reqwest::StatusCode;
+    use serde_json::json;
+
+    use super::*;
+    use crate::fake_http;
+
+    fn query(category: Category, expected: &str, word_exact: bool) -> EvalQuery {
+        EvalQuery { category, params: vec![("q", expected.to_owned())], expected: vec![expected.into()], word_exact }
+    }
+
+    fn outcome(rank: Option<usize>, empty: bool, ms: u64, error: Option<&str>) -> Outcome {
+        Outcome { rank, empty, first: None, latency: Duration::from_millis(ms), error: error.map(str::to_owned) }
+    }
+
+    /// A row with only the counts that decide the targets set.
+    fn row(category: Option<Category>, queries: usize, top1: usize) -> Row {
+        Row {
+            name: category.map_or("overall", Category::name).into(),
+            category,
+            queries,
+            top1,
+            top5: top1,
+            empty: 0,
+            word_exact: 0,
+            word_exact_empty: 0,
+            errors: 0,
+            p50_ms: 1.0,
+            p95_ms: 2.0,
+            p99_ms: 3.0,
+        }
+    }
+
+    #[test]
+    fn every_category_has_a_distinct_name_and_belongs_to_one_eval() {
+        let all: Vec<Category> = Eval::Identify.categories().iter().chain(Eval::Search.categories()).copied().collect();
+        assert_eq!(all.len(), 22);
+        assert_eq!(all.iter().map(|c| c.name()).collect::<HashSet<_>>().len(), 22);
+        assert_eq!(all.iter().copied().collect::<HashSet<_>>().len(), 22, "no category in both evals");
+        let typos: Vec<Category> = all.iter().copied().filter(|c| c.is_typo()).collect();
+        assert_eq!(
+            typos,
+            [
+                Category::TypoFirst,
+                Category::TypoMiddle,
+                Category::TypoLast,
+                Category::TypoShortWord,
+                Category::TypoLongWord,
+                Category::TwoTypos
+            ],
+            "an identify typo query is not a search typo category"
+        );
+    }
+
+    #[test]
+    fn top1_targets_by_category() {
+        use Category::*;
+        for c in [FilmExact, SeriesCharacter, SeriesEpisode, Exact, Prefix, AccentRemoved, AccentAdded] {
+            assert_eq!(c.top1_target(), Some(99.9), "{c:?}");
+        }
+        for c in [FilmTypo, TypoFirst, TypoMiddle, TypoLast, TypoShortWord, TypoLongWord] {
+            assert_eq!(c.top1_target(), Some(97.0), "{c:?}");
+        }
+        assert_eq!(TwoTypos.top1_target(), Some(90.0));
+        for c in [FilmPartial, FilmFreeText, ActorNameTypo, SeriesFreeText, LowerCase, WordOrder, MovedSpace, Merged] {
+            assert_eq!(c.top1_target(), None, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn an_answer_is_judged_by_the_rank_of_the_first_right_result() {
+        let q = EvalQuery {
+            category: Category::FilmExact,
+            params: vec![("title", "Heat".into()), ("character", "Neil".into())],
+            expected: vec!["nm2".into(), "nm3".into()],
+            word_exact: false,
+        };
+        let item = |id: &str| {
+            json!({"actor": {"imdbId": id, "name": "A"}, "content": {"title": "Heat"}, "role": {"roleName": "Neil"},
+                   "confidence": 0.5})
+        };
+        let ms = Duration::from_millis(3);
+        let body = json!({"data": [item("nm1"), item("nm3"), item("nm2")]});
+        let o = judge(Eval::Identify, &q, StatusCode::OK, &body, ms);
+        assert_eq!((o.rank, o.empty, o.error, o.latency), (Some(1), false, None, ms), "either expected id counts");
+        assert_eq!(o.first.as_deref(), Some(r#""A" ("nm1") in "Heat" as "Neil", 0.5"#));
+        let o = judge(Eval::Identify, &q, StatusCode::OK, &json!({"data": [item("nm9")]}), ms);
+        assert_eq!((o.rank, o.empty), (None, false));
+        let o = judge(Eval::Identify, &q, StatusCode::OK, &json!({"data": []}), ms);
+        assert_eq!((o.rank, o.empty, o.first), (None, true, None));
+        let o = judge(Eval::Identify, &q, StatusCode::OK, &json!({"unexpected": true}), ms);
+        assert_eq!((o.rank, o.empty), (None, true), "a body without data is an empty page");
+        let o = judge(Eval::Identify, &q, StatusCode::BAD_REQUEST, &json!({"error": "bad title"}), ms);
+        assert_eq!((o.rank, o.empty), (None, false));
+        assert_eq!(o.error.as_deref(), Some(r#"400 Bad Request: "bad title""#));
+    }
+
+    #[test]
+    fn a_search_result_counts_when_its_normalised_name_is_the_intended_one() {
+        let q = query(Category::AccentRemoved, "zoe saldana", true);
+        let body = json!({"data": [{"name": "Zoe Saldana-Perego", "imdbId": "nm2"}, {"name": "Zoë SALDAÑA", "imdbId": "nm1"}]});
+        let o = judge(Eval::Search, &q, StatusCode::OK, &body, Duration::ZERO);
+        assert_eq!(o.rank, Some(1), "a namesake or an accented spelling is as good");
+        assert_eq!(o.first.as_deref(), Some(r#"Zoe Saldana-Perego ("nm2")"#));
+    }
+
+    #[test]
+    fn a_row_counts_top1_top5_empty_pages_and_errors_and_times_only_answers() {
+        let qs = [
+            query(Category::Exact, "a", true),
+            query(Category::Exact, "b", true),
+            query(Category::Exact, "c", false),
+            query(Category::Exact, "d", true),
+            query(Category::Exact, "e", true),
+            query(Category::Exact, "f", false),
+        ];
+        let os = [
+            outcome(Some(0), false, 1, None),
+            outcome(Some(4), false, 2, None),
+            outcome(Some(5), false, 3, None),
+            outcome(None, true, 3, None),
+            outcome(None, false, 900, Some("500 Internal Server Error: null")),
+            outcome(None, true, 1, None),
+        ];
+        let pairs: Vec<(&EvalQuery, &Outcome)> = qs.iter().zip(&os).collect();
+        let r = Row::new("exact", Some(Category::Exact), &pairs);
+        assert_eq!((r.queries, r.top1, r.top5, r.empty, r.errors), (6, 1, 2, 2, 1), "rank 5 is sixth: not top-5");
+        assert_eq!((r.word_exact, r.word_exact_empty), (4, 1));
+        // Latencies of the five answers (1, 1, 2, 3, 3 ms); the failed request's 900 ms is not one.
+        let ms = |v: f64| format!("{v:.2}");
+        assert_eq!((ms(r.p50_ms), ms(r.p95_ms), ms(r.p99_ms)), ("2.00".into(), "3.00".into(), "3.00".into()));
+        assert!((r.top1_pct() - 100.0 / 6.0).abs() < 1e-9);
+        let none = Row::new("none", None, &[]);
+        assert_eq!((none.queries, none.top1_pct(), none.p99_ms), (0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn rows_come_per_category_in_table_order_then_overall() {
+        let qs = [
+            query(Category::Merged, "a", false),
+            query(Category::Exact, "b", true),
+            query(Category::Merged, "c", false),
+        ];
+        let os = [outcome(Some(0), false, 1, None), outcome(None, true, 1, None), outcome(Some(1), false, 1, None)];
+        let pairs: Vec<(&EvalQuery, &Outcome)> = qs.iter().zip(&os).collect();
+        let rows = rows(Eval::Search.categories(), &pairs);
+        let got: Vec<(&str, usize, usize, usize)> =
+            rows.iter().map(|r| (r.name.as_str(), r.queries, r.top1, r.top5)).collect();
+        assert_eq!(got, [("exact", 1, 0, 0), ("merged words (\"tomhanks\")", 2, 1, 2), ("overall", 3, 1, 2)]);
+        assert_eq!(rows[2].category, None);
+    }
+
+    #[test]
+    fn targets_are_missed_below_the_top1_target_on_an_empty_page_with_an_exact_word_or_a_slow_p99() {
+        // 99.9 % is met; a query fewer is not.
+        assert!(row(Some(Category::FilmExact), 1000, 999).missed().is_empty());
+        assert_eq!(
+            row(Some(Category::FilmExact), 1000, 998).missed(),
+            ["film: exact (title + character): top-1 99.80 % < 99.9 %"]
+        );
+        assert!(row(Some(Category::TypoLast), 100, 97).missed().is_empty());
+        assert_eq!(row(Some(Category::TypoLast), 100, 96).missed().len(), 1);
+        assert!(row(Some(Category::TwoTypos), 10, 9).missed().is_empty());
+        assert_eq!(row(Some(Category::TwoTypos), 10, 8).missed(), ["two typos: top-1 80.00 % < 90 %"]);
+        assert!(row(Some(Category::WordOrder), 10, 0).missed().is_empty(), "no target set");
+        assert!(row(None, 10, 0).missed().is_empty(), "the overall row has no top-1 target");
+
+        let mut r = row(Some(Category::WordOrder), 10, 10);
+        r.word_exact_empty = 2;
+        assert_eq!(
+            r.missed(),
+            ["word order (last word first): 2 empty pages though a word matched exactly (target 0)"]
+        );
+        let mut r = row(Some(Category::Exact), 10, 10);
+        r.p99_ms = 25.0;
+        assert!(r.missed().is_empty(), "25 ms is within the p99 target");
+        r.p99_ms = 25.01;
+        assert_eq!(r.missed(), ["exact: p99 25.01 ms > 25 ms"]);
+        let mut overall = row(None, 10, 10);
+        overall.p99_ms = 90.0;
+        overall.word_exact_empty = 1;
+        assert_eq!(overall.missed().len(), 1, "the overall p99 is not a target; an exact word's empty page is");
+    }
+
+    #[test]
+    fn tables_show_percentages_exact_word_pages_and_targets() {
+        let mut exact = row(Some(Category::Exact), 8, 7);
+        (exact.top5, exact.empty, exact.word_exact, exact.word_exact_empty) = (8, 1, 4, 1);
+        let rows = [exact, row(Some(Category::LowerCase), 3, 3), row(None, 11, 10)];
+        let text = table(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(lines[0].starts_with("category  ") && lines[0].ends_with("top-1 target"), "{text}");
+        assert!(lines[1].chars().all(|c| c == '-' || c == ' '), "{text}");
+        let cells =
+            |l: &str| l.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            cells(lines[2]),
+            ["exact", "8", "87.50", "100.00", "12.50", "1/4", "1.00", "2.00", "3.00", ">= 99.9"]
+        );
+        assert_eq!(cells(lines[3]), ["lower case", "3", "100.00", "100.00", "0.00", "-", "1.00", "2.00", "3.00"]);
+        assert_eq!(cells(lines[4]), ["overall", "11", "90.91", "90.91", "0.00", "-", "1.00", "2.00", "3.00"]);
+        // Every column is right-aligned to the header's width: the numbers end where their headers end.
+        let end = |l: &str, s: &str| l.find(s).map(|i| i + s.len());
+        assert_eq!(end(lines[0], "top-1 %"), end(lines[2], "87.50"));
+        assert_eq!(end(lines[0], "p99 ms"), end(lines[4], "3.00").map(|_| lines[4].len()));
+
+        let md = markdown(&rows);
+        let md: Vec<&str> = md.lines().collect();
+        assert_eq!(
+            md[0],
+            "| category | queries | top-1 % | top-5 % | empty % | empty, a word exact | p50 ms | p95 ms | p99 ms | top-1 target |"
+        );
+        assert_eq!(md[1], "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        assert_eq!(md[2], "| exact | 8 | 87.50 | 100.00 | 12.50 | 1/4 | 1.00 | 2.00 | 3.00 | >= 99.9 |");
+        assert_eq!(md[4], "| overall | 11 | 90.91 | 90.91 | 0.00 | - | 1.00 | 2.00 | 3.00 |  |");
+        assert_eq!(md.len(), 5);
+    }
+
+    #[test]
+    fn a_run_is_unusable_when_every_request_failed_or_one_was_rate_limited() {
+        assert!(usable(&[]).is_ok());
+        let ok = outcome(Some(0), false, 1, None);
+        let failed = outcome(None, false, 1, Some("500 Internal Server Error: null"));
+        let limited = outcome(None, false, 1, Some("429 Too Many Requests: \"slow down\""));
+        assert!(usable(&[ok.clone(), failed.clone()]).is_ok(), "some errors are counted, not fatal");
+        let e = usable(&[failed.clone(), failed.clone()]).unwrap_err().to_string();
+        assert_eq!(e, "every request failed, e.g. 500 Internal Server Error: null");
+        let e = usable(&[ok, limited.clone()]).unwrap_err().to_string();
+        assert!(e.contains("IKNOW__GATEWAY__RATE_LIMIT_ENABLED=false"), "{e}");
+        let e = usable(&[limited.clone(), limited]).unwrap_err().to_string();
+        assert!(e.contains("rate-limited the eval"), "a limit refusing everything is named as such: {e}");
+    }
+
+    #[test]
+    fn repository_paths_resolve_from_the_working_directory_or_the_checkout() {
+        let sample = in_repository("data/sample/imdb").expect("the bundled sample");
+        assert!(sample.join("title.basics.tsv").is_file());
+        assert_eq!(in_repository("data/no-such-dataset"), None);
+    }
+
+    #[tokio::test]
+    async fn queries_are_sent_concurrently_and_outcomes_come_back_in_query_order() {
+        // The fake search answers "a" with [a], "b" with [x, b], "c" with nothing, "d" with an error.
+        let base = fake_http::serve(|r| {
+            assert_eq!(r.param("limit"), "5");
+            let names: &[&str] = match r.param("q") {
+                "a" => &["A"],
+                "b" => &["X", "B"],
+                "d" => return (503, json!({"error": "busy"})),
+                _ => &[],
+            };
+            (200, json!({"data": names.iter().map(|n| json!({"name": n, "imdbId": "nm1"})).collect::<Vec<_>>()}))
+        })
+        .await;
+        let qs: Vec<EvalQuery> = ["a", "b", "c", "d"].iter().map(|q| query(Category::Exact, q, true)).collect();
+        let client = reqwest::Client::new();
+        let url = format!("{base}{}", Eval::Search.path());
+        let got = run_all(client.clone(), url, Eval::Search, Arc::new(qs.clone()), 3).await;
+        let summary: Vec<(Option<usize>, bool, Option<&str>)> =
+            got.iter().map(|o| (o.rank, o.empty, o.error.as_deref())).collect();
+        assert_eq!(
+            summary,
+            [
+                (Some(0), false, None),
+                (Some(1), false, None),
+                (None, true, None),
+                (None, false, Some(r#"503 Service Unavailable: "busy""#))
+            ]
+        );
+        let down = fake_http::nothing_listens().await;
+        let o = ask(&client, &format!("{down}/api/v1/actors/search"), Eval::Search, &qs[0]).await;
+        assert!(o.error.is_some() && o.rank.is_none() && !o.empty, "{o:?}");
+        assert!(run_all(client, down, Eval::Search, Arc::new(vec![]), 0).await.is_empty());
+    }
+
+    /// A tiny asked dataset: one film, one actor.
+    fn dataset() -> TempDir {
+        let dir = TempDir::new("eval");
+        dir.write(
+            "title.basics.tsv",
+            &[TITLE_HEADER, "tt0000001\tmovie\tThe Heat Wave\tThe Heat Wave\t0\t1995\t\\N\t99\tCrime"],
+        );
+        dir.write(
+            "title.principals.tsv",
+            &[PRINCIPAL_HEADER, "tt0000001\t1\tnm0000001\tactor\t\\N\t[\"Neil McCauley\"]"],
+        );
+        dir.write("name.basics.tsv", &[NAME_HEADER, "nm0000001\tRobert De Niro\t1943\t\\N\tactor\ttt0000001"]);
+        dir
+    }
+
+    fn args(gateway: &str, dir: &TempDir) -> CommonArgs {
+        CommonArgs {
+            gateway: format!("{gateway}/"),
+            data: Some(dir.path().to_owned()),
+            also: vec![dir.path().to_owned()],
+            import: false,
+            ingest: None,
+            concurrency: 2,
+            max_per_category: 10,
+            seed: 42,
+            show_misses: 2,
+            markdown: true,
+        }
+    }
+
+    /// A gateway whose catalogue holds the dataset (when `loaded`) and answers identification with `identify`.
+    async fn gateway(loaded: bool, identify: fn() -> (u16, serde_json::Value)) -> String {
+        fake_http::serve(move |r| match r.path.as_str() {
+            "/health" => (200, json!({"status": "ok"})),
+            "/api/v1/content/search" if loaded && r.param("q") == "The Heat Wave" => {
+                (200, json!({"data": [{"imdbId": "tt0000001"}]}))
+            }
+            "/api/v1/actors/search" if loaded && r.param("q") == "Robert De Niro" => {
+                (200, json!({"data": [{"imdbId": "nm0000001", "name": "Robert De Niro"}]}))
+            }
+            "/api/v1/content/search" | "/api/v1/actors/search" => (200, json!({"data": []})),
+            "/api/v1/identify" => identify(),
+            _ => (404, json!({"error": "not found"})),
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn the_eval_runs_end_to_end_and_says_when_targets_are_missed() {
+        let dir = dataset();
+        let base = gateway(true, || (200, json!({"data": []}))).await;
+        let met = evaluate(args(&base, &dir), Eval::Identify).await.expect("the eval runs");
+        assert!(!met, "empty pages miss the film targets");
+    }
+
+    #[tokio::test]
+    async fn the_eval_refuses_what_it_cannot_measure() {
+        let dir = dataset();
+        let e = |r: anyhow::Result<bool>| format!("{:#}", r.expect_err("the eval fails"));
+
+        let down = fake_http::nothing_listens().await;
+        assert!(e(evaluate(args(&down, &dir), Eval::Identify).await).contains("is unreachable"));
+
+        let empty = gateway(false, || (200, json!({"data": []}))).await;
+        let msg = e(evaluate(args(&empty, &dir), Eval::Search).await);
+        assert!(msg.contains("lacks the dataset (e.g. The Heat Wave (tt0000001))"), "{msg}");
+        assert!(msg.contains("iknow import imdb") && msg.contains("--import"), "{msg}");
+
+        let failing = gateway(true, || (500, json!({"error": "boom"}))).await;
+        let msg = e(evaluate(args(&failing, &dir), Eval::Identify).await);
+        assert_eq!(msg, r#"every request failed, e.g. 500 Internal Server Error: "boom""#);
+
+        let limited = gateway(true, || (429, json!({"error": "slow down"}))).await;
+        assert!(e(evaluate(args(&limited, &dir), Eval::Identify).await).contains("rate-limited the eval"));
+
+        let probes_limited = fake_http::serve(|r| match r.path.as_str() {
+            "/health" => (200, json!({})),
+            _ => (429, json!({"error": "slow down"})),
+        })
+        .await;
+        let msg = e(evaluate(args(&probes_limited, &dir), Eval::Identify).await);
+        assert!(msg.contains("rate-limits searches"), "{msg}");
+
+        let no_data = CommonArgs { data: Some(dir.path().join("missing")), ..args(&empty, &dir) };
+        assert!(e(evaluate(no_data, Eval::Identify).await).contains("title.basics.tsv"));
+    }
 }

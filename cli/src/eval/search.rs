@@ -166,6 +166,22 @@ mod tests {
     }
 
     #[test]
+    fn another_seed_draws_other_queries_and_each_category_is_capped() {
+        let names = ["Ray Liotta", "Zoe Saldana", "Sam Neill", "Mark Allen Shepherd", "Tom Hanks", "Nana Visitor"];
+        let ds = dataset(&names, &[]);
+        let (one, two) = (queries(&ds, 3, 1), queries(&ds, 3, 2));
+        assert_ne!(one, two, "another seed, another sample");
+        for c in CATEGORIES {
+            assert!(one.iter().filter(|q| q.category == c).count() <= 3, "{c:?}");
+        }
+        assert_eq!(one.iter().filter(|q| q.category == Category::Exact).count(), 3);
+        assert!(queries(&ds, 0, 1).is_empty());
+        // Namesakes are asked once.
+        let twice = dataset(&["Tom Hanks", "Tom Hanks"], &[]);
+        assert_eq!(queries(&twice, 10, 1).iter().filter(|q| q.category == Category::Exact).count(), 1);
+    }
+
+    #[test]
     fn a_cut_name_is_ambiguous_when_another_name_has_its_words_in_any_order() {
         let t = |s: &str| matcher::tokens(s);
         assert!(answers(&t("Mary Kate Campbell"), &t("Kate Mar")));
