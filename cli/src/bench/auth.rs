@@ -262,3 +262,42 @@ fn verify_cost() -> anyhow::Result<String> {
 fn chrono_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank_over_the_sorted_timings() {
+        let t = Timings::new((1..=10).rev().map(f64::from).collect());
+        assert_eq!(t.0, (1..=10).map(f64::from).collect::<Vec<_>>(), "sorted");
+        assert_eq!((t.percentile(50.0), t.percentile(90.0), t.percentile(99.0)), (5.0, 9.0, 10.0));
+        assert_eq!((t.percentile(0.0), t.percentile(100.0)), (1.0, 10.0), "the ends clamp to the first and last");
+        assert_eq!(Timings::new(vec![]).percentile(50.0), 0.0, "nothing timed");
+        let one = Timings::new(vec![4.2]);
+        assert_eq!((one.percentile(1.0), one.percentile(99.0)), (4.2, 4.2));
+        let ties = Timings::new(vec![3.0, 1.0, 3.0, 3.0]);
+        assert_eq!((ties.percentile(25.0), ties.percentile(50.0)), (1.0, 3.0));
+        assert_eq!(t.line("hash"), "hash: median 5.0 ms, p99 10.0 ms over 10 runs");
+    }
+
+    #[test]
+    fn the_bearer_overhead_is_against_the_anonymous_baseline() {
+        let at = |requests: u64, p50_ms: f64, p99_ms: f64| Summary {
+            scenario: "s".into(),
+            concurrency: 1,
+            requests,
+            errors: 0,
+            elapsed: Duration::from_secs(1),
+            p50_ms,
+            p95_ms: p99_ms,
+            p99_ms,
+            max_ms: p99_ms,
+        };
+        assert_eq!(
+            overhead_line(&at(1000, 1.0, 2.0), &at(800, 1.25, 1.5)),
+            "JWT verification through the gateway: p50 +0.250 ms, p99 -0.500 ms, throughput anonymous/bearer x1.250"
+        );
+        assert!(overhead_line(&at(1000, 1.0, 2.0), &at(0, 0.0, 0.0)).ends_with("x0.000"), "no bearer throughput");
+    }
+}

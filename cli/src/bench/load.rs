@@ -128,3 +128,97 @@ pub async fn gateway_top_name(client: &Client, search: &Url, text: &str) -> anyh
     let body: serde_json::Value = client.get(url).send().await?.error_for_status()?.json().await?;
     Ok(body["data"][0]["name"].as_str().map(str::to_string))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::fake_http;
+
+    #[tokio::test]
+    async fn a_closed_loop_sends_each_index_once_and_counts_failures_as_errors() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let s = closed_loop("count", 3, Stop::Requests(10), move |i| {
+            record.lock().unwrap().push(i);
+            async move { i % 3 != 0 }
+        })
+        .await;
+        let mut seen = seen.lock().unwrap().clone();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..10).collect::<Vec<_>>(), "each request index once, shared by the tasks");
+        assert_eq!((s.scenario.as_str(), s.concurrency, s.requests, s.errors), ("count", 3, 6, 4));
+
+        let none = closed_loop("none", 0, Stop::After(Duration::ZERO), |_| async { true }).await;
+        assert_eq!((none.concurrency, none.requests, none.errors), (1, 0, 0), "at least one task, stopped at once");
+    }
+
+    #[tokio::test]
+    async fn a_get_succeeds_on_a_2xx_and_sends_the_token_it_is_given() {
+        let base = fake_http::serve(|r| match (r.path.as_str(), r.authorization.as_deref()) {
+            ("/ok", _) => (200, json!({"ok": true})),
+            ("/private", Some("Bearer t0k")) => (200, json!({})),
+            ("/private", _) => (401, json!({"error": "unauthorized"})),
+            _ => (500, json!({"error": "boom"})),
+        })
+        .await;
+        let url = |path: &str| Url::parse(&format!("{base}{path}")).unwrap();
+        let client = http_client(2).unwrap();
+        let urls = Arc::new(vec![url("/ok"), url("/fail"), url("/private")]);
+        let get = get_urls(client.clone(), urls.clone());
+        assert_eq!((get(0).await, get(1).await, get(2).await, get(3).await), (true, false, false, true), "cycles");
+        let get = get_urls_as(client.clone(), urls, Some("t0k".into()));
+        assert!(get(2).await, "with the bearer token");
+        let down = Url::parse(&format!("http://{}/ok", iknow_testkit::dead_addr().await)).unwrap();
+        assert!(!get_urls(client, Arc::new(vec![down]))(0).await, "no answer is a failure");
+    }
+
+    #[tokio::test]
+    async fn the_gateway_top_name_is_the_first_hit() {
+        let base = fake_http::serve(|r| {
+            assert_eq!(r.param("limit"), "1");
+            match r.param("q") {
+                "tom" => (200, json!({"data": [{"name": "Tom Hanks"}, {"name": "Tom Cruise"}]})),
+                "boom" => (500, json!({"error": "boom"})),
+                _ => (200, json!({"data": []})),
+            }
+        })
+        .await;
+        let client = http_client(1).unwrap();
+        let search = Url::parse(&format!("{base}/api/v1/actors/search")).unwrap();
+        assert_eq!(gateway_top_name(&client, &search, "tom").await.unwrap().as_deref(), Some("Tom Hanks"));
+        assert_eq!(gateway_top_name(&client, &search, "nobody").await.unwrap(), None);
+        assert!(gateway_top_name(&client, &search, "boom").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_postgres_full_text_search_ranks_and_counts_matches() {
+        let db = iknow_testkit::TestDb::new().await;
+        let pool = PgPool::connect(&db.url).await.unwrap();
+        sqlx::query(
+            "CREATE TABLE actors (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text NOT NULL, \
+             popularity_score double precision NOT NULL, \
+             search_vector tsvector GENERATED ALWAYS AS (to_tsvector('english', name)) STORED)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        for (name, popularity) in [("Tom Hanks", 10.0), ("Tom Holland", 50.0), ("Meryl Streep", 90.0)] {
+            sqlx::query("INSERT INTO actors (name, popularity_score) VALUES ($1, $2)")
+                .bind(name)
+                .bind(popularity)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        let (names, total) = pg_search(&pool, "tom").await.unwrap();
+        assert_eq!((names, total), (vec!["Tom Holland".to_owned(), "Tom Hanks".to_owned()], 2), "ties by popularity");
+        let (names, total) = pg_search(&pool, "tom hanks").await.unwrap();
+        assert_eq!((names, total), (vec!["Tom Hanks".to_owned()], 1));
+        assert_eq!(pg_search(&pool, "nobody").await.unwrap(), (vec![], 0));
+        pool.close().await;
+    }
+}

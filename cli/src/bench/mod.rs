@@ -268,29 +268,40 @@ impl Quality {
     }
 }
 
+/// The line on one-typo quality: the intended actor first, gateway against PostgreSQL.
+fn quality_line(gw: Quality, pg: Quality) -> String {
+    format!(
+        "one-typo queries with the intended actor first: gateway {:.1}% vs pg-fts {:.1}% ({} queries)",
+        gw.percent(),
+        pg.percent(),
+        gw.total
+    )
+}
+
+/// The targets of `bench run`, each PASS or FAIL: search p99 <= 25 ms at >= 1,500 req/s, warm get-actor
+/// p99 <= 5 ms.
+fn targets(search: &Summary, get_actor: &Summary) -> [String; 2] {
+    let verdict = |ok: bool| if ok { "PASS" } else { "FAIL" };
+    [
+        format!(
+            "search p99 <= 25 ms at >= 1,500 req/s: {} ({:.2} ms, {:.0} req/s)",
+            verdict(search.p99_ms <= 25.0 && search.throughput() >= 1500.0),
+            search.p99_ms,
+            search.throughput()
+        ),
+        format!("get-actor warm p99 <= 5 ms: {} ({:.2} ms)", verdict(get_actor.p99_ms <= 5.0), get_actor.p99_ms),
+    ]
+}
+
 fn report(rows: &[Summary], gw: Quality, pg: Quality) {
     println!("\n{}", stats::table(rows));
     let ratios = Ratios::of(&rows[0], &rows[2]);
     if let Some(r) = &ratios {
         println!("{}", stats::ratios_line(r));
     }
-    let quality = format!(
-        "one-typo queries with the intended actor first: gateway {:.1}% vs pg-fts {:.1}% ({} queries)",
-        gw.percent(),
-        pg.percent(),
-        gw.total
-    );
+    let quality = quality_line(gw, pg);
     println!("{quality}");
-    let verdict = |ok: bool| if ok { "PASS" } else { "FAIL" };
-    let targets = [
-        format!(
-            "search p99 <= 25 ms at >= 1,500 req/s: {} ({:.2} ms, {:.0} req/s)",
-            verdict(rows[0].p99_ms <= 25.0 && rows[0].throughput() >= 1500.0),
-            rows[0].p99_ms,
-            rows[0].throughput()
-        ),
-        format!("get-actor warm p99 <= 5 ms: {} ({:.2} ms)", verdict(rows[1].p99_ms <= 5.0), rows[1].p99_ms),
-    ];
+    let targets = targets(&rows[0], &rows[1]);
     for t in &targets {
         println!("{t}");
     }
@@ -301,5 +312,57 @@ fn report(rows: &[Summary], gw: Quality, pg: Quality) {
     println!("{quality}\n");
     for t in &targets {
         println!("- {t}");
+    }
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    /// A scenario with `requests` answered in one second at `p99_ms`.
+    fn summary(requests: u64, p99_ms: f64) -> Summary {
+        Summary {
+            scenario: "s".into(),
+            concurrency: 8,
+            requests,
+            errors: 0,
+            elapsed: Duration::from_secs(1),
+            p50_ms: p99_ms / 2.0,
+            p95_ms: p99_ms,
+            p99_ms,
+            max_ms: p99_ms,
+        }
+    }
+
+    #[test]
+    fn quality_is_the_share_of_hits_and_nothing_measured_is_zero() {
+        let mut q = Quality::default();
+        assert_eq!(q.percent(), 0.0);
+        for hit in [true, false, true, true] {
+            q.add(hit);
+        }
+        assert_eq!((q.hits, q.total, q.percent()), (3, 4, 75.0));
+        let mut pg = Quality::default();
+        pg.add(false);
+        assert_eq!(
+            quality_line(q, pg),
+            "one-typo queries with the intended actor first: gateway 75.0% vs pg-fts 0.0% (4 queries)"
+        );
+    }
+
+    #[test]
+    fn search_passes_at_25_ms_and_1500_requests_per_second_and_get_actor_at_5_ms() {
+        let pass = |t: &str| t.contains(": PASS (");
+        let [search, actor] = targets(&summary(1500, 25.0), &summary(10, 5.0));
+        assert_eq!(search, "search p99 <= 25 ms at >= 1,500 req/s: PASS (25.00 ms, 1500 req/s)");
+        assert_eq!(actor, "get-actor warm p99 <= 5 ms: PASS (5.00 ms)");
+        let [search, actor] = targets(&summary(1499, 1.0), &summary(10, 5.01));
+        assert!(!pass(&search) && search.contains("FAIL (1.00 ms, 1499 req/s)"), "{search}");
+        assert!(!pass(&actor), "{actor}");
+        let [search, _] = targets(&summary(100_000, 25.01), &summary(0, 0.0));
+        assert!(!pass(&search), "{search}");
+        let [search, actor] = targets(&summary(0, 0.0), &summary(0, 0.0));
+        assert!(!pass(&search), "no requests is no throughput: {search}");
+        assert!(pass(&actor), "the get-actor target is on latency alone: {actor}");
     }
 }

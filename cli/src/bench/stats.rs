@@ -202,6 +202,66 @@ mod tests {
     }
 
     #[test]
+    fn latencies_are_clamped_into_the_histogram() {
+        let mut h = histogram();
+        record(&mut h, Duration::ZERO);
+        record(&mut h, Duration::from_secs(3600));
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.min(), 1, "a zero latency counts as a microsecond");
+        assert!(h.max() >= 60_000_000 && h.max() < 60_100_000, "an hour counts as the one-minute bound: {}", h.max());
+    }
+
+    #[test]
+    fn one_sample_or_equal_samples_are_every_percentile() {
+        let one = summary("one", &[7], 2);
+        assert_eq!((one.requests, one.throughput()), (1, 0.5));
+        for p in [one.p50_ms, one.p95_ms, one.p99_ms, one.max_ms] {
+            assert!((p - 7.0).abs() < 0.01, "{one:?}");
+        }
+        let ties = summary("ties", &[3, 3, 3, 3, 9], 1);
+        assert!((ties.p50_ms - 3.0).abs() < 0.01 && (ties.p95_ms - 9.0).abs() < 0.01, "{ties:?}");
+    }
+
+    #[test]
+    fn ratios_need_a_measured_baseline_and_a_measured_search() {
+        let search = summary("search", &[2; 10], 1);
+        let pg = summary("pg-fts", &[4; 10], 1);
+        assert!(Ratios::of(&search, &pg).is_some());
+        assert!(Ratios::of(&summary("search", &[], 1), &pg).is_none(), "no search p99");
+        assert!(Ratios::of(&search, &summary("pg-fts", &[4; 10], 0)).is_none(), "no pg-fts throughput");
+    }
+
+    #[test]
+    fn a_verdict_passes_within_the_target_without_errors_and_compares_with_the_baseline() {
+        let at = |p99_ms: f64, requests: u64, errors: u64, secs: u64| Summary {
+            scenario: "bearer".into(),
+            concurrency: 4,
+            requests,
+            errors,
+            elapsed: Duration::from_secs(secs),
+            p50_ms: p99_ms / 2.0,
+            p95_ms: p99_ms,
+            p99_ms,
+            max_ms: p99_ms,
+        };
+        let base = at(2.0, 400, 0, 1);
+        assert_eq!(
+            verdict(&at(5.0, 200, 0, 1), &base, 5.0),
+            "bearer p99 <= 5 ms without errors: PASS (5.00 ms, 0 errors); vs the baseline: p99 x2.50, throughput \
+             x2.00 lower"
+        );
+        assert!(verdict(&at(5.01, 200, 0, 1), &base, 5.0).contains(": FAIL (5.01 ms, 0 errors)"));
+        assert!(verdict(&at(1.0, 200, 1, 1), &base, 5.0).contains(": FAIL (1.00 ms, 1 errors)"), "an error fails it");
+        let nothing = verdict(&at(0.0, 0, 0, 1), &at(0.0, 0, 0, 1), 5.0);
+        assert_eq!(
+            nothing,
+            "bearer p99 <= 5 ms without errors: FAIL (0.00 ms, 0 errors); vs the baseline: p99 x0.00, throughput \
+             x0.00 lower",
+            "no requests prove nothing, and nothing is divided by zero"
+        );
+    }
+
+    #[test]
     fn tables_render_every_row() {
         let rows = [summary("search", &[1, 2, 3], 1), summary("get-actor", &[1], 1)];
         let text = table(&rows);
