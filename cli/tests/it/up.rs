@@ -1,8 +1,12 @@
 //! `iknow up`'s platform: every service started on port 0 and wired together, the sample import done once,
 //! and one shutdown stopping everything.
 
+use std::process::ExitCode;
+
+use iknow::import::queue;
 use iknow::up::{Platform, import_sample_if_missing, resolve_sample_dir};
 use iknow_common::config::Settings;
+use iknow_proto::ingest::v1::ListJobsRequest;
 use iknow_testkit::TestDb;
 
 use crate::helpers::*;
@@ -63,6 +67,28 @@ async fn the_platform_starts_wired_imports_once_and_shuts_down() {
     assert_eq!((total.written, total.unchanged, total.rejected), (2, 1, 0), "{first}");
     let second = import_sample_if_missing(&platform.catalog_url, dir.path()).await.unwrap();
     assert!(second.is_none(), "the sample is imported once");
+
+    // The same files through the ingest service's queue: a job followed to its report, then listed and shown.
+    let ingest_url = platform.ingest_url.clone();
+    let code = queue::import(&ingest_url, dir.path(), false).await.expect("the queued import runs");
+    assert_eq!(code, ExitCode::SUCCESS, "every file whole");
+    let mut client = queue::connect(&ingest_url).await.unwrap();
+    let jobs = client.list_jobs(ListJobsRequest { limit: 5, state: None }).await.unwrap().into_inner().jobs;
+    let job = jobs.first().expect("the job is listed");
+    assert_eq!((job.kind.as_str(), job.state.as_str()), ("imdb_dataset", "succeeded"));
+    let total = queue::report(job).total();
+    assert_eq!((total.written, total.rejected), (0, 0), "the catalogue held it all: {}", queue::report(job));
+    queue::list(&ingest_url, 5, Some("succeeded".into())).await.expect("jobs are listed");
+    queue::show(&ingest_url, &job.id).await.expect("the job is shown");
+    let unknown = queue::show(&ingest_url, &uuid::Uuid::now_v7().to_string()).await.unwrap_err();
+    assert!(unknown.to_string().starts_with("reading the job failed: "), "{unknown:#}");
+    for (target, why) in [
+        (queue::TmdbTarget::Title { id: "tt0109830".into(), tv: true }, "--tv goes with a TMDB id"),
+        (queue::TmdbTarget::Person("forrest".into()), "neither a TMDB id"),
+    ] {
+        let e = queue::import_tmdb(&ingest_url, &target, false).await.unwrap_err();
+        assert!(e.to_string().contains(why), "{e:#}");
+    }
 
     let catalog_url = platform.catalog_url.clone();
     let ingest: scraper_ingest::Config = up_settings.section("ingest").unwrap();
