@@ -2,8 +2,6 @@
 //! search bucket is per user when authenticated, and with Redis cut both limits and revocations fall back to
 //! the process while log-in keeps working.
 
-use std::net::SocketAddr;
-
 use reqwest::Method;
 use serde_json::json;
 
@@ -84,12 +82,7 @@ async fn searches_count_per_user_when_authenticated() {
 
 #[tokio::test]
 async fn with_redis_cut_limits_and_revocations_fall_back_in_process_and_login_works() {
-    let redis_addr: SocketAddr = iknow_testkit::redis_url()
-        .trim_start_matches("redis://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("redis URL is host:port");
-    let proxy = TcpProxy::start(redis_addr).await;
+    let proxy = TcpProxy::start(iknow_testkit::redis_addr()).await;
     let redis_url = proxy.url("redis");
     let app = spawn_limited(move |c| {
         c.redis_url = redis_url.into();

@@ -157,12 +157,7 @@ async fn different_ips_and_subjects_have_their_own_buckets() {
 
 #[tokio::test]
 async fn a_gateway_that_loses_redis_keeps_serving_and_shares_counts_again_once_it_is_back() {
-    let redis_addr: SocketAddr = iknow_testkit::redis_url()
-        .trim_start_matches("redis://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("redis URL is host:port");
-    let proxy = TcpProxy::start(redis_addr).await;
+    let proxy = TcpProxy::start(iknow_testkit::redis_addr()).await;
     let config = gateway::Config { rate_limit_default_per_window: 100, ..small_limits() };
     let prefix = config.rate_limit_redis_prefix.clone();
     let direct = spawn(config).await;

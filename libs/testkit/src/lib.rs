@@ -27,6 +27,16 @@ pub fn redis_url() -> String {
     std::env::var("IKNOW_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
+/// Address of the shared Redis (of [`redis_url`], which must be `redis://host:port`), for a [`TcpProxy`] in
+/// front of it.
+pub fn redis_addr() -> std::net::SocketAddr {
+    redis_url()
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("the test Redis URL is redis://host:port")
+}
+
 /// URL of the shared RabbitMQ; `IKNOW_TEST_AMQP` overrides it.
 pub fn amqp_url() -> String {
     std::env::var("IKNOW_TEST_AMQP").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
