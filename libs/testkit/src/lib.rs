@@ -1,13 +1,15 @@
 //! Test helpers shared by every crate's integration tests: a fresh PostgreSQL database per test (dropped
 //! afterwards), a random Redis key prefix, and a TCP proxy the test owns and can cut to simulate an outage
 //! without touching the machine's shared servers; a RabbitMQ listener ([`amqp`]), captured log lines
-//! ([`logs`]), IMDb dataset files ([`dataset`]) and the catalogue's rows read back ([`catalog`]).
+//! ([`logs`]), IMDb dataset files ([`dataset`]), the catalogue's rows read back ([`catalog`]) and an SMTP
+//! server that records mails ([`smtp`]).
 #![forbid(unsafe_code)]
 
 pub mod amqp;
 pub mod catalog;
 pub mod dataset;
 pub mod logs;
+pub mod smtp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
