@@ -37,6 +37,15 @@ pub struct Config {
     pub email_verification_ttl_seconds: i64,
     /// Lifetime of a password reset token, in seconds.
     pub password_reset_ttl_seconds: i64,
+    /// Runs the mailer beside the server: it sends the mails of `notifications_exchange` over SMTP.
+    pub mailer_enabled: bool,
+    /// SMTP server of the mailer: `smtp://[user:password@]host[:port]` (plain; `?tls=required` for STARTTLS),
+    /// `smtps://…` for implicit TLS. Never logged: it may carry a password.
+    pub smtp_url: Secret,
+    /// Sender of the mails, `Name <address>`.
+    pub mail_from: String,
+    /// Address of the web app the mailed links open (`{public_url}/#/verify-email?token=…`).
+    pub public_url: String,
 }
 
 impl std::fmt::Display for Config {
@@ -49,7 +58,7 @@ impl Config {
     /// A configuration for tests: any free port, a small pool, the given database, OWASP argon2 parameters,
     /// RabbitMQ from `IKNOW_TEST_AMQP` (default the local broker) and exchanges of its own
     /// (`test.<uuid>.notifications`, `test.<uuid>.identity.events`) so parallel tests never see each other's
-    /// messages.
+    /// messages. The mailer is off: tests that want it turn it on and point `smtp_url` at their SMTP mock.
     pub fn for_tests(database_url: &str) -> Self {
         let unique = format!("test.{}", uuid::Uuid::now_v7().simple());
         Self {
@@ -69,7 +78,16 @@ impl Config {
             events_exchange: format!("{unique}.identity.events"),
             email_verification_ttl_seconds: 86_400,
             password_reset_ttl_seconds: 3_600,
+            mailer_enabled: false,
+            smtp_url: "smtp://127.0.0.1:1025".into(),
+            mail_from: "I Know <no-reply@iknow.local>".into(),
+            public_url: "http://127.0.0.1:3000".into(),
         }
+    }
+
+    /// The mailer's durable queue, `{notifications_exchange}.mailer`.
+    pub fn mailer_queue(&self) -> String {
+        format!("{}.mailer", self.notifications_exchange)
     }
 }
 
@@ -89,6 +107,13 @@ mod tests {
             ("notifications", "identity.events")
         );
         assert_eq!((c.email_verification_ttl_seconds, c.password_reset_ttl_seconds), (86_400, 3_600));
+        assert!(c.mailer_enabled);
+        assert_eq!(c.smtp_url.expose(), "smtp://127.0.0.1:1025");
+        assert_eq!(
+            (c.mail_from.as_str(), c.public_url.as_str()),
+            ("I Know <no-reply@iknow.local>", "http://127.0.0.1:3000")
+        );
+        assert_eq!(c.mailer_queue(), "notifications.mailer");
     }
 
     #[test]
@@ -97,13 +122,14 @@ mod tests {
             ("IKNOW__IDENTITY__DATABASE_URL", "postgres://app:db-password@db/identity"),
             ("IKNOW__IDENTITY__AMQP_URL", "amqp://app:mq-password@mq/%2f"),
             ("IKNOW__IDENTITY__JWT_SECRET", "jwt-secret-value-jwt-secret-value"),
+            ("IKNOW__IDENTITY__SMTP_URL", "smtp://mailer:smtp-password@smtp:587?tls=required"),
         ];
         let settings =
             iknow_common::config::Settings::load_with(None, vars.map(|(k, v)| (k.to_owned(), v.to_owned()))).unwrap();
         let c: super::Config = settings.section("identity").unwrap();
         assert_eq!(c.database_url.expose(), "postgres://app:db-password@db/identity");
         let printed = format!("{c:?}");
-        for secret in ["db-password", "mq-password", "jwt-secret-value"] {
+        for secret in ["db-password", "mq-password", "jwt-secret-value", "smtp-password"] {
             assert!(!printed.contains(secret), "{secret} printed: {printed}");
         }
         assert!(printed.contains("grpc_addr"), "the rest is printed: {printed}");

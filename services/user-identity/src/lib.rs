@@ -1,11 +1,13 @@
 //! The user-identity service: users, argon2id credentials, access JWTs and rotating refresh-token families,
 //! email verification, password reset, profile updates and GDPR export/erasure, served over gRPC
 //! (`iknow.identity.v1.UserIdentity`) with health and reflection. Mails and events leave through the
-//! transactional outbox, published to RabbitMQ by the relay running beside the server.
+//! transactional outbox, published to RabbitMQ by the relay running beside the server; the [`mailer`], also
+//! beside it, delivers the mails over SMTP.
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod grpc;
+pub mod mailer;
 pub mod password;
 pub mod store;
 pub mod validate;
@@ -32,6 +34,7 @@ pub struct Application {
     pool: PgPool,
     service: grpc::IdentityService,
     relay: Relay,
+    mailer: Option<mailer::Mailer>,
 }
 
 /// Builds the service (kept for existing callers); same as [`Application::build`].
@@ -40,8 +43,8 @@ pub async fn build(config: &Config) -> anyhow::Result<Application> {
 }
 
 impl Application {
-    /// Connects and migrates the database, binds the listener and prepares the outbox relay (RabbitMQ is
-    /// connected lazily by the relay: it may be down).
+    /// Connects and migrates the database, binds the listener and prepares the outbox relay and, when
+    /// enabled, the mailer (RabbitMQ and the SMTP server are connected lazily: they may be down).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         anyhow::ensure!(!config.jwt_secret.is_empty(), "identity jwt_secret must not be empty");
         let pool = iknow_common::db::connect(config.database_url.expose(), config.database_max_connections, "identity")
@@ -52,7 +55,8 @@ impl Application {
         let (listener, addr) = g::bind(&config.grpc_addr).await?;
         let relay = Relay::new(pool.clone(), RelayConfig::new(config.amqp_url.clone()));
         let service = grpc::IdentityService::new(pool.clone(), hasher, relay.handle(), &config);
-        Ok(Application { listener, addr, pool, service, relay })
+        let mailer = if config.mailer_enabled { Some(mailer::Mailer::new(&config)?) } else { None };
+        Ok(Application { listener, addr, pool, service, relay, mailer })
     }
 
     pub fn port(&self) -> u16 {
@@ -73,8 +77,8 @@ impl Application {
         self.run_until(iknow_common::shutdown::signal()).await
     }
 
-    /// Serves (and runs the outbox relay) until `shutdown` resolves, then drains in-flight calls, stops the
-    /// relay and closes the pool.
+    /// Serves (and runs the outbox relay and the mailer) until `shutdown` resolves, then drains in-flight
+    /// calls, stops the relay and the mailer and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let serving = g::Serving {
             name: "user-identity",
@@ -82,10 +86,18 @@ impl Application {
             descriptor: iknow_proto::FILE_DESCRIPTOR_SET,
         };
         let routes = tonic::service::Routes::new(UserIdentityServer::new(self.service));
-        let served = g::serve(serving, self.listener, routes, shutdown, |mut stop| {
-            self.relay.run_until(async move {
-                let _ = stop.wait_for(|stop| *stop).await;
-            })
+        let (relay, mailer) = (self.relay, self.mailer);
+        let served = g::serve(serving, self.listener, routes, shutdown, |stop| async move {
+            let mut relay_stop = stop.clone();
+            let relay = relay.run_until(async move {
+                let _ = relay_stop.wait_for(|stop| *stop).await;
+            });
+            match mailer {
+                Some(mailer) => {
+                    tokio::join!(relay, mailer.run(stop));
+                }
+                None => relay.await,
+            }
         })
         .await;
         self.pool.close().await;

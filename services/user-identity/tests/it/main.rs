@@ -3,6 +3,7 @@
 mod helpers;
 mod login;
 mod logs;
+mod mailer;
 mod profile;
 mod register;
 mod reset;
