@@ -57,7 +57,7 @@ def main() -> int:
     database = f"iknow_smoke_{run_id}"
     prefix = f"iknow:smoke:{run_id}:"
     # user-identity publishes user.deleted where the library consumes it: both get this run's exchange (the
-    # library's durable queue is named after it and deleted at the end).
+    # library's durable queue is named after it and deleted at the end, as is user-identity's mailer queue).
     exchanges = {"IKNOW__IDENTITY__EVENTS_EXCHANGE": f"iknow-smoke-{run_id}.identity.events",
                  "IKNOW__LIBRARY__IDENTITY_EVENTS_EXCHANGE": f"iknow-smoke-{run_id}.identity.events",
                  "IKNOW__IDENTITY__NOTIFICATIONS_EXCHANGE": f"iknow-smoke-{run_id}.notifications"}
@@ -192,8 +192,9 @@ def main() -> int:
                             f'DROP DATABASE IF EXISTS "{database}_{db.removeprefix("iknow_")}" WITH (FORCE)'],
                            capture_output=True)
         if shutil.which("rabbitmqctl"):
-            queue = f"{exchanges['IKNOW__LIBRARY__IDENTITY_EVENTS_EXCHANGE']}.library.user-deleted"
-            subprocess.run(["rabbitmqctl", "-q", "delete_queue", queue], capture_output=True, timeout=60)
+            for queue in (f"{exchanges['IKNOW__LIBRARY__IDENTITY_EVENTS_EXCHANGE']}.library.user-deleted",
+                          f"{exchanges['IKNOW__IDENTITY__NOTIFICATIONS_EXCHANGE']}.mailer"):
+                subprocess.run(["rabbitmqctl", "-q", "delete_queue", queue], capture_output=True, timeout=60)
         keys = subprocess.run(["redis-cli", "--scan", "--pattern", f"{prefix}*"], capture_output=True, text=True)
         if keys.stdout.split():
             subprocess.run(["redis-cli", "del", *keys.stdout.split()], capture_output=True)

@@ -33,6 +33,9 @@ SHARED_SETTINGS = [("IKNOW__IDENTITY__JWT_SECRET", "IKNOW__GATEWAY__JWT_SECRET")
                    ("IKNOW__IDENTITY__EVENTS_EXCHANGE", "IKNOW__LIBRARY__IDENTITY_EVENTS_EXCHANGE")]
 # (a, b): a must be at least b. A revocation marker must outlive every access token it revokes.
 AT_LEAST = [("IKNOW__GATEWAY__REVOCATION_TTL_SECONDS", "IKNOW__IDENTITY__ACCESS_TTL_SECONDS")]
+# URLs a user's browser opens (the links of user-identity's mails), not services the components reach: they
+# name the public host, never a Service or a compose service.
+BROWSER_URLS = {"IKNOW__IDENTITY__PUBLIC_URL"}
 # Settings every component may carry besides its own section.
 GLOBAL_PREFIXES = ("IKNOW__ENVIRONMENT", "IKNOW__TELEMETRY__")
 # docker-compose.yml feeds both JWT secrets from this one variable.
@@ -295,7 +298,8 @@ def check_compose() -> None:
     # Every URL the gateway and the import job use must name a service and the port it binds.
     for name, svc in services.items():
         env = svc.get("environment") or {}
-        urls = [(k, v) for k, v in env.items() if k.endswith("_URL") and str(v).startswith("http")]
+        urls = [(k, v) for k, v in env.items()
+                if k.endswith("_URL") and k not in BROWSER_URLS and str(v).startswith("http")]
         cmd = svc.get("command") or []
         urls += [("--catalog", cmd[i + 1]) for i, a in enumerate(cmd) if a == "--catalog" and i + 1 < len(cmd)]
         for var, value in urls:
@@ -474,7 +478,7 @@ def check_k8s() -> None:
     for name, cm in configmaps.items():
         for var, value in cm.get("data", {}).items():
             hp = url_host_port(value) if var.endswith("_URL") else None
-            if var.endswith("_URL") and str(value).startswith("http"):
+            if var.endswith("_URL") and var not in BROWSER_URLS and str(value).startswith("http"):
                 ports = [p["port"] for p in services.get(hp[0], {}).get("spec", {}).get("ports", [])] if hp else []
                 if not hp or hp[1] not in ports:
                     problem(f"ConfigMap/{name}", f"{var}={value} does not name a Service port")
