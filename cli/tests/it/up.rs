@@ -27,6 +27,10 @@ fn settings(db: &TestDb, identity_db: &TestDb, library_db: &TestDb, ingest_db: &
         .unwrap()
         .with_override("identity.database_url", identity_db.url.clone())
         .unwrap()
+        // No mail here: the mailer would declare the shared `notifications.mailer` queue on the broker, where
+        // later runs' mails would pile up for an SMTP server that never comes (user-identity tests the mailer).
+        .with_override("identity.mailer_enabled", false)
+        .unwrap()
         .with_override("library.database_url", library_db.url.clone())
         .unwrap()
         .with_override("library.database_max_connections", 5)
