@@ -52,9 +52,7 @@ impl OutboxMessage {
 
     /// The message of a typed [`crate::Event`]: routed by its name, its body carrying its `"type"`.
     pub fn event<E: crate::Event>(exchange: &str, event: &E) -> anyhow::Result<Self> {
-        let mut message = Self::json(exchange, E::NAME, &serde_json::Value::Null)?;
-        message.payload = crate::events::to_value(event)?;
-        Ok(message)
+        Self::json(exchange, E::NAME, &crate::events::to_value(event)?)
     }
 
     /// Adds a header.
