@@ -1,126 +1,135 @@
-// I Know web app: search actors and titles (typo-tolerant), see where you know an actor from, keep your
-// viewing history. Every page is a shareable URL: /?q=…, /?actor=<id>, /?title=<id>, /?view=history|login|register.
+// I Know web app: the shell. Every page is a shareable URL on "/" with query parameters:
+//   /?q=…                  search (the home page without q)
+//   /?actor=<id>           an actor          /?title=<id>      a title
+//   /?watch=<contentId>    now watching      /?view=watch      pick what you are watching
+//   /?view=identify&character=…&in=…&q=…      who plays CHARACTER in TITLE, or free text
+//   /?view=watchlist | history | account | login | register | forgot-password | reset-password | verify-email
+// Each page is a module of js/pages/, loaded when first needed (the first load stays small), exporting
+// `render(ctx)`; see the `Ctx` type below.
 
-import { api, getSession, logout, onSessionChange } from "./js/api.js";
-import { $, KIND, actorHref, fill, h, inYear, lifespan, plural, say, titleHref } from "./js/dom.js";
-import { renderActor } from "./js/actor.js";
-import { renderTitle } from "./js/title.js";
-import { renderHistory } from "./js/history.js";
-import { renderLogin, renderRegister, safeNext } from "./js/account.js";
+import { getSession, logout, onSessionChange } from "./js/api.js";
+import { $, fill, h, say } from "./js/dom.js";
+import { applyTheme } from "./js/theme.js";
+import { initPwa } from "./js/pwa.js";
 
-const VIEWS = ["results", "actor", "title", "history", "account"];
+/**
+ * What a page's `render` gets. It fills `root` (a fresh section, shown once `render` resolves) and checks
+ * `view.current()` after every await: a newer navigation makes it stale.
+ * @typedef {object} Ctx
+ * @property {HTMLElement} root
+ * @property {URLSearchParams} params
+ * @property {{current: () => boolean}} view
+ * @property {(url: string, options?: {replace?: boolean}) => Promise<void>} navigate
+ * @property {(message: string, isError?: boolean) => void} status  the page-wide live region
+ * @property {() => Promise<void>} refresh  renders the current URL again
+ */
+
+/** @typedef {(ctx: Ctx) => Promise<void> | void} Render */
+
+/** @type {Record<string, () => Promise<Render>>} */
+const PAGES = {
+  search: () => import("./js/pages/search.js").then((m) => m.render),
+  actor: () => import("./js/pages/actor.js").then((m) => m.render),
+  title: () => import("./js/pages/title.js").then((m) => m.render),
+  watch: () => import("./js/pages/watch.js").then((m) => m.render),
+  identify: () => import("./js/pages/identify.js").then((m) => m.render),
+  watchlist: () => import("./js/pages/watchlist.js").then((m) => m.render),
+  history: () => import("./js/pages/history.js").then((m) => m.render),
+  account: () => import("./js/pages/account.js").then((m) => m.render),
+  login: () => import("./js/pages/auth.js").then((m) => m.login),
+  register: () => import("./js/pages/auth.js").then((m) => m.register),
+  "forgot-password": () => import("./js/pages/auth.js").then((m) => m.forgotPassword),
+  "reset-password": () => import("./js/pages/auth.js").then((m) => m.resetPassword),
+  "verify-email": () => import("./js/pages/auth.js").then((m) => m.verifyEmail),
+};
+
+/** The page a URL shows. @param {URLSearchParams} p */
+export function pageOf(p) {
+  if (p.has("actor")) return "actor";
+  if (p.has("title")) return "title";
+  if (p.has("watch")) return "watch";
+  const v = p.get("view");
+  if (v && v in PAGES && v !== "search") return v;
+  return "search";
+}
+
 const status = $("status");
-
-// ---- navigation -------------------------------------------------------------------------------------------
+const viewBox = $("view");
+const box = /** @type {HTMLInputElement} */ ($("q"));
 
 let routeSeq = 0;
-let shown = "results";
+let shown = "";
+
+/** @param {string} url @param {{replace?: boolean, typed?: boolean}} [options] */
 function navigate(url, { replace = false, typed = false } = {}) {
   history[replace ? "replaceState" : "pushState"](null, "", url);
   return route({ moved: true, typed });
 }
 
-function show(name) {
-  shown = name;
-  for (const v of VIEWS) $(v).hidden = v !== name;
-  if (name !== "results") $("results").replaceChildren();
-}
-
+/** @param {{moved?: boolean, typed?: boolean}} [options] */
 async function route({ moved = false, typed = false } = {}) {
   const seq = ++routeSeq;
   const view = { current: () => seq === routeSeq };
-  const p = new URLSearchParams(location.search);
-  const next = safeNext(p.get("next"));
+  const params = new URLSearchParams(location.search);
+  const name = pageOf(params);
   say(status, "");
-  renderNav(p);
+  renderNav(name);
+  if (name === "search" && !typed) box.value = params.get("q") || "";
+  if (name !== "search" && !typed && document.activeElement !== box) box.value = "";
+  const root = h("section", { class: `view page-${name}`, "data-page": name, "aria-busy": "true" });
+  const ctx = {
+    root, params, view,
+    navigate: (/** @type {string} */ url, /** @type {{replace?: boolean}} */ o = {}) => navigate(url, o),
+    status: (/** @type {string} */ m, /** @type {boolean} */ e = false) => view.current() && say(status, m, e),
+    refresh: () => route(),
+  };
   try {
-    if (p.get("actor")) {
-      await renderActor($("actor"), p.get("actor"), view);
-      if (view.current()) show("actor");
-    } else if (p.get("title")) {
-      await renderTitle($("title"), p.get("title"), view);
-      if (view.current()) show("title");
-    } else if (p.get("view") === "history") {
-      await renderHistory($("history"), view);
-      if (view.current()) show("history");
-    } else if (p.get("view") === "login" || p.get("view") === "register") {
-      const signedIn = (message) => navigate(next, { replace: true }).then(() => say(status, message));
-      (p.get("view") === "login" ? renderLogin : renderRegister)($("account"), next, signedIn);
-      show("account");
-    } else {
-      const q = p.get("q") || "";
-      if (!typed) $("q").value = q; // while typing, the box is ahead of the URL
-      show("results");
-      await search(q, view);
-      return;
-    }
+    const render = await PAGES[name]();
+    if (!view.current()) return;
+    // Same page type as before: keep showing the old one until the new one is ready (no flash while typing).
+    if (shown !== name) fill(viewBox, root);
+    await render(ctx);
   } catch (e) {
-    if (view.current()) say(status, e.message, true);
-    return;
+    if (!view.current()) return;
+    const err = /** @type {Error & {status?: number}} */ (e);
+    fill(root, h("div", { class: "panel failure", "data-testid": err.status === 0 ? "network-error" : "error" },
+      h("p", { class: "error" }, err.message || "Something went wrong."),
+      h("button", { type: "button", class: "btn", "data-testid": "retry-button", onclick: () => route() }, "Try again")));
   }
-  if (moved && view.current()) {
+  if (!view.current()) return;
+  root.removeAttribute("aria-busy");
+  if (viewBox.firstChild !== root) fill(viewBox, root);
+  shown = name;
+  if (moved && !typed) {
     window.scrollTo(0, 0);
-    document.querySelector("main .view:not([hidden]) .view-heading")?.focus({ preventScroll: true });
+    /** @type {HTMLElement | null} */ (root.querySelector(".view-heading"))?.focus({ preventScroll: true });
   }
 }
 
 // Same-origin links of the app navigate in place (modifier keys and middle clicks keep their usual meaning).
 document.addEventListener("click", (e) => {
-  const a = e.target.closest("a[href]");
-  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const a = /** @type {HTMLElement} */ (e.target).closest?.("a[href]");
+  if (!(a instanceof HTMLAnchorElement) || e.defaultPrevented || e.button !== 0) return;
+  if (e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || a.target || a.hasAttribute("download")) return;
   const url = new URL(a.href, location.href);
-  if (url.origin !== location.origin || url.pathname !== "/" || a.target) return;
+  if (url.origin !== location.origin || url.pathname !== "/") return;
   e.preventDefault();
-  if (url.href !== location.href) navigate(url.pathname + url.search);
+  if (url.href !== location.href) navigate(url.pathname + url.search + url.hash);
 });
 window.addEventListener("popstate", () => route());
 
-// ---- search -----------------------------------------------------------------------------------------------
+// ---- the search box (in the header, on every page) ---------------------------------------------------------
 
-async function search(q, view) {
-  if (!q.trim()) {
-    $("results").replaceChildren();
-    return;
-  }
-  const query = `q=${encodeURIComponent(q)}&limit=10`;
-  const [actors, titles] = await Promise.all([
-    api(`/api/v1/actors/search?${query}`),
-    api(`/api/v1/content/search?${query}`),
-  ]);
-  if (!view.current()) return;
-  const a = actors.body.pagination.total;
-  const t = titles.body.pagination.total;
-  const found = [a && plural(a, "actor"), t && plural(t, "title")].filter(Boolean).join(" and ");
-  say(status, found ? `${found} ${a + t === 1 ? "matches" : "match"}` : `Nothing matches “${q}”.`);
-  fill($("results"),
-    group("Actors", actors.body.data, (x) => {
-      const known = (x.knownFor || []).slice(0, 3).join(", ");
-      return h("a", { href: actorHref(x.id) }, h("strong", null, x.name + (lifespan(x) ? ` (${lifespan(x)})` : "")),
-        known && [h("br"), h("span", { class: "meta" }, "Known for " + known)]);
-    }),
-    group("Titles", titles.body.data, (x) =>
-      h("a", { href: titleHref(x.id) }, h("strong", null, x.title + inYear(x)),
-        h("br"), h("span", { class: "meta" }, [KIND[x.type], ...(x.genres || [])].filter(Boolean).join(" · ")))),
-  );
-}
-
-function group(label, items, render) {
-  if (!items.length) return null;
-  const id = `results-${label.toLowerCase()}`;
-  return h("section", { "aria-labelledby": id },
-    h("h2", { id, class: "group" }, label),
-    h("ol", null, items.map((x) => h("li", null, render(x)))));
-}
-
+/** @type {ReturnType<typeof setTimeout> | undefined} */
 let timer;
 function searchNow() {
   clearTimeout(timer);
-  const q = $("q").value;
+  const q = box.value;
   const url = q.trim() ? `/?q=${encodeURIComponent(q)}` : "/";
   // Typing refines one history entry; leaving another page for the results adds one.
-  navigate(url, { replace: shown === "results", typed: true });
+  navigate(url, { replace: shown === "search", typed: true });
 }
-$("q").addEventListener("input", () => {
+box.addEventListener("input", () => {
   clearTimeout(timer);
   timer = setTimeout(searchNow, 150);
 });
@@ -128,18 +137,37 @@ $("search-form").addEventListener("submit", (e) => {
   e.preventDefault();
   searchNow();
 });
+// Arrow down from the box moves into the results (the search page handles the arrows between results).
+box.addEventListener("keydown", (e) => {
+  if (e.key !== "ArrowDown") return;
+  const first = /** @type {HTMLElement | null} */ (viewBox.querySelector("[data-testid=search-results] a"));
+  if (first) {
+    e.preventDefault();
+    first.focus();
+  }
+});
 
-// ---- account navigation -----------------------------------------------------------------------------------
+// ---- navigation bars ---------------------------------------------------------------------------------------
 
-function renderNav(p = new URLSearchParams(location.search)) {
+/** @param {string} page */
+function renderNav(page) {
+  for (const a of document.querySelectorAll("#main-nav a")) {
+    const here = /** @type {HTMLElement} */ (a).dataset.nav === page ||
+      (page === "watch" && /** @type {HTMLElement} */ (a).dataset.nav === "watch");
+    if (here) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
   const s = getSession();
+  const params = new URLSearchParams(location.search);
+  const onAuth = ["login", "register", "forgot-password", "reset-password", "verify-email"].includes(page);
   // Signing in comes back to this page (from the sign-in pages: to where they would have gone).
-  const onAccount = p.get("view") === "login" || p.get("view") === "register";
-  const next = encodeURIComponent(onAccount ? safeNext(p.get("next")) : location.pathname + location.search);
+  const back = onAuth ? params.get("next") || "/" : location.pathname + location.search;
+  const next = encodeURIComponent(back);
   fill($("account-nav"), ...(s
     ? [
-      h("span", { class: "who" }, h("span", { class: "visually-hidden" }, "Signed in as "), s.user.username),
-      h("a", { href: "/?view=history" }, "My history"),
+      h("a", { href: "/?view=account", class: "who", "aria-current": page === "account" ? "page" : null },
+        h("span", { class: "visually-hidden" }, "Account of "), s.user.username),
+      h("a", { href: "/?view=history", "aria-current": page === "history" ? "page" : null }, "History"),
       h("button", { type: "button", class: "link", onclick: signOut }, "Log out"),
     ]
     : [
@@ -148,17 +176,20 @@ function renderNav(p = new URLSearchParams(location.search)) {
     ]));
 }
 
+const PERSONAL = ["history", "watchlist", "account"];
+
 async function signOut() {
   const confirmed = await logout();
-  const personal = new URLSearchParams(location.search).get("view") === "history";
+  const personal = PERSONAL.includes(pageOf(new URLSearchParams(location.search)));
   await (personal ? navigate("/") : route());
   say(status, confirmed ? "Signed out." : "Signed out on this device (the server could not be reached).");
 }
 
 onSessionChange((_, fromOtherTab) => {
   if (fromOtherTab) route(); // signed in or out elsewhere: redraw what depends on it
-  else renderNav();
+  else renderNav(pageOf(new URLSearchParams(location.search)));
 });
 
+applyTheme();
 route();
-if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+initPwa();

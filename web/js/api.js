@@ -45,25 +45,58 @@ window.addEventListener("storage", (e) => {
   if (e.key === KEY || e.key === null) for (const f of listeners) f(getSession(), true);
 });
 
-async function send(path, { method = "GET", body, token } = {}) {
-  const headers = { Accept: "application/json" };
+/**
+ * Tells the app whether the API answered: `iknow:network` with `detail.online` false on a network failure, true on
+ * any answer (the offline banner listens).
+ * @param {boolean} online
+ */
+function signal(online) {
+  window.dispatchEvent(new CustomEvent("iknow:network", { detail: { online } }));
+}
+
+/**
+ * @typedef {{method?: string, body?: unknown, token?: string, headers?: Record<string, string>, signal?: AbortSignal}} SendOptions
+ * @typedef {{status: number, body: any, headers: Headers}} Answer
+ */
+
+/**
+ * @param {string} path
+ * @param {SendOptions} [options]
+ * @returns {Promise<Answer>}
+ */
+async function send(path, { method = "GET", body, token, headers: extra, signal: abort } = {}) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: "application/json", ...extra };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   let res;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
+    res = await fetch(path, {
+      method, headers, signal: abort, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e;
+    signal(false);
     throw new ApiError(0, { code: "NETWORK_ERROR", message: "I Know can't be reached. Check your connection." });
   }
+  signal(true);
   const json = await res.json().catch(() => null);
   if (!res.ok) throw new ApiError(res.status, json?.error);
-  return { status: res.status, body: json };
+  return { status: res.status, body: json, headers: res.headers };
 }
 
-/** A public call: resolves to `{status, body}`, rejects with an ApiError. */
+/**
+ * A public call: resolves to `{status, body, headers}`, rejects with an ApiError.
+ * @param {string} path
+ * @param {SendOptions} [options]
+ */
 export const api = (path, options) => send(path, options);
 
-/** A call as the signed-in user; an expired access token is refreshed once, transparently. */
+/**
+ * A call as the signed-in user; an expired access token is refreshed once, transparently.
+ * @param {string} path
+ * @param {SendOptions} [options]
+ */
 export async function authed(path, options = {}) {
   const s = getSession();
   if (!s) throw sessionEnded();
@@ -132,4 +165,9 @@ export async function logout() {
   );
   setSession(null);
   return ok;
+}
+
+/** Forgets the session on this device only (after the account is deleted, say). */
+export function forgetSession() {
+  setSession(null);
 }

@@ -1,12 +1,14 @@
 // The title page: what it is, "I've seen this" and "Add to watchlist" (signed in), the familiar faces of its
 // cast (signed in), and the cast with character names.
 
-import { api, authed, getSession } from "./api.js";
+import { api, authed, getSession } from "../api.js";
 import {
   KIND, actorHref, fill, h, heading, inYear, liveStatus, plural, playing, say, signInHref, titleHref, whileBusy,
-} from "./dom.js";
+} from "../dom.js";
 
-export async function renderTitle(section, id, view) {
+/** @param {import("../../app.js").Ctx} ctx */
+export async function render({ root: section, params, view }) {
+  const id = params.get("title") || "";
   const path = `/api/v1/content/${encodeURIComponent(id)}`;
   const signedIn = getSession() != null;
   const [content, faces] = await Promise.all([

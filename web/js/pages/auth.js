@@ -1,8 +1,8 @@
 // Sign in and create an account. Field messages come from the API (`error.details.fields`), which checks
 // every field at once, so the forms do no validation of their own (`novalidate`) beyond mobile keyboards.
 
-import { login, register } from "./api.js";
-import { h, heading, whileBusy } from "./dom.js";
+import { login as signIn, register as signUp } from "../api.js";
+import { $, h, heading, say, whileBusy } from "../dom.js";
 
 /** Where to go after signing in: a page of this app, else home. */
 export function safeNext(next) {
@@ -76,8 +76,20 @@ function form(id, title, fields, submitLabel, footer, onSubmit) {
   return [heading(2, title), el];
 }
 
-/** The sign-in page; `done(message)` is called once signed in. */
-export function renderLogin(section, next, done) {
+/** After signing in: to where the user was going, then a word in the page's status line. */
+function doneFor(/** @type {import("../../app.js").Ctx} */ ctx) {
+  const next = safeNext(ctx.params.get("next"));
+  return {
+    next,
+    done: (/** @type {string} */ message) =>
+      ctx.navigate(next, { replace: true }).then(() => say(/** @type {HTMLElement} */ ($("status")), message)),
+  };
+}
+
+/** The sign-in page. @param {import("../../app.js").Ctx} ctx */
+export function login(ctx) {
+  const { next, done } = doneFor(ctx);
+  const section = ctx.root;
   const fields = [
     field("login", { name: "login", label: "Email or username", type: "text", autocomplete: "username",
       autocapitalize: "none", spellcheck: "false", required: true }),
@@ -87,13 +99,15 @@ export function renderLogin(section, next, done) {
   const footer = h("p", null, "New here? ",
     h("a", { href: `/?view=register&next=${encodeURIComponent(next)}` }, "Create an account"));
   section.replaceChildren(...form("login-form", "Sign in", fields, "Sign in", footer, async (v) => {
-    const s = await login(v.login.trim(), v.password);
+    const s = await signIn(v.login.trim(), v.password);
     done(`Signed in as ${s.user.username}.`);
   }));
 }
 
 /** The registration page; signs the new account in, then calls `done(message)`. */
-export function renderRegister(section, next, done) {
+export function register(ctx) {
+  const { next, done } = doneFor(ctx);
+  const section = ctx.root;
   const fields = [
     field("register", { name: "email", label: "Email", type: "email", autocomplete: "email", required: true }),
     field("register", { name: "username", label: "Username", type: "text", autocomplete: "username",
@@ -110,8 +124,22 @@ export function renderRegister(section, next, done) {
     const body = {
       email: v.email.trim(), username: v.username.trim(), password: v.password, acceptTerms: v.acceptTerms,
     };
-    await register(body);
-    await login(body.username, body.password);
+    await signUp(body);
+    await signIn(body.username, body.password);
     done(`Welcome, ${body.username}! You're signed in.`);
   }));
+}
+
+// Owned by the account pages' work: forgot-password, reset-password and verify-email (see issue 13).
+/** @param {import("../../app.js").Ctx} ctx */
+export function forgotPassword(ctx) {
+  ctx.root.replaceChildren(heading(2, "Forgot your password?"));
+}
+/** @param {import("../../app.js").Ctx} ctx */
+export function resetPassword(ctx) {
+  ctx.root.replaceChildren(heading(2, "Choose a new password"));
+}
+/** @param {import("../../app.js").Ctx} ctx */
+export function verifyEmail(ctx) {
+  ctx.root.replaceChildren(heading(2, "Verify your email"));
 }

@@ -1,9 +1,11 @@
 // The actor page: who they are, where you know them from (signed in), and their filmography.
 
-import { api, authed, getSession } from "./api.js";
-import { day, fill, h, heading, inYear, lifespan, plural, playing, signInHref, titleHref } from "./dom.js";
+import { api, authed, getSession } from "../api.js";
+import { day, fill, h, heading, inYear, lifespan, plural, playing, signInHref, titleHref } from "../dom.js";
 
-export async function renderActor(section, id, view) {
+/** @param {import("../../app.js").Ctx} ctx */
+export async function render({ root: section, params, view }) {
+  const id = params.get("actor") || "";
   const path = `/api/v1/actors/${encodeURIComponent(id)}`;
   const signedIn = getSession() != null;
   // Both at once; where-you-know-them-from failing must not hide the actor.

@@ -1,11 +1,12 @@
 // "My history": the signed-in user's views, newest first, a page at a time, each one deletable.
 
-import { authed, getSession } from "./api.js";
-import { day, fill, h, heading, inYear, liveStatus, say, signInHref, titleHref, whileBusy } from "./dom.js";
+import { authed, getSession } from "../api.js";
+import { day, fill, h, heading, inYear, liveStatus, say, signInHref, titleHref, whileBusy } from "../dom.js";
 
 const PAGE = 20;
 
-export async function renderHistory(section, view) {
+/** @param {import("../../app.js").Ctx} ctx */
+export async function render({ root: section, view }) {
   if (!getSession()) {
     fill(section, heading(2, "My history"),
       h("p", null, h("a", { href: signInHref() }, "Sign in"), " to see the titles you've marked as seen."));
