@@ -42,7 +42,7 @@ export async function render({ root, params, view, navigate, status }) {
 
   const freeText = h("form", { class: "identify-form free", role: "search", "aria-label": "Ask in your own words" },
     field("identify-q", "Or ask in your own words", { name: "q", type: "search", value: q, maxlength: "200",
-      placeholder: "the guy who plays spock", enterkeyhint: "search" },
+      placeholder: "who plays spock in star trek", enterkeyhint: "search" },
     "A character and a title (“spock in star trek”), or an actor's name."),
     h("button", { type: "submit", class: "btn" }, "Ask"));
 

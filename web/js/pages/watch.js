@@ -401,12 +401,12 @@ async function nowWatching({ root, view }, id) {
           c.parent && [", of ", h("a", { href: titleHref(c.parent.id) }, c.parent.title)]),
         h("p", { class: "meta" }, [KIND[/** @type {"movie"|"series"|"episode"} */ (c.type)], c.year && String(c.year),
           plural(c.castTotal + extra.length, "face")].filter(Boolean).join(" · "),
-          " · ", h("a", { href: titleHref(c.id) }, "About it")),
-        h("div", { class: "actions" },
-          h("div", { class: "buttons" },
-            mark ? mark.button : h("a", { href: signInHref(), class: "btn" }, "Sign in to mark it as watched"),
-            other),
-          mark?.status))),
+          " · ", h("a", { href: titleHref(c.id) }, "About it"))),
+      h("div", { class: "actions" },
+        h("div", { class: "buttons" },
+          mark ? mark.button : h("a", { href: signInHref(), class: "btn" }, "Sign in to mark it as watched"),
+          other),
+        mark?.status)),
     filter.box,
     knownSection,
     castSection,
@@ -428,8 +428,7 @@ function characterBox(c, entries, { knownEmpty, castEmpty, view }) {
   }));
   const status = liveStatus();
   const best = h("div", { class: "best-match", "data-testid": "best-match", hidden: true });
-  const box = h("form", { class: "character-box", role: "search", "aria-label": "Who's that character?",
-    onsubmit: (/** @type {Event} */ e) => e.preventDefault() },
+  const box = h("form", { class: "character-box", onsubmit: (/** @type {Event} */ e) => e.preventDefault() },
   h("label", { for: "character-filter", class: "field-label" }, "Who's that character?"),
   input,
   h("p", { class: "hint", id: "character-hint" }, "Type a character's or an actor's name; typos are fine."),
