@@ -2,11 +2,12 @@
 // its cast you know from elsewhere (signed in), the cast as faces, and a series' seasons and episodes (or an
 // episode's series).
 //
-// The pieces the other fan pages share (images of either API shape, "you saw them in …", marking a view, a
-// series' episodes, a cast read a page at a time) are exported from here: the now-watching page imports them.
+// The pieces the other fan pages share (images of either API shape, "you saw them in …", the "Mark as watched"
+// button, a series' episodes, a cast read a page at a time) are exported from here: the now-watching page imports
+// them. Marking a view goes through js/pwa.js's `recordView` (an Idempotency-Key per press; queued offline).
 
 import { api, authed, getSession } from "../api.js";
-import * as pwa from "../pwa.js";
+import { recordView } from "../pwa.js";
 import {
   KIND, fill, h, heading, inYear, liveStatus, plural, playing, say, signInHref, titleHref, whileBusy,
 } from "../dom.js";
@@ -83,24 +84,6 @@ export function castFace(m, known = false) {
 }
 
 /**
- * Records a view of `contentId` through the offline-capable queue of js/pwa.js (one Idempotency-Key per press,
- * so a retried or queued view is recorded once). Resolves to `{queued: true}` when it was kept for later.
- * @param {string} contentId
- * @param {Record<string, unknown>} [fields]
- * @returns {Promise<{queued?: boolean}>}
- */
-export async function markWatched(contentId, fields = {}) {
-  /** @type {any} */
-  const queue = pwa;
-  if (typeof queue.recordView === "function") return (await queue.recordView(contentId, fields)) || {};
-  // Until js/pwa.js offers its queue: the same call, online only.
-  await authed("/api/v1/users/me/history", {
-    method: "POST", body: { contentId, ...fields }, headers: { "Idempotency-Key": crypto.randomUUID() },
-  });
-  return {};
-}
-
-/**
  * A "Mark as watched" button with its live status; signed out, a link to sign in instead.
  * @param {string} contentId
  * @param {string} title
@@ -113,7 +96,7 @@ export function markWatchedButton(contentId, title, fields = {}, primary = false
     "Mark as watched");
   button.addEventListener("click", () => whileBusy(button, async () => {
     try {
-      const r = await markWatched(contentId, fields);
+      const r = await recordView(contentId, fields);
       button.dataset.done = "1";
       button.textContent = "Watched";
       say(status, r.queued ? `Saved offline, will sync: “${title}” is marked as watched when you're back online.`
