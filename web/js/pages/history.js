@@ -1,31 +1,43 @@
-// "My history": the signed-in user's views, newest first, a page at a time, each one deletable.
+// "My history": the signed-in user's views, newest first, a page at a time, each with its poster, a way back
+// to "now watching" and a delete button.
 
 import { authed, getSession } from "../api.js";
-import { day, fill, h, heading, inYear, liveStatus, say, signInHref, titleHref, whileBusy } from "../dom.js";
+import { KIND, day, fill, h, heading, inYear, liveStatus, say, signInHref, titleHref, whileBusy } from "../dom.js";
+import { picture } from "../ui.js";
+
+/** @typedef {import("../../app.js").Ctx} Ctx */
+/**
+ * @typedef {{id: string, contentId: string, viewedAt: string, content: {title: string, year: number | null,
+ *   contentType: string, posterUrl: string | null, poster?: import("../ui.js").ImageSet | null}}} Entry
+ */
 
 const PAGE = 20;
 
-/** @param {import("../../app.js").Ctx} ctx */
+/** An image set from a bare URL (all three sizes the same); null for none. @param {string | null | undefined} url */
+const urlImages = (url) => (url ? { small: url, medium: url, large: url } : null);
+
+/** @param {Ctx} ctx */
 export async function render({ root: section, view }) {
   if (!getSession()) {
     fill(section, heading(2, "My history"),
-      h("p", null, h("a", { href: signInHref() }, "Sign in"), " to see the titles you've marked as seen."));
+      h("p", null, h("a", { href: signInHref() }, "Sign in"), " to see the titles you've marked as watched."));
     return;
   }
   const first = await page(0);
   if (!view.current()) return;
 
   const status = liveStatus();
-  const list = h("ol", { class: "history" });
+  const list = h("ol", { class: "history", "aria-label": "Titles you've watched, newest first" });
   const more = h("button", { type: "button", class: "btn", hidden: true }, "Show more");
-  const empty = h("p", { class: "meta", hidden: true },
-    "Nothing here yet. Open a title and press “I've seen this”.");
+  const empty = h("p", { class: "empty-state", hidden: true },
+    "Nothing here yet. Open a title and press “Mark as watched”.");
   let offset = 0;
   const deleted = () => {
     offset -= 1; // the next page starts one row earlier now
     empty.hidden = list.children.length > 0;
   };
 
+  /** @param {{data: Entry[], pagination: {hasMore: boolean}}} body */
   const show = (body) => {
     list.append(...body.data.map((entry) => row(entry, status, deleted)));
     offset += body.data.length;
@@ -49,21 +61,29 @@ export async function render({ root: section, view }) {
   show(first);
 }
 
+/** @param {number} offset */
 async function page(offset) {
   return (await authed(`/api/v1/users/me/history?limit=${PAGE}&offset=${offset}`)).body;
 }
 
+/** @param {Entry} entry @param {HTMLElement} status @param {() => void} deleted */
 function row(entry, status, deleted) {
-  const title = entry.content.title || "Untitled";
+  const c = entry.content;
+  const title = c.title || "Untitled";
   const when = day(entry.viewedAt);
   const label = `Delete ${title} (${when}) from your history`;
   const remove = h("button", { type: "button", class: "btn small", "aria-label": label }, "Delete");
-  const li = h("li", null,
-    h("div", null,
+  const li = h("li", { class: "history-entry", "data-testid": "history-entry" },
+    h("div", { class: "history-poster" },
+      picture(c.poster ?? urlImages(c.posterUrl), { kind: "poster", name: title, sizes: "3.5rem" })),
+    h("div", { class: "history-body" },
       h("a", { href: titleHref(entry.contentId) }, h("strong", null, title)),
-      h("span", { class: "meta" }, inYear(entry.content)),
-      h("br"), h("span", { class: "meta" }, `Seen ${when}`)),
-    remove);
+      h("span", { class: "meta" }, inYear(c), KIND[c.contentType] ? ` · ${KIND[c.contentType]}` : ""),
+      h("span", { class: "meta" }, `Watched ${when}`)),
+    h("div", { class: "history-actions" },
+      h("a", { href: `/?watch=${encodeURIComponent(entry.contentId)}`, class: "btn small",
+        "aria-label": `Now watching ${title}` }, "Now watching"),
+      remove));
   remove.addEventListener("click", () => whileBusy(remove, async () => {
     try {
       await authed(`/api/v1/users/me/history/${encodeURIComponent(entry.id)}`, { method: "DELETE" });
