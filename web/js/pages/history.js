@@ -7,8 +7,9 @@ import { picture } from "../ui.js";
 
 /** @typedef {import("../../app.js").Ctx} Ctx */
 /**
- * @typedef {{id: string, contentId: string, viewedAt: string, content: {title: string, year: number | null,
- *   contentType: string, posterUrl: string | null, poster?: import("../ui.js").ImageSet | null}}} Entry
+ * @typedef {{id: string, contentId: string, viewedAt: string, context?: {season?: number, episode?: number} | null,
+ *   content: {title: string, year: number | null, contentType: string, posterUrl: string | null,
+ *   poster?: import("../ui.js").ImageSet | null}}} Entry
  */
 
 const PAGE = 20;
@@ -71,6 +72,9 @@ function row(entry, status, deleted) {
   const c = entry.content;
   const title = c.title || "Untitled";
   const when = day(entry.viewedAt);
+  const season = entry.context?.season;
+  const episode = entry.context?.episode;
+  const which = season != null ? ` · season ${season}${episode != null ? `, episode ${episode}` : ""}` : "";
   const label = `Delete ${title} (${when}) from your history`;
   const remove = h("button", { type: "button", class: "btn small", "aria-label": label }, "Delete");
   const li = h("li", { class: "history-entry", "data-testid": "history-entry" },
@@ -78,7 +82,7 @@ function row(entry, status, deleted) {
       picture(c.poster ?? urlImages(c.posterUrl), { kind: "poster", name: title, sizes: "3.5rem" })),
     h("div", { class: "history-body" },
       h("a", { href: titleHref(entry.contentId) }, h("strong", null, title)),
-      h("span", { class: "meta" }, inYear(c), KIND[c.contentType] ? ` · ${KIND[c.contentType]}` : ""),
+      h("span", { class: "meta" }, inYear(c), KIND[c.contentType] ? ` · ${KIND[c.contentType]}` : "", which),
       h("span", { class: "meta" }, `Watched ${when}`)),
     h("div", { class: "history-actions" },
       h("a", { href: `/?watch=${encodeURIComponent(entry.contentId)}`, class: "btn small",
