@@ -65,7 +65,19 @@ describe("accounts at a phone's size", () => {
     await shotsBoth(page, "register");
     await form.getByLabel("Email").fill(email);
     await form.getByLabel("Username").fill(username);
-    await form.getByLabel("Password").fill(PASSWORD);
+    // A weak password and the terms not accepted: the API's messages next to their fields, marked invalid.
+    const passwordBox = form.getByLabel("Password", { exact: true });
+    await passwordBox.fill("short");
+    b.expectFailure("POST", /^\/api\/v1\/users\/register$/, 400);
+    await form.getByRole("button", { name: "Create account" }).click();
+    await form.locator("#register-password-error", { hasText: /12 characters/ }).waitFor();
+    await form.locator("#register-acceptTerms-error", { hasText: /accept the terms/ }).waitFor();
+    assert.equal(await passwordBox.getAttribute("aria-invalid"), "true");
+    assert.match(await passwordBox.getAttribute("aria-describedby"), /register-password-error/);
+    assert.ok(await passwordBox.evaluate((el) => el === document.activeElement), "the first marked field has the focus");
+    await checkA11y(page, "the registration form with errors");
+    await shotsBoth(page, "register-errors");
+    await passwordBox.fill(PASSWORD);
     await form.getByLabel("I accept the terms of use").check();
     await form.getByRole("button", { name: "Create account" }).click();
     await page.locator("#status", { hasText: `We sent a verification link to ${email}` }).waitFor();
@@ -90,6 +102,14 @@ describe("accounts at a phone's size", () => {
       token: await page.evaluate(() => JSON.parse(localStorage.getItem("iknow.session")).accessToken),
     });
     assert.equal(me.body.data.emailVerified, true, "verified on the server");
+
+    // Log out from the account page: home, and no session kept.
+    const nav = page.getByRole("navigation", { name: "Account" });
+    await nav.getByRole("button", { name: "Log out" }).click();
+    await page.locator("#status", { hasText: "Signed out." }).waitFor();
+    await page.waitForURL((u) => !u.searchParams.has("view"));
+    assert.equal(await page.evaluate(() => localStorage.getItem("iknow.session")), null);
+    await nav.getByRole("link", { name: "Sign in" }).waitFor();
 
     // The same link again: used, and the page says so.
     b.expectFailure("POST", /^\/api\/v1\/users\/verify-email$/, 400);
