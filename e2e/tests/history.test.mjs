@@ -123,15 +123,23 @@ describe("my history at a desktop's size, in the light scheme", () => {
     await b?.close();
   });
 
-  test("the list passes axe", { timeout: TEST_TIMEOUT_MS }, async () => {
+  test("the list passes axe; an episode says which it is", { timeout: TEST_TIMEOUT_MS }, async () => {
     const { page } = b;
     const user = await registerUser({ prefix: "histd" });
-    const contentId = await firstId("content", "saurus city");
-    const r = await apiCall("/api/v1/users/me/history", { method: "POST", token: user.accessToken, body: { contentId } });
-    assert.equal(r.status, 201);
+    const movie = await firstId("content", "saurus city");
+    const series = await firstId("content", "star trek discovery");
+    const episodes = await apiCall(`/api/v1/content/${series}/episodes?season=1&limit=1`);
+    assert.equal(episodes.status, 200, JSON.stringify(episodes.body));
+    const episode = episodes.body.data[0];
+    for (const body of [{ contentId: movie }, { contentId: episode.id, context: { season: 1, episode: episode.episodeNumber } }]) {
+      const r = await apiCall("/api/v1/users/me/history", { method: "POST", token: user.accessToken, body });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
     await signIn(page, user, { reload: false });
     await b.goto("/?view=history");
     await page.getByTestId("history-entry").filter({ hasText: "Saurus City" }).waitFor();
+    const seen = page.getByTestId("history-entry").filter({ hasText: episode.title });
+    assert.match(await seen.innerText(), new RegExp(`Episode · season 1, episode ${episode.episodeNumber}`));
     await checkA11y(page, "my history (desktop, light)");
     await b.assertNoErrors();
   });
