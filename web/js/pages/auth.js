@@ -213,6 +213,7 @@ export function forgotPassword(ctx) {
     field("forgot", { name: "email", label: "Email", type: "email", autocomplete: "email", required: true,
       hint: "We'll mail a link to choose a new password." }),
   ];
+  const intro = h("p", null, "Type the email address of your account.");
   const answer = h("div", { class: "notice", role: "status", "aria-live": "polite" });
   const form = makeForm({
     id: "forgot-form", fields, submitLabel: "Send the link",
@@ -222,20 +223,22 @@ export function forgotPassword(ctx) {
       await api("/api/v1/auth/password-reset", { method: "POST", body: { email } });
       localStorage.setItem(RESET_FOR, email);
       form.hidden = true;
+      intro.hidden = true;
+      const again = h("button", { type: "button", class: "btn" }, "Ask again");
+      again.addEventListener("click", () => {
+        form.hidden = false;
+        intro.hidden = false;
+        answer.replaceChildren();
+        fields[0].control.focus();
+      });
       answer.replaceChildren(
         h("p", { tabindex: "-1", class: "notice-text" }, "If an account uses that address, a link is on its way."),
-        h("p", { class: "meta" }, "It works once and for a limited time. Nothing arrived? Check your spam folder, or ",
-          h("button", { type: "button", class: "link", onclick: () => {
-            form.hidden = false;
-            answer.replaceChildren();
-            fields[0].control.focus();
-          } }, "ask again"), "."),
-        h("p", null, h("a", { href: "/?view=login" }, "Back to sign in")));
+        h("p", { class: "meta" }, "It works once and for a limited time. Nothing arrived? Check your spam folder."),
+        h("div", { class: "buttons" }, again, h("a", { href: "/?view=login", class: "btn" }, "Back to sign in")));
       /** @type {HTMLElement} */ (answer.firstElementChild).focus();
     },
   });
-  ctx.root.replaceChildren(heading(2, "Forgot your password?"),
-    h("p", null, "Type the email address of your account."), form, answer);
+  ctx.root.replaceChildren(heading(2, "Forgot your password?"), intro, form, answer);
 }
 
 /** Mailed tokens, by page, taken from the fragment: they stay in memory only. */
