@@ -1,7 +1,9 @@
 //! An SMTP server for tests: speaks just enough SMTP for a client such as lettre (greeting, EHLO/HELO,
 //! MAIL FROM, RCPT TO, DATA, RSET, NOOP, QUIT; no extensions), records every accepted mail, and can be told to
-//! refuse mails (a transient `451` to MAIL FROM) to simulate an outage. The SMTP server is outside the product,
-//! so a mock is the honest stand-in; the tests' RabbitMQ and PostgreSQL stay the real ones.
+//! refuse mails (a transient `451` to MAIL FROM: an outage; a permanent `550`: a rejection), all of them or the
+//! next few. The SMTP server is outside the product, so a mock is the honest stand-in; the tests' RabbitMQ and
+//! PostgreSQL stay the real ones. [`Parsed`] reads a mail back (headers, MIME parts), from the mock or from an
+//! `.eml` file.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -47,10 +49,131 @@ impl Mail {
     }
 }
 
+impl Mail {
+    /// The message read back: its headers and MIME parts.
+    pub fn parsed(&self) -> Parsed {
+        Parsed::new(&self.data)
+    }
+}
+
+/// A mail read back from its RFC 5322 text: headers (unfolded) and, for a `multipart/*` mail, its parts (one
+/// level), each body decoded from `7bit`, `8bit` or `quoted-printable`. Just enough for tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub headers: Vec<(String, String)>,
+    /// The body as it is (undecoded).
+    pub body: String,
+    /// The parts of a multipart mail; empty for a single-part one.
+    pub parts: Vec<Part>,
+}
+
+/// One MIME part of a [`Parsed`] mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub headers: Vec<(String, String)>,
+    /// The body, transfer-decoded.
+    pub body: String,
+}
+
+impl Part {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find(&self.headers, name)
+    }
+}
+
+fn find<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+/// Splits `text` into its unfolded header fields and its body (after the first empty line).
+fn split_headers(text: &str) -> (Vec<(String, String)>, String) {
+    let text = text.replace("\r\n", "\n");
+    let (head, body) = text.split_once("\n\n").unwrap_or((text.as_str(), ""));
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = headers.last_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    (headers, body.to_owned())
+}
+
+/// Undoes quoted-printable: soft line breaks and `=XX` escapes.
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(byte) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl Parsed {
+    /// Reads `text` (CRLF or LF line ends).
+    pub fn new(text: &str) -> Parsed {
+        let (headers, body) = split_headers(text);
+        let boundary = find(&headers, "Content-Type")
+            .filter(|t| t.to_ascii_lowercase().starts_with("multipart/"))
+            .and_then(|t| t.split(';').map(str::trim).find_map(|p| p.strip_prefix("boundary=")))
+            .map(|b| b.trim_matches('"').to_owned());
+        let mut parts = Vec::new();
+        if let Some(boundary) = boundary {
+            let delimiter = format!("--{boundary}");
+            for chunk in body.split(delimiter.as_str()).skip(1) {
+                if chunk.starts_with("--") {
+                    break;
+                }
+                let chunk = chunk.strip_prefix('\n').unwrap_or(chunk);
+                let (part_headers, part_body) = split_headers(chunk);
+                let part_body = part_body.strip_suffix('\n').unwrap_or(&part_body).to_owned();
+                let encoding = find(&part_headers, "Content-Transfer-Encoding").unwrap_or("7bit");
+                let body = if encoding.eq_ignore_ascii_case("quoted-printable") {
+                    decode_quoted_printable(&part_body)
+                } else {
+                    part_body
+                };
+                parts.push(Part { headers: part_headers, body });
+            }
+        }
+        Parsed { headers, body, parts }
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find(&self.headers, name)
+    }
+
+    /// The first part whose `Content-Type` starts with `content_type` (e.g. `text/html`).
+    pub fn part(&self, content_type: &str) -> Option<&Part> {
+        self.parts.iter().find(|p| p.header("Content-Type").is_some_and(|t| t.starts_with(content_type)))
+    }
+}
+
+/// What the mock answers to MAIL FROM.
 #[derive(Default)]
 struct State {
     mails: Mutex<Vec<Mail>>,
     refusing: AtomicBool,
+    /// Refuse (451) this many more MAIL FROMs, then accept.
+    refuse_next: AtomicUsize,
+    rejecting: AtomicBool,
     refused: AtomicUsize,
     changed: Notify,
 }
@@ -128,7 +251,18 @@ impl SmtpMock {
         self.state.refusing.store(refusing, Ordering::SeqCst);
     }
 
-    /// How many mails were refused so far.
+    /// The next `n` MAIL FROMs are answered `451`, the ones after accepted (unless [`SmtpMock::refuse`] says
+    /// otherwise).
+    pub fn refuse_next(&self, n: usize) {
+        self.state.refuse_next.store(n, Ordering::SeqCst);
+    }
+
+    /// While `rejecting`, every MAIL FROM is answered `550` (a permanent failure: retrying will not help).
+    pub fn reject(&self, rejecting: bool) {
+        self.state.rejecting.store(rejecting, Ordering::SeqCst);
+    }
+
+    /// How many mails were refused (`451` or `550`) so far.
     pub fn refused(&self) -> usize {
         self.state.refused.load(Ordering::SeqCst)
     }
@@ -173,7 +307,12 @@ async fn serve(stream: TcpStream, state: &State) -> std::io::Result<()> {
         let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
             b"250 smtp-mock\r\n"
         } else if upper.starts_with("MAIL FROM:") {
-            if state.refusing.load(Ordering::SeqCst) {
+            let next = state.refuse_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+            if state.rejecting.load(Ordering::SeqCst) {
+                state.refused.fetch_add(1, Ordering::SeqCst);
+                state.changed.notify_waiters();
+                b"550 5.7.1 rejected\r\n"
+            } else if next || state.refusing.load(Ordering::SeqCst) {
                 state.refused.fetch_add(1, Ordering::SeqCst);
                 state.changed.notify_waiters();
                 b"451 4.3.0 try again later\r\n"
@@ -260,5 +399,35 @@ mod tests {
         assert_eq!(mails[0].to, ["b@y"]);
         assert_eq!(mails[0].data, "Subject: hi\r\n\r\n.dot\r\nsoft=\r\nly =3D\r\n");
         assert_eq!(mails[0].text(), "Subject: hi\r\n\r\n.dot\r\nsoftly =\r\n");
+    }
+
+    #[tokio::test]
+    async fn refuses_the_next_few_and_rejects_on_demand() {
+        let mock = SmtpMock::start().await;
+        let mut stream = TcpStream::connect(mock.addr()).await.unwrap();
+        let mut buf = [0u8; 64];
+        let _ = stream.read(&mut buf).await.unwrap();
+        mock.refuse_next(2);
+        for expected in ["451", "451", "250"] {
+            assert!(say(&mut stream, "MAIL FROM:<a@x>\r\n").await.starts_with(expected), "{expected}");
+        }
+        mock.reject(true);
+        assert!(say(&mut stream, "MAIL FROM:<a@x>\r\n").await.starts_with("550"));
+        assert_eq!(mock.refused(), 3);
+    }
+
+    #[test]
+    fn parses_a_multipart_mail() {
+        let raw = "From: a@x\r\nTo: \"b\" <b@y>\r\nContent-Type: multipart/alternative;\r\n boundary=\"XY\"\r\n\r\n\
+                   --XY\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n\
+                   plain text\r\n--XY\r\nContent-Type: text/html; charset=utf-8\r\n\
+                   Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>soft=\r\nly =3D</p>\r\n--XY--\r\n";
+        let parsed = Parsed::new(raw);
+        assert_eq!(parsed.header("to"), Some("\"b\" <b@y>"));
+        assert_eq!(parsed.header("Content-Type"), Some("multipart/alternative; boundary=\"XY\""));
+        assert_eq!(parsed.parts.len(), 2);
+        assert_eq!(parsed.part("text/plain").unwrap().body, "plain text");
+        assert_eq!(parsed.part("text/html").unwrap().body, "<p>softly =</p>");
+        assert!(Parsed::new("Subject: one\r\n\r\nbody\r\n").parts.is_empty());
     }
 }

@@ -55,7 +55,7 @@ impl Application {
         let (listener, addr) = g::bind(&config.grpc_addr).await?;
         let relay = Relay::new(pool.clone(), RelayConfig::new(config.amqp_url.clone()));
         let service = grpc::IdentityService::new(pool.clone(), hasher, relay.handle(), &config);
-        let mailer = if config.mailer_enabled { Some(mailer::Mailer::new(&config)?) } else { None };
+        let mailer = if config.mailer_enabled { Some(mailer::Mailer::new(&config, pool.clone())?) } else { None };
         Ok(Application { listener, addr, pool, service, relay, mailer })
     }
 
