@@ -76,6 +76,15 @@ pub mod library {
     pub const CONTEXT_MESSAGE: &str = "must be an object with only platform (text, at most 50 characters), season \
                                        and episode (integers of at least 0)";
 
+    /// Longest `Idempotency-Key` of a recorded view, in characters.
+    pub const MAX_IDEMPOTENCY_KEY: usize = 100;
+    pub const IDEMPOTENCY_KEY_MESSAGE: &str = "must be 1 to 100 visible ASCII characters, e.g. a UUID";
+
+    /// Whether `key` is 1 to [`MAX_IDEMPOTENCY_KEY`] visible ASCII characters (`!` to `~`: no spaces).
+    pub fn is_valid_idempotency_key(key: &str) -> bool {
+        (1..=MAX_IDEMPOTENCY_KEY).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+    }
+
     /// Whether `status` is a watchlist status; the `'static` spelling when it is.
     pub fn status(status: &str) -> Option<&'static str> {
         STATUSES.iter().find(|s| **s == status).copied()
@@ -157,6 +166,18 @@ mod tests {
         assert!(OFFSET_MESSAGE.contains(&MAX_OFFSET.to_string()));
         assert!(CONTEXT_MESSAGE.contains(&format!("at most {MAX_PLATFORM} characters")));
         assert_eq!(STATUS_MESSAGE, format!("must be one of {}", STATUSES.join(", ")));
+        assert!(IDEMPOTENCY_KEY_MESSAGE.contains(&format!("1 to {MAX_IDEMPOTENCY_KEY}")));
+    }
+
+    #[test]
+    fn an_idempotency_key_is_short_visible_ascii() {
+        assert!(is_valid_idempotency_key("0191d2b0-0000-7000-8000-000000000001"));
+        assert!(is_valid_idempotency_key("!"));
+        assert!(is_valid_idempotency_key(&"~".repeat(MAX_IDEMPOTENCY_KEY)));
+        for bad in ["", " ", "a b", "tab\t", "é", "line\n"] {
+            assert!(!is_valid_idempotency_key(bad), "{bad:?}");
+        }
+        assert!(!is_valid_idempotency_key(&"k".repeat(MAX_IDEMPOTENCY_KEY + 1)));
     }
 
     #[test]

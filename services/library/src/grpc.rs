@@ -158,9 +158,23 @@ impl Library for LibraryService {
         request: Request<pb::RecordViewRequest>,
     ) -> Result<Response<pb::RecordViewResponse>, Status> {
         let view = validate::record_view(request.get_ref(), chrono::Utc::now())?;
-        self.catalog.ensure_content(&self.pool, view.content_id).await?;
-        let (row, updated) = store::record_view(&self.pool, &view).await?;
-        Ok(Response::new(pb::RecordViewResponse { entry: Some(row.into()), updated }))
+        // A retry answers before the catalogue is asked: it works while the catalogue is down.
+        let replay = match view.idempotency_key.as_deref() {
+            Some(key) => store::replayed_view(&self.pool, view.user_id, key).await?,
+            None => None,
+        };
+        let recorded = match replay {
+            Some(first) => first,
+            None => {
+                self.catalog.ensure_content(&self.pool, view.content_id).await?;
+                store::record_view(&self.pool, &view).await?
+            }
+        };
+        Ok(Response::new(pb::RecordViewResponse {
+            entry: Some(recorded.entry.into()),
+            updated: recorded.updated,
+            replayed: recorded.replayed,
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListHistory"))]

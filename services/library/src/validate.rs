@@ -204,6 +204,8 @@ pub struct View {
     pub total_duration: Option<i32>,
     pub completion_percentage: Option<f64>,
     pub context: Option<serde_json::Value>,
+    /// The client's key for this recording (see [`crate::store::record_view`]).
+    pub idempotency_key: Option<String>,
 }
 
 /// Checks a RecordView against the clock `now`.
@@ -240,6 +242,10 @@ pub fn record_view(r: &pb::RecordViewRequest, now: DateTime<Utc>) -> Result<View
             None
         }),
     };
+    let idempotency_key = r.idempotency_key.clone();
+    if idempotency_key.as_deref().is_some_and(|k| !rule::is_valid_idempotency_key(k)) {
+        c.fail("idempotencyKey", rule::IDEMPOTENCY_KEY_MESSAGE);
+    }
     c.finish(View {
         user_id,
         content_id,
@@ -250,6 +256,7 @@ pub fn record_view(r: &pb::RecordViewRequest, now: DateTime<Utc>) -> Result<View
         // NUMERIC(5,2): two decimals.
         completion_percentage: completion.map(|p| (p * 100.0).round() / 100.0),
         context,
+        idempotency_key,
     })
 }
 
@@ -356,13 +363,23 @@ mod tests {
                 total_duration: Some(0),
                 completion_percentage: Some(100.5),
                 context_json: Some(r#"{"platform": "tv", "extra": 1}"#.into()),
+                idempotency_key: Some("two words".into()),
             },
             now,
         )
         .unwrap_err();
         assert_eq!(
             fields(bad),
-            ["contentId", "actorId", "viewedAt", "duration", "totalDuration", "completionPercentage", "context"]
+            [
+                "contentId",
+                "actorId",
+                "viewedAt",
+                "duration",
+                "totalDuration",
+                "completionPercentage",
+                "context",
+                "idempotencyKey"
+            ]
         );
         let ok = record_view(
             &pb::RecordViewRequest {
@@ -373,12 +390,27 @@ mod tests {
                 total_duration: Some(1),
                 completion_percentage: Some(33.333),
                 context_json: Some(r#"{"platform": "tv", "season": 1, "episode": 0}"#.into()),
+                idempotency_key: Some("0191d2b0-0000-7000-8000-00000000000a".into()),
                 ..Default::default()
             },
             now,
         )
         .unwrap();
         assert_eq!(ok.completion_percentage, Some(33.33));
+        assert_eq!(ok.idempotency_key.as_deref(), Some("0191d2b0-0000-7000-8000-00000000000a"));
+        for key in ["", &"k".repeat(101)] {
+            let bad = record_view(
+                &pb::RecordViewRequest {
+                    user_id: USER.into(),
+                    content_id: CONTENT.into(),
+                    idempotency_key: Some(key.into()),
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap_err();
+            assert_eq!(fields(bad), ["idempotencyKey"], "{key:?}");
+        }
         let defaulted = record_view(
             &pb::RecordViewRequest { user_id: USER.into(), content_id: CONTENT.into(), ..Default::default() },
             now,

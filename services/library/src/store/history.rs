@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use iknow_common::Error;
 use iknow_proto::library::v1 as pb;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{SUMMARY_COLUMNS, Summary, direction, time};
@@ -53,7 +53,36 @@ pub(super) fn entry_select(source: &str, extra: &str) -> String {
     )
 }
 
-/// Records a view; the flag is true when it updated the row of the same user, title and UTC day.
+/// What recording a view did.
+#[derive(Debug)]
+pub struct Recorded {
+    pub entry: EntryRow,
+    /// The view updated the row of the same user, title and UTC day (for a replay: what the first answer said).
+    pub updated: bool,
+    /// The idempotency key had already recorded a view: nothing changed, `entry` is the row it recorded.
+    pub replayed: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryAndFlag {
+    #[sqlx(flatten)]
+    entry: EntryRow,
+    updated: bool,
+}
+
+/// The view the user's `key` recorded, as its row stands now, with what its first answer said; `None` when
+/// the key is unknown (never used, or its entry was deleted).
+pub async fn replayed_view(pool: &PgPool, user_id: Uuid, key: &str) -> Result<Option<Recorded>, Error> {
+    let sql = format!(
+        "{} JOIN viewing_history_keys k ON k.entry_id = h.id \
+         WHERE k.user_id = $1 AND k.idempotency_key = $2 AND h.user_id = $1",
+        entry_select("viewing_history", ", k.updated")
+    );
+    let row: Option<EntryAndFlag> = sqlx::query_as(&sql).bind(user_id).bind(key).fetch_optional(pool).await?;
+    Ok(row.map(|r| Recorded { entry: r.entry, updated: r.updated, replayed: true }))
+}
+
+/// Records a view.
 ///
 /// A second view of the same title on the same UTC day updates that day's row:
 /// - `viewed_at` becomes the later of the two, so the row says when the title was last watched that day
@@ -62,13 +91,48 @@ pub(super) fn entry_select(source: &str, extra: &str) -> String {
 ///   values when it gives them, and keep the stored ones when it leaves them out. New values replace rather
 ///   than add up: players report the progress of the day so far (a resumed film reports 80% after 40%),
 ///   and replacing keeps a retried request from counting its minutes twice.
-pub async fn record_view(pool: &PgPool, v: &View) -> Result<(EntryRow, bool), Error> {
-    #[derive(sqlx::FromRow)]
-    struct Recorded {
-        #[sqlx(flatten)]
-        entry: EntryRow,
-        updated: bool,
+///
+/// With an idempotency key, the view is recorded once per (user, key): a key already used answers the entry
+/// it recorded ([`replayed_view`]; the caller may ask that first, as this does again only on a race). The
+/// view and its key are written in one transaction, the key last with `ON CONFLICT DO NOTHING`: of two
+/// concurrent recordings with one key, the second waits on the first's key and, once it commits, finds the
+/// key taken, rolls its own view back and answers the first one's entry.
+pub async fn record_view(pool: &PgPool, v: &View) -> Result<Recorded, Error> {
+    // A key taken by a concurrent recording whose entry is deleted before we read it: record again (rare;
+    // bounded so a pathological interleaving is an error rather than a loop).
+    for _ in 0..3 {
+        let mut tx = pool.begin().await?;
+        let row = upsert_view(&mut tx, v).await?;
+        let Some(key) = v.idempotency_key.as_deref() else {
+            tx.commit().await?;
+            return Ok(Recorded { entry: row.entry, updated: row.updated, replayed: false });
+        };
+        let kept = sqlx::query(
+            "INSERT INTO viewing_history_keys (user_id, idempotency_key, entry_id, updated) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, idempotency_key) DO NOTHING",
+        )
+        .bind(v.user_id)
+        .bind(key)
+        .bind(row.entry.id)
+        .bind(row.updated)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if kept {
+            tx.commit().await?;
+            return Ok(Recorded { entry: row.entry, updated: row.updated, replayed: false });
+        }
+        tx.rollback().await?;
+        if let Some(first) = replayed_view(pool, v.user_id, key).await? {
+            return Ok(first);
+        }
     }
+    Err(Error::internal(anyhow::anyhow!("an idempotency key kept changing hands while recording a view")))
+}
+
+/// The insert-or-update of the day's row, in the caller's transaction.
+async fn upsert_view(conn: &mut PgConnection, v: &View) -> Result<EntryAndFlag, Error> {
     let sql = format!(
         "WITH up AS ( \
              INSERT INTO viewing_history \
@@ -88,7 +152,7 @@ pub async fn record_view(pool: &PgPool, v: &View) -> Result<(EntryRow, bool), Er
          ) {}",
         entry_select("up", ", h.updated")
     );
-    let row: Recorded = sqlx::query_as(&sql)
+    let row = sqlx::query_as(&sql)
         .bind(iknow_common::id::new())
         .bind(v.user_id)
         .bind(v.content_id)
@@ -98,9 +162,9 @@ pub async fn record_view(pool: &PgPool, v: &View) -> Result<(EntryRow, bool), Er
         .bind(v.total_duration)
         .bind(v.completion_percentage)
         .bind(&v.context)
-        .fetch_one(pool)
+        .fetch_one(conn)
         .await?;
-    Ok((row.entry, row.updated))
+    Ok(row)
 }
 
 /// One page of the history, newest first (oldest first when ascending), and the total in the range.
@@ -129,7 +193,8 @@ pub async fn list_entries(pool: &PgPool, q: &HistoryQuery) -> Result<(Vec<EntryR
     Ok((rows, total))
 }
 
-/// Deletes one history row of the user; false when the user has no such row.
+/// Deletes one history row of the user (and the idempotency keys that recorded it); false when the user has
+/// no such row.
 pub async fn delete_entry(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, Error> {
     let done = sqlx::query("DELETE FROM viewing_history WHERE user_id = $1 AND id = $2")
         .bind(user_id)

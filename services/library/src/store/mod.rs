@@ -11,7 +11,7 @@ mod watchlist;
 
 use chrono::{DateTime, Utc};
 
-pub use history::{EntryRow, delete_entry, list_entries, record_view};
+pub use history::{EntryRow, Recorded, delete_entry, list_entries, record_view, replayed_view};
 pub use seen::{SeenRow, SeenTitle, Versions, seen, seen_titles, versions};
 pub use snapshot::{Summary, is_stored, store_summary};
 pub use user::{erase, everything};

@@ -26,10 +26,11 @@ pub async fn everything(pool: &PgPool, user_id: Uuid) -> Result<(Vec<ItemRow>, V
     Ok((items, entries))
 }
 
-/// Erases every watchlist item and history row of the user in one transaction; answers (watchlist rows,
-/// history rows) deleted. With a `message_id` (of the `user.deleted` event asking for it), the id is recorded in
-/// `processed_events` in the same transaction, and `None` answers a message already processed (nothing is
-/// deleted). Without one the deletion always runs (it is idempotent by nature).
+/// Erases every watchlist item and history row of the user (and, by cascade, the idempotency keys that recorded
+/// those rows) in one transaction; answers (watchlist rows, history rows) deleted. With a `message_id` (of the
+/// `user.deleted` event asking for it), the id is recorded in `processed_events` in the same transaction, and
+/// `None` answers a message already processed (nothing is deleted). Without one the deletion always runs (it is
+/// idempotent by nature).
 pub async fn erase(pool: &PgPool, user_id: Uuid, message_id: Option<&str>) -> Result<Option<(u64, u64)>, Error> {
     let mut tx = pool.begin().await?;
     if let Some(id) = message_id {

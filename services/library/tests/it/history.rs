@@ -177,12 +177,22 @@ async fn views_are_validated_field_by_field() {
             total_duration: Some(0),
             completion_percentage: Some(100.01),
             context_json: Some(r#"{"platform": "tv", "device": "phone"}"#.into()),
+            idempotency_key: Some("k".repeat(101)),
         })
         .await
         .unwrap_err();
     assert_eq!(
         fields(&err),
-        ["contentId", "actorId", "viewedAt", "duration", "totalDuration", "completionPercentage", "context"]
+        [
+            "contentId",
+            "actorId",
+            "viewedAt",
+            "duration",
+            "totalDuration",
+            "completionPercentage",
+            "context",
+            "idempotencyKey"
+        ]
     );
     let matrix = app.titles.id(MATRIX).await;
     for (context, ok) in [

@@ -5,6 +5,7 @@
 mod events;
 mod helpers;
 mod history;
+mod idempotency;
 mod insights;
 mod isolation;
 mod outage;
