@@ -32,6 +32,9 @@ impl ActorCatalog for Recorder {
     async fn search_content(&self, r: Request<SearchRequest>) -> Result<Response<SearchContentResponse>, Status> {
         Err(self.record(&r))
     }
+    async fn list_episodes(&self, r: Request<ListEpisodesRequest>) -> Result<Response<ListEpisodesResponse>, Status> {
+        Err(self.record(&r))
+    }
     async fn upsert_batch(&self, r: Request<UpsertBatchRequest>) -> Result<Response<UpsertBatchResponse>, Status> {
         Err(self.record(&r))
     }

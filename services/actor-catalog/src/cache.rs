@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use iknow_proto::catalog::v1::{Actor, ActorFilmography, Content};
+use iknow_proto::catalog::v1::{Actor, ActorFilmography, Content, SeriesEpisode};
 use prost::Message;
 use redis::aio::MultiplexedConnection;
 use uuid::Uuid;
@@ -33,6 +33,9 @@ pub struct Cache {
     /// Each series' aggregated cast with its characters' normalised tokens, as identification scores it: in
     /// process only, dropped with the series' entry (a credit, link or rename touching the series).
     series_casts: moka::future::Cache<Uuid, Arc<PreparedCast>>,
+    /// Each series' whole episode list, as `ListEpisodes` pages it: in process only, dropped with the series'
+    /// entry (a link, move or change of one of its episodes touches the series).
+    episodes: moka::future::Cache<Uuid, Arc<Vec<SeriesEpisode>>>,
     redis: Arc<RedisTier>,
     prefix: String,
     ttl_seconds: u64,
@@ -67,6 +70,7 @@ impl Cache {
             content_summaries: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             filmographies: moka::future::Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
             series_casts: moka::future::Cache::builder().max_capacity(1_000).time_to_live(ttl).build(),
+            episodes: moka::future::Cache::builder().max_capacity(1_000).time_to_live(ttl).build(),
             redis: Arc::new(RedisTier::new(config.redis_url.expose())),
             prefix: config.redis_prefix.clone(),
             ttl_seconds: config.cache_ttl_seconds.max(1),
@@ -174,6 +178,18 @@ impl Cache {
         }
     }
 
+    /// A series' cached episode list (in process only).
+    pub async fn peek_episodes(&self, id: Uuid) -> Option<Arc<Vec<SeriesEpisode>>> {
+        self.episodes.get(&id).await
+    }
+
+    /// Stores a series' episode list loaded at `generation`, unless an invalidation happened since.
+    pub async fn put_episodes(&self, id: Uuid, episodes: Arc<Vec<SeriesEpisode>>, generation: u64) {
+        if self.generation() == generation {
+            self.episodes.insert(id, episodes).await;
+        }
+    }
+
     /// Stores a title summary (no cast) loaded at `generation`, unless an invalidation happened since.
     pub async fn put_content_summary(&self, id: Uuid, content: Arc<Content>, generation: u64) {
         if self.generation() == generation {
@@ -214,6 +230,7 @@ impl Cache {
             self.contents.invalidate(id).await;
             self.content_summaries.invalidate(id).await;
             self.series_casts.invalidate(id).await;
+            self.episodes.invalidate(id).await;
         }
     }
 
@@ -226,6 +243,7 @@ impl Cache {
         self.content_summaries.invalidate_all();
         self.filmographies.invalidate_all();
         self.series_casts.invalidate_all();
+        self.episodes.invalidate_all();
     }
 
     /// Drops entries from both tiers.

@@ -8,8 +8,8 @@ use iknow_common::rules::years;
 use iknow_common::{Error, FieldViolation};
 use iknow_proto::catalog::v1::{
     Actor, Content, ContentType, GetActorRequest, GetActorsResponse, GetContentRequest, GetContentsResponse,
-    GetManyRequest, SearchActorsResponse, SearchContentResponse, SearchRequest, UpsertBatchRequest,
-    UpsertBatchResponse, actor_catalog_server::ActorCatalog,
+    GetManyRequest, ListEpisodesRequest, ListEpisodesResponse, SearchActorsResponse, SearchContentResponse,
+    SearchRequest, SeriesEpisode, UpsertBatchRequest, UpsertBatchResponse, actor_catalog_server::ActorCatalog,
 };
 use iknow_search::{NameIndex, Query, SortBy, SortOrder};
 use sqlx::PgPool;
@@ -31,6 +31,47 @@ fn cast_page(limit: u32, offset: u32) -> Result<(usize, usize), Status> {
     }
     let limit = if limit == 0 { DEFAULT_CAST_LIMIT } else { limit };
     Ok((offset as usize, limit as usize))
+}
+
+/// Episodes `ListEpisodes` returns when the request says 0, the most it returns, its deepest offset, and the
+/// highest season it may be asked for.
+pub const DEFAULT_EPISODE_LIMIT: u32 = 100;
+pub const MAX_EPISODE_LIMIT: u32 = 500;
+pub const MAX_EPISODE_OFFSET: u32 = 100_000;
+pub const MAX_SEASON: i32 = 100_000;
+
+/// Error code of `ListEpisodes` asked about a movie or an episode.
+pub const NOT_A_SERIES: &str = "NOT_A_SERIES";
+
+/// The (season, offset, limit) of a `ListEpisodes` request; InvalidArgument listing every field out of range.
+fn episode_page(r: &ListEpisodesRequest) -> Result<(Option<i32>, usize, usize), Status> {
+    let mut violations = vec![];
+    if r.season.is_some_and(|s| !(0..=MAX_SEASON).contains(&s)) {
+        violations.push(FieldViolation::new("season", format!("must be from 0 to {MAX_SEASON}")));
+    }
+    if r.limit > MAX_EPISODE_LIMIT {
+        violations.push(FieldViolation::new("limit", format!("must be from 1 to {MAX_EPISODE_LIMIT}")));
+    }
+    if r.offset > MAX_EPISODE_OFFSET {
+        violations.push(FieldViolation::new("offset", format!("must be from 0 to {MAX_EPISODE_OFFSET}")));
+    }
+    if !violations.is_empty() {
+        return Err(Error::validation(violations).into());
+    }
+    let limit = if r.limit == 0 { DEFAULT_EPISODE_LIMIT } else { r.limit };
+    Ok((r.season, r.offset as usize, limit as usize))
+}
+
+/// FAILED_PRECONDITION `NOT_A_SERIES`: `title` is a movie or an episode, which have no episodes.
+fn not_a_series(title: &str, content_type: &str) -> Status {
+    let mut status = Status::failed_precondition(format!(
+        "\"{title}\" is {} {content_type}, not a series: only a series has episodes",
+        if content_type.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+    ));
+    status
+        .metadata_mut()
+        .insert(iknow_common::error::CODE_METADATA, tonic::metadata::MetadataValue::from_static(NOT_A_SERIES));
+    status
 }
 
 /// Most ids one `GetActors`/`GetContents` call may ask for.
@@ -216,6 +257,23 @@ impl CatalogService {
         Ok(in_order(ids, found))
     }
 
+    /// Every episode of series `id` in order, from the in-process cache where present, else the database.
+    async fn episodes_of(&self, id: Uuid) -> Result<Arc<Vec<SeriesEpisode>>, Status> {
+        if let Some(hit) = self.cache.peek_episodes(id).await {
+            return Ok(hit);
+        }
+        let generation = self.cache.generation();
+        match store::episodes(&self.pool, id).await? {
+            store::Episodes::Unknown => Err(Error::not_found("CONTENT_NOT_FOUND", "Content not found").into()),
+            store::Episodes::NotASeries { title, content_type } => Err(not_a_series(&title, &content_type)),
+            store::Episodes::Series(episodes) => {
+                let episodes = Arc::new(episodes);
+                self.cache.put_episodes(id, episodes.clone(), generation).await;
+                Ok(episodes)
+            }
+        }
+    }
+
     /// Titles without cast, from the in-process cache where present, else one query; in `ids` order.
     async fn contents_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Content>, Status> {
         let mut found = Vec::with_capacity(ids.len());
@@ -290,6 +348,21 @@ impl ActorCatalog for CatalogService {
         let hits = search(&self.indexes.contents, &query)?;
         let contents = self.contents_by_ids(&hits.ids).await?;
         Ok(Response::new(SearchContentResponse { contents, total: hits.total }))
+    }
+
+    #[tracing::instrument(skip_all, fields(id = %request.get_ref().id, season = ?request.get_ref().season))]
+    async fn list_episodes(
+        &self,
+        request: Request<ListEpisodesRequest>,
+    ) -> Result<Response<ListEpisodesResponse>, Status> {
+        let r = request.get_ref();
+        let id = parse_id(&r.id)?;
+        let (season, offset, limit) = episode_page(r)?;
+        let all = self.episodes_of(id).await?;
+        let in_season = |e: &&SeriesEpisode| season.is_none_or(|s| e.season_number == Some(s));
+        let total = all.iter().filter(in_season).count() as u64;
+        let episodes = all.iter().filter(in_season).skip(offset).take(limit).cloned().collect();
+        Ok(Response::new(ListEpisodesResponse { episodes, total }))
     }
 
     #[tracing::instrument(skip_all, fields(
@@ -448,5 +521,25 @@ mod tests {
             (q.text.as_str(), q.kind, q.year, q.limit, q.offset),
             ("tom", Some(Kind::Movie), Some(1999), 100, 5)
         );
+    }
+
+    #[test]
+    fn episode_pages_are_checked_and_defaulted() {
+        let req = |season, limit, offset| ListEpisodesRequest { id: String::new(), season, limit, offset };
+        assert_eq!(episode_page(&req(None, 0, 0)).unwrap(), (None, 0, 100));
+        assert_eq!(episode_page(&req(Some(0), 500, 100_000)).unwrap(), (Some(0), 100_000, 500));
+        let e = Error::from_status(&episode_page(&req(Some(-1), 501, 100_001)).unwrap_err());
+        let Error::Validation { violations, .. } = e else { panic!("validation expected") };
+        let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["season", "limit", "offset"]);
+    }
+
+    #[test]
+    fn not_a_series_names_the_title_and_its_type() {
+        let status = not_a_series("Breach", "movie");
+        assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+        assert_eq!(status.message(), "\"Breach\" is a movie, not a series: only a series has episodes");
+        assert_eq!(status.metadata().get(iknow_common::error::CODE_METADATA).unwrap(), NOT_A_SERIES);
+        assert!(not_a_series("Pilot", "episode").message().contains("is an episode"));
     }
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use iknow_common::Error;
 use iknow_proto::catalog::v1::{
-    Actor, ActorQuality, CastMember, Content, ContentQuality, ContentRef, ContentType, FilmographyEntry,
+    Actor, ActorQuality, CastMember, Content, ContentQuality, ContentRef, ContentType, FilmographyEntry, SeriesEpisode,
 };
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -392,4 +392,64 @@ async fn cast(pool: &PgPool, content_id: Uuid) -> sqlx::Result<Vec<CastMember>> 
     .await?;
     timed("cast_of_content", started);
     Ok(rows.into_iter().map(CastMember::from).collect())
+}
+
+/// What a title has in the way of episodes ([`episodes`]).
+#[derive(Debug)]
+pub enum Episodes {
+    /// No title has the id.
+    Unknown,
+    /// A movie or an episode: its title and its type as stored (`movie`, `episode`).
+    NotASeries { title: String, content_type: String },
+    /// A series: every episode it has in the catalogue, by season, then number (unknown last), then year and
+    /// title.
+    Series(Vec<SeriesEpisode>),
+}
+
+#[derive(sqlx::FromRow)]
+struct EpisodeRow {
+    id: Uuid,
+    imdb_id: Option<String>,
+    title: String,
+    season_number: Option<i32>,
+    episode_number: Option<i32>,
+    year: Option<i32>,
+    poster_url: Option<String>,
+}
+
+impl From<EpisodeRow> for SeriesEpisode {
+    fn from(r: EpisodeRow) -> Self {
+        SeriesEpisode {
+            id: r.id.to_string(),
+            imdb_id: r.imdb_id.unwrap_or_default(),
+            title: r.title,
+            season_number: r.season_number,
+            episode_number: r.episode_number,
+            year: r.year,
+            poster_url: r.poster_url.unwrap_or_default(),
+        }
+    }
+}
+
+/// The episodes of title `id`, whole (a long soap has thousands; the caller pages them).
+pub async fn episodes(pool: &PgPool, id: Uuid) -> Result<Episodes, Error> {
+    let started = Instant::now();
+    let kind: Option<(String, String)> =
+        sqlx::query_as("SELECT title, content_type FROM content WHERE id = $1").bind(id).fetch_optional(pool).await?;
+    timed("content_type_by_id", started);
+    let Some((title, content_type)) = kind else { return Ok(Episodes::Unknown) };
+    if ContentType::from_name(&content_type) != ContentType::Series {
+        return Ok(Episodes::NotASeries { title, content_type });
+    }
+    let started = Instant::now();
+    let rows: Vec<EpisodeRow> = sqlx::query_as(
+        "SELECT id, imdb_id, title, season_number, episode_number, release_year::int4 AS year, poster_url \
+         FROM content WHERE parent_id = $1 \
+         ORDER BY season_number NULLS LAST, episode_number NULLS LAST, release_year NULLS LAST, title, id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    timed("episodes_of_series_list", started);
+    Ok(Episodes::Series(rows.into_iter().map(SeriesEpisode::from).collect()))
 }

@@ -6,6 +6,7 @@ mod akas;
 mod batch;
 mod bulk;
 mod cache;
+mod episodes;
 mod events;
 mod helpers;
 mod identify;
