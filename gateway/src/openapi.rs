@@ -26,6 +26,7 @@ use crate::state::AppState;
         crate::routes::actors::search_actors,
         crate::routes::content::get_content,
         crate::routes::content::search_content,
+        crate::routes::episodes::list_episodes,
         crate::routes::identify::identify,
         crate::routes::users::register,
         crate::routes::users::verify_email,

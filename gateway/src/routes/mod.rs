@@ -3,6 +3,7 @@
 pub mod actors;
 pub mod auth;
 pub mod content;
+pub mod episodes;
 pub mod identify;
 pub mod insights;
 pub mod library;
@@ -26,6 +27,7 @@ pub fn api() -> Router<AppState> {
         .route("/actors/{id}/known-from", get(insights::known_from))
         .route("/content/search", get(content::search_content))
         .route("/content/{id}", get(content::get_content))
+        .route("/content/{id}/episodes", get(episodes::list_episodes))
         .route("/identify", get(identify::identify))
         .route("/content/{id}/familiar-faces", get(insights::familiar_faces))
         .route("/openapi.json", get(crate::openapi::openapi_json))

@@ -5,6 +5,7 @@ mod actors;
 mod api;
 mod auth_limits;
 mod edge;
+mod episodes;
 mod helpers;
 mod identify;
 mod library;
