@@ -89,8 +89,12 @@ pub fn layered<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S>
             http::header::AUTHORIZATION,
             http::header::CONTENT_TYPE,
             http::header::HeaderName::from_static(HEADER),
+            http::header::HeaderName::from_static(crate::routes::library::params::IDEMPOTENCY_KEY),
         ])
-        .expose_headers([http::header::HeaderName::from_static(HEADER)]);
+        .expose_headers([
+            http::header::HeaderName::from_static(HEADER),
+            http::header::HeaderName::from_static(crate::routes::library::IDEMPOTENT_REPLAYED),
+        ]);
     routes.layer(
         ServiceBuilder::new()
             .layer(from_fn(request_id))

@@ -7,6 +7,7 @@ mod auth_limits;
 mod edge;
 mod episodes;
 mod helpers;
+mod history;
 mod identify;
 mod library;
 mod logs;

@@ -189,7 +189,8 @@ impl From<pb::HistoryEntry> for HistoryEntry {
 pub struct RecordedView {
     #[serde(flatten)]
     pub entry: HistoryEntry,
-    /// True when that day's row of the title was updated (200), false when a row was added (201).
+    /// True when that day's row of the title was updated (200), false when a row was added (201). A replay of
+    /// an `Idempotency-Key` (200, `Idempotent-Replayed: true`) says what the first answer said.
     pub updated: bool,
 }
 

@@ -35,14 +35,16 @@ use dto::{
     WatchlistItemResponse, WatchlistPage,
 };
 use params::{
-    AddToWatchlistRequest, HistoryParams, HistoryQuery, PathContentId, RecordViewRequest, UpdateWatchlistItemRequest,
-    WatchlistParams, WatchlistQuery, rfc3339,
+    AddToWatchlistRequest, HistoryParams, HistoryQuery, IdempotencyKey, PathContentId, RecordViewRequest,
+    UpdateWatchlistItemRequest, WatchlistParams, WatchlistQuery, rfc3339,
 };
 
 const WATCHLIST: &str = "/api/v1/users/me/watchlist";
 const HISTORY: &str = "/api/v1/users/me/history";
 /// Binary metadata of a `DUPLICATE_WATCHLIST_ITEM` status: the prost encoding of the existing item.
 const EXISTING_ITEM_METADATA: &str = "x-existing-item-bin";
+/// Response header of a recorded view answered from its `Idempotency-Key` (`true`; absent otherwise).
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
 /// One page of the caller's watchlist.
 #[utoipa::path(
@@ -282,14 +284,30 @@ pub async fn list_history(
     path = "/api/v1/users/me/history",
     tag = "library",
     security(("bearerAuth" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, max_length = 100,
+            description = "1 to 100 visible ASCII characters (e.g. a UUID), chosen by the client for this view. \
+            The same key records the view once for the caller: a retry with it changes nothing and answers the \
+            entry the key recorded (200, header `Idempotent-Replayed: true`), even if its body differs (the body \
+            is not compared). Keys are the caller's own (another user's same key is independent) and last as \
+            long as the entry (deleting the entry forgets its keys)."),
+    ),
     request_body = RecordViewRequest,
     description = "Records a view. A second view of the same title on the same UTC day updates that day's row \
         (200, `updated: true`); a view on another day adds a row (201). `duration` and `totalDuration` are \
-        minutes.",
+        minutes. With an `Idempotency-Key` already used by the caller, nothing is recorded: the answer is the \
+        entry that key recorded as it stands now, with `updated` as first answered, status 200 and header \
+        `Idempotent-Replayed: true` (so a client may retry a view whose answer it never got).",
     responses(
         (status = 201, description = "A row was added (`updated: false`)", body = RecordedViewResponse),
-        (status = 200, description = "The same title's row of that UTC day was updated (`updated: true`)", body = RecordedViewResponse),
-        (status = 400, description = "`VALIDATION_ERROR`: every invalid or missing field is listed", body = ErrorResponse),
+        (status = 200, description = "The same title's row of that UTC day was updated (`updated: true`), or \
+            the `Idempotency-Key` was already used (header `Idempotent-Replayed: true`): the entry it recorded",
+            body = RecordedViewResponse,
+            headers(("Idempotent-Replayed" = String,
+                description = "`true` when the `Idempotency-Key` had already recorded a view (absent otherwise)"))),
+        (status = 400, description = "`VALIDATION_ERROR`: every invalid or missing field is listed, and \
+            `Idempotency-Key` when the header is not one value of 1 to 100 visible ASCII characters",
+            body = ErrorResponse),
         (status = 401, description = "`UNAUTHORIZED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`", body = ErrorResponse),
         (status = 404, description = "`CONTENT_NOT_FOUND`: the catalogue does not know the title", body = ErrorResponse),
         (status = 500, description = "`INTERNAL_ERROR`", body = ErrorResponse),
@@ -302,14 +320,20 @@ pub async fn record_view(
     State(state): State<AppState>,
     ctx: RequestContext,
     user: AuthUser,
+    key: IdempotencyKey,
     JsonBody(body): JsonBody<RecordViewRequest>,
-) -> Result<(StatusCode, Json<RecordedViewResponse>), ApiError> {
-    let request = body.into_proto(user.id, Utc::now())?;
+) -> Result<Response, ApiError> {
+    let request = body.into_proto(user.id, key, Utc::now())?;
     let recorded = state.library.clone().record_view(request).await?.into_inner();
     let entry = recorded.entry.ok_or_else(|| Error::internal(anyhow::anyhow!("RecordView answered no entry")))?;
-    let status = if recorded.updated { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if recorded.updated || recorded.replayed { StatusCode::OK } else { StatusCode::CREATED };
     let data = RecordedView { entry: entry.into(), updated: recorded.updated };
-    Ok((status, Json(RecordedViewResponse { data, meta: Meta::new(&ctx) })))
+    let json = Json(RecordedViewResponse { data, meta: Meta::new(&ctx) });
+    if recorded.replayed {
+        let replayed = [(http::HeaderName::from_static(IDEMPOTENT_REPLAYED), http::HeaderValue::from_static("true"))];
+        return Ok((status, replayed, json).into_response());
+    }
+    Ok((status, json).into_response())
 }
 
 /// Deletes one entry of the caller's history.

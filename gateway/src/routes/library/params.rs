@@ -198,6 +198,41 @@ impl<S: Send + Sync> FromRequestParts<S> for PathContentId {
     }
 }
 
+/// The `Idempotency-Key` request header of a recorded view.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// How the header is named in a `VALIDATION_ERROR`.
+pub const IDEMPOTENCY_KEY_FIELD: &str = "Idempotency-Key";
+
+/// The `Idempotency-Key` header of a request: `Ok(None)` when absent, `Err(())` when it is not one value of 1
+/// to 100 visible ASCII characters. Never rejects by itself, so [`RecordViewRequest::into_proto`] lists a bad
+/// key with the body's other failing fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(pub Result<Option<String>, ()>);
+
+impl IdempotencyKey {
+    /// Reads the header from `headers`.
+    pub fn from_headers(headers: &http::HeaderMap) -> Self {
+        let mut values = headers.get_all(IDEMPOTENCY_KEY).iter();
+        let key = match (values.next(), values.next()) {
+            (None, _) => Ok(None),
+            (Some(v), None) => {
+                v.to_str().ok().filter(|k| rules::is_valid_idempotency_key(k)).map(|k| Some(k.to_owned())).ok_or(())
+            }
+            // Two keys for one request: neither can be honoured.
+            (Some(_), Some(_)) => Err(()),
+        };
+        Self(key)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_headers(&parts.headers))
+    }
+}
+
 /// Query parameters of the watchlist (documentation of what [`WatchlistParams`] accepts).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
@@ -418,8 +453,14 @@ impl UpdateWatchlistItemRequest {
 }
 
 impl RecordViewRequest {
-    /// Checks every field against the clock `now`; the library request for `user`.
-    pub fn into_proto(self, user: Uuid, now: DateTime<Utc>) -> Result<pb::RecordViewRequest, Error> {
+    /// Checks every field and the `Idempotency-Key` header against the clock `now`; the library request for
+    /// `user`.
+    pub fn into_proto(
+        self,
+        user: Uuid,
+        key: IdempotencyKey,
+        now: DateTime<Utc>,
+    ) -> Result<pb::RecordViewRequest, Error> {
         let mut c = Check::default();
         let content_id = c.uuid("contentId", Some(&self.content_id));
         let actor_id = c.uuid("actorId", self.actor_id.as_ref());
@@ -458,6 +499,10 @@ impl RecordViewRequest {
                 None
             }
         });
+        let idempotency_key = key.0.unwrap_or_else(|()| {
+            c.fail(IDEMPOTENCY_KEY_FIELD, rules::IDEMPOTENCY_KEY_MESSAGE);
+            None
+        });
         c.finish(pb::RecordViewRequest {
             user_id: user.to_string(),
             content_id: content_id.map(|id| id.to_string()).unwrap_or_default(),
@@ -467,6 +512,7 @@ impl RecordViewRequest {
             total_duration,
             completion_percentage,
             context_json: context,
+            idempotency_key,
         })
     }
 }
@@ -531,27 +577,56 @@ mod tests {
             "contentId": "x", "actorId": "y", "viewedAt": rfc3339(now + Duration::minutes(6)), "duration": -1,
             "totalDuration": 0, "completionPercentage": 100.5, "context": {"platform": "tv", "extra": 1},
         }))
-        .into_proto(user, now)
+        .into_proto(user, IdempotencyKey(Err(())), now)
         .unwrap_err();
         assert_eq!(
             fields(bad),
-            ["contentId", "actorId", "viewedAt", "duration", "totalDuration", "completionPercentage", "context"]
+            [
+                "contentId",
+                "actorId",
+                "viewedAt",
+                "duration",
+                "totalDuration",
+                "completionPercentage",
+                "context",
+                "Idempotency-Key"
+            ]
         );
         let bad = body::<RecordViewRequest>(json!({
             "contentId": CONTENT, "viewedAt": "yesterday", "duration": 1.5, "completionPercentage": "full",
             "context": [1],
         }))
-        .into_proto(user, now)
+        .into_proto(user, IdempotencyKey(Ok(None)), now)
         .unwrap_err();
         assert_eq!(fields(bad), ["viewedAt", "duration", "completionPercentage", "context"]);
         let ok = body::<RecordViewRequest>(json!({
             "contentId": CONTENT, "viewedAt": "2026-01-31T21:00:00+01:00", "duration": 0, "totalDuration": 1,
             "completionPercentage": 100, "context": {"platform": "tv", "season": 1, "episode": null},
         }))
-        .into_proto(user, now)
+        .into_proto(user, IdempotencyKey(Ok(Some("k-1".into()))), now)
         .unwrap();
         assert_eq!(ok.viewed_at.as_deref(), Some("2026-01-31T20:00:00Z"));
         assert_eq!(ok.context_json.as_deref(), Some(r#"{"platform":"tv","season":1}"#));
+        assert_eq!(ok.idempotency_key.as_deref(), Some("k-1"));
+    }
+
+    #[test]
+    fn an_idempotency_key_is_one_header_of_visible_ascii() {
+        let key = |values: &[&[u8]]| {
+            let mut headers = http::HeaderMap::new();
+            for v in values {
+                headers.append(IDEMPOTENCY_KEY, http::HeaderValue::from_bytes(v).unwrap());
+            }
+            IdempotencyKey::from_headers(&headers).0
+        };
+        assert_eq!(key(&[]), Ok(None));
+        let uuid = "0191d2b0-0000-7000-8000-000000000002";
+        assert_eq!(key(&[uuid.as_bytes()]), Ok(Some(uuid.to_owned())));
+        assert_eq!(key(&["~".repeat(100).as_bytes()]), Ok(Some("~".repeat(100))));
+        for bad in [&b""[..], b"two words", "é".as_bytes(), &[b'k'; 101][..]] {
+            assert_eq!(key(&[bad]), Err(()), "{:?}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(key(&[b"a", b"b"]), Err(()), "two keys");
     }
 
     #[test]
