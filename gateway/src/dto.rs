@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::envelope::{Meta, Pagination};
 use crate::filmography;
 pub use crate::filmography::FilmographyEntry;
+pub use crate::images::ImageSet;
 
 /// Kind of a title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -123,6 +124,9 @@ macro_rules! actor_struct {
             /// Absolute URL of a portrait; null when none.
             #[schema(required = true)]
             pub photo_url: Option<String>,
+            /// The portrait of `photoUrl` in three sizes (TMDB `w185` / `h632` / `original`); null when none.
+            #[schema(required = true)]
+            pub photo: Option<ImageSet>,
             /// Deprecated alias of `bio` (same value), removed in the next minor version.
             #[schema(required = true, deprecated)]
             pub biography: Option<String>,
@@ -193,6 +197,7 @@ impl From<pb::Actor> for Actor {
             biography: bio.clone(),
             bio,
             profile_image_url: photo_url.clone(),
+            photo: ImageSet::profile(photo_url.as_deref()),
             photo_url,
             professions: a.professions,
             known_for: known_for_content.iter().map(|k| k.title.clone()).collect(),
@@ -222,6 +227,7 @@ impl From<pb::Actor> for ActorSummary {
             death_date: full.death_date,
             bio: full.bio,
             photo_url: full.photo_url,
+            photo: full.photo,
             biography: full.biography,
             profile_image_url: full.profile_image_url,
             professions: full.professions,
@@ -273,8 +279,12 @@ pub struct CastMember {
     pub category: String,
     /// Billing position (1 = top billed). In a series' cast: on the series title, else the best over its episodes.
     pub credit_order: i32,
+    /// Absolute URL of the actor's portrait; null when none.
     #[schema(required = true)]
     pub profile_image_url: Option<String>,
+    /// The portrait of `profileImageUrl` in three sizes (TMDB `w185` / `h632` / `original`); null when none.
+    #[schema(required = true)]
+    pub photo: Option<ImageSet>,
     /// A series' cast only (null elsewhere): the episodes this actor is credited on (0 for a regular credited on
     /// the series title alone).
     #[schema(required = true)]
@@ -328,6 +338,7 @@ impl CastMember {
             characters: m.characters,
             category: m.category,
             credit_order: m.credit_order,
+            photo: ImageSet::profile(Some(&m.profile_image_url)),
             profile_image_url: non_blank(m.profile_image_url),
             episode_count: series.then_some(m.episode_count),
             series_regular: series.then_some(m.on_series),
@@ -361,8 +372,12 @@ macro_rules! content_struct {
             pub genres: Vec<String>,
             #[schema(required = true)]
             pub overview: Option<String>,
+            /// Absolute URL of the poster; null when none.
             #[schema(required = true)]
             pub poster_url: Option<String>,
+            /// The poster of `posterUrl` in three sizes (TMDB `w154` / `w342` / `w780`); null when none.
+            #[schema(required = true)]
+            pub poster: Option<ImageSet>,
             pub is_adult: bool,
             /// 0 to 100.
             pub popularity_score: f64,
@@ -432,6 +447,7 @@ impl From<pb::Content> for Content {
             runtime_minutes: c.runtime_minutes,
             genres: c.genres,
             overview: non_blank(c.overview),
+            poster: ImageSet::poster(Some(&c.poster_url)),
             poster_url: non_blank(c.poster_url),
             is_adult: c.is_adult,
             popularity_score: c.popularity_score,
@@ -467,6 +483,7 @@ impl From<pb::Content> for ContentSummary {
             genres: f.genres,
             overview: f.overview,
             poster_url: f.poster_url,
+            poster: f.poster,
             is_adult: f.is_adult,
             popularity_score: f.popularity_score,
             rating: f.rating,

@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod extract;
 pub mod filmography;
 pub mod health;
+pub mod images;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

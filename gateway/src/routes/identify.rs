@@ -11,7 +11,7 @@ use iknow_proto::catalog::v1 as pb;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::dto::{ContentRef, EpisodeAppearance, non_blank};
+use crate::dto::{ContentRef, EpisodeAppearance, ImageSet, non_blank};
 use crate::envelope::{ApiResult, ErrorResponse, Meta, RequestContext, elapsed_ms};
 use crate::extract::{FromQuery, ValidQuery, get, int_param, year_range};
 use crate::state::AppState;
@@ -140,8 +140,12 @@ pub struct IdentifiedActor {
     pub id: String,
     pub imdb_id: String,
     pub name: String,
+    /// Absolute URL of the actor's portrait; null when none.
     #[schema(required = true)]
     pub profile_image_url: Option<String>,
+    /// The portrait of `profileImageUrl` in three sizes (TMDB `w185` / `h632` / `original`); null when none.
+    #[schema(required = true)]
+    pub photo: Option<ImageSet>,
 }
 
 /// The credit of a candidate.
@@ -212,6 +216,7 @@ impl IdentifyCandidate {
                 id: m.actor_id,
                 imdb_id: m.actor_imdb_id,
                 name: m.actor_name,
+                photo: ImageSet::profile(Some(&m.profile_image_url)),
                 profile_image_url: non_blank(m.profile_image_url),
             },
             content: c.content.filter(|r| !r.id.is_empty()).map(Into::into),

@@ -9,6 +9,7 @@ mod episodes;
 mod helpers;
 mod history;
 mod identify;
+mod images;
 mod library;
 mod logs;
 mod operations;

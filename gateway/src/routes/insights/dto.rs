@@ -5,7 +5,7 @@ use iknow_proto::library::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::dto::non_empty;
+use crate::dto::{ImageSet, non_empty};
 use crate::envelope::Meta;
 use crate::routes::library::dto::LibraryTitle;
 
@@ -100,8 +100,12 @@ pub struct FamiliarFace {
     #[schema(value_type = uuid::Uuid)]
     pub actor_id: String,
     pub actor_name: String,
+    /// Absolute URL of the actor's portrait; null when none.
     #[schema(required = true)]
     pub profile_image_url: Option<String>,
+    /// The portrait of `profileImageUrl` in three sizes (TMDB `w185` / `h632` / `original`); null when none.
+    #[schema(required = true)]
+    pub photo: Option<ImageSet>,
     /// The actor's role in this title.
     pub role_name: String,
     pub characters: Vec<String>,
@@ -128,6 +132,7 @@ impl FamiliarFace {
             example: f.example?.into(),
             actor_id: f.actor_id,
             actor_name: f.actor_name,
+            photo: ImageSet::profile(Some(&f.profile_image_url)),
             profile_image_url: non_empty(f.profile_image_url),
             role_name: f.role_name,
             characters: f.characters,
@@ -171,8 +176,12 @@ pub struct ActorStat {
     #[schema(value_type = uuid::Uuid)]
     pub actor_id: String,
     pub actor_name: String,
+    /// Absolute URL of the actor's portrait; null when none.
     #[schema(required = true)]
     pub profile_image_url: Option<String>,
+    /// The portrait of `profileImageUrl` in three sizes (TMDB `w185` / `h632` / `original`); null when none.
+    #[schema(required = true)]
+    pub photo: Option<ImageSet>,
     /// Distinct seen titles the actor is credited in (a series regular counts the series once).
     pub titles_seen: u32,
     /// Minutes of those titles the caller watched.
@@ -187,6 +196,7 @@ impl From<pb::ActorStat> for ActorStat {
         Self {
             actor_id: s.actor_id,
             actor_name: s.actor_name,
+            photo: ImageSet::profile(Some(&s.profile_image_url)),
             profile_image_url: non_empty(s.profile_image_url),
             titles_seen: s.titles_seen,
             minutes_watched: s.minutes_watched,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::dto::{ContentKind, non_empty};
+use crate::dto::{ContentKind, ImageSet, non_empty};
 use crate::envelope::{Meta, Pagination};
 
 /// Status of a watchlist item.
@@ -52,6 +52,9 @@ pub struct LibraryTitle {
     pub year: Option<i32>,
     #[schema(required = true)]
     pub poster_url: Option<String>,
+    /// The poster of `posterUrl` in three sizes (TMDB `w154` / `w342` / `w780`); null when none.
+    #[schema(required = true)]
+    pub poster: Option<ImageSet>,
     /// Runtime in minutes, when known.
     #[schema(required = true)]
     pub runtime_minutes: Option<i32>,
@@ -69,6 +72,7 @@ impl LibraryTitle {
             title: c.title,
             content_type: ContentKind::from(ContentType::from_name(&c.content_type)),
             year: c.year,
+            poster: ImageSet::poster(Some(&c.poster_url)),
             poster_url: non_empty(c.poster_url),
             runtime_minutes: c.runtime_minutes,
             series_id: non_empty(c.series_id),
