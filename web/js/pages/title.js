@@ -312,8 +312,8 @@ function seasons(c, view) {
     }
     fill(body, bySeason(list).map(([season, eps], i) =>
       h("details", { class: "season", open: i === 0 },
-        h("summary", null, season == null ? "Other episodes" : `Season ${season}`,
-          h("span", { class: "meta" }, ` · ${plural(eps.length, "episode")}`)),
+        h("summary", null, h("span", null, season == null ? "Other episodes" : `Season ${season}`,
+          h("span", { class: "meta" }, ` · ${plural(eps.length, "episode")}`))),
         h("ol", { class: "episode-list" }, eps.map((e) =>
           h("li", null, h("a", { href: titleHref(e.id) }, episodeLabel(e))))))));
   }, (e) => {

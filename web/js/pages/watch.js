@@ -103,8 +103,6 @@ async function pick({ root, params, view }) {
     found, results);
 
   let seq = 0;
-  /** @type {AbortController | null} */
-  let inFlight = null;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   const search = async () => {
@@ -112,20 +110,18 @@ async function pick({ root, params, view }) {
     const url = q ? `/?view=watch&find=${encodeURIComponent(q)}` : "/?view=watch";
     if (view.current() && location.pathname + location.search !== url) history.replaceState(null, "", url);
     const mine = ++seq;
-    inFlight?.abort();
     if (!q) {
       fill(results);
       say(found, "");
       return;
     }
-    inFlight = new AbortController();
     try {
-      const { body } = await api(`/api/v1/content/search?q=${encodeURIComponent(q)}&limit=8`, { signal: inFlight.signal });
+      const { body } = await api(`/api/v1/content/search?q=${encodeURIComponent(q)}&limit=8`);
       if (mine !== seq || !view.current()) return;
       fill(results, body.data.map((/** @type {any} */ c) => h("li", null, titleCard(c))));
       say(found, body.data.length ? `${plural(body.pagination.total, "title")} found.` : `No title matches “${q}”.`);
     } catch (e) {
-      if (e instanceof DOMException || mine !== seq) return;
+      if (mine !== seq) return;
       say(found, /** @type {Error} */ (e).message, true);
     }
   };
@@ -435,8 +431,6 @@ function characterBox(c, entries, { knownEmpty, castEmpty, view }) {
   status, best);
 
   let seq = 0;
-  /** @type {AbortController | null} */
-  let inFlight = null;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   /** @type {{query: string, candidate: any} | null} */
@@ -505,9 +499,7 @@ function characterBox(c, entries, { knownEmpty, castEmpty, view }) {
   const identify = async () => {
     const q = normalize(input.value);
     const mine = ++seq;
-    inFlight?.abort();
     if (!q) return;
-    inFlight = new AbortController();
     const episode = c.type === "episode" && c.parent;
     const query = new URLSearchParams({ title: episode ? c.parent.title : c.title, character: input.value.trim(), limit: "5" });
     const year = episode ? c.parent.year : c.year;
@@ -515,7 +507,7 @@ function characterBox(c, entries, { knownEmpty, castEmpty, view }) {
     if (episode && c.seasonNumber != null) query.set("season", String(c.seasonNumber));
     if (episode && c.seasonNumber != null && c.episodeNumber != null) query.set("episode", String(c.episodeNumber));
     try {
-      const { body } = await api(`/api/v1/identify?${query}`, { signal: inFlight.signal });
+      const { body } = await api(`/api/v1/identify?${query}`);
       if (mine !== seq || !view.current()) return;
       // Only an answer about this very title (or its series) counts.
       const here = new Set([c.id, c.parent?.id].filter(Boolean));
@@ -524,7 +516,7 @@ function characterBox(c, entries, { knownEmpty, castEmpty, view }) {
       answer = { query: q, candidate: cand };
       apply();
     } catch (e) {
-      if (e instanceof DOMException || mine !== seq) return;
+      if (mine !== seq) return;
       // The faces here still filter; the server's ranking is a bonus.
     }
   };
