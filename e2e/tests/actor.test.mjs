@@ -33,7 +33,7 @@ describe("actor pages at a phone's size", () => {
     const id = await firstId("actors", "Bruce Willis");
     await b.goto(`/?actor=${id}`);
     const profile = page.getByTestId("actor-profile");
-    await profile.getByRole("heading", { level: 2, name: "Bruce Willis" }).waitFor();
+    await profile.getByRole("heading", { level: 2, name: "Bruce Willis", exact: true }).waitFor();
     const born = await profile.getByTestId("actor-born").innerText();
     if (FIXTURES) {
       assert.match(born, /^Born 19 March 1955 \(age \d+\)$/);
@@ -64,7 +64,7 @@ describe("actor pages at a phone's size", () => {
     const { page } = b;
     await b.goto(`/?actor=${await firstId("actors", "Johnny Terris")}`);
     const profile = page.getByTestId("actor-profile");
-    await profile.getByRole("heading", { level: 2, name: "Johnny Terris" }).waitFor();
+    await profile.getByRole("heading", { level: 2, name: "Johnny Terris", exact: true }).waitFor();
     assert.deepEqual(await years(profile), ["2012", "2008", "2005", "2002", "1996"]);
     const first = profile.getByTestId("filmography-year").first();
     assert.match(await first.innerText(), /Stardust Redux\s+as Bailey Stardust/);
@@ -97,7 +97,7 @@ describe("actor pages at a desktop's size, signed in", () => {
     await signIn(page, user);
     await b.goto(`/?actor=${id}`);
     const profile = page.getByTestId("actor-profile");
-    await profile.getByRole("heading", { level: 2, name: "DeForest Kelley" }).waitFor();
+    await profile.getByRole("heading", { level: 2, name: "DeForest Kelley", exact: true }).waitFor();
 
     const entries = profile.getByTestId("filmography-entry").filter({ hasText: "Star Trek: The Original Series" });
     assert.equal(await entries.count(), 1, "the series is listed once");
@@ -132,7 +132,7 @@ describe("actor pages at a desktop's size, signed in", () => {
     const { page } = b;
     await b.goto(`/?actor=${await firstId("actors", "Emma Roberts")}`);
     const profile = page.getByTestId("actor-profile");
-    await profile.getByRole("heading", { level: 2, name: "Emma Roberts" }).waitFor();
+    await profile.getByRole("heading", { level: 2, name: "Emma Roberts", exact: true }).waitFor();
     const item = profile.getByTestId("known-from-item");
     await item.first().waitFor();
     assert.equal(await item.count(), 1);

@@ -63,7 +63,7 @@ describe("now watching Holidate at a phone's size, signed in", () => {
     await b.goto("/");
     await signIn(page, user);
     await page.locator("#main-nav").getByRole("link", { name: "Now watching" }).click();
-    await page.getByRole("heading", { level: 2, name: "What are you watching?" }).waitFor();
+    await page.getByRole("heading", { level: 2, name: "What are you watching?", exact: true }).waitFor();
     // Continue: Saurus City, the latest (and only) view.
     await page.getByTestId("continue-item").filter({ hasText: "Saurus City" }).waitFor();
     await checkA11y(page, "the now-watching picker");
@@ -74,7 +74,7 @@ describe("now watching Holidate at a phone's size, signed in", () => {
     await page.waitForURL((u) => u.searchParams.get("watch") === holidate);
 
     const watching = page.getByTestId("now-watching");
-    await watching.getByRole("heading", { level: 2, name: "Holidate" }).waitFor();
+    await watching.getByRole("heading", { level: 2, name: "Holidate", exact: true }).waitFor();
     const known = page.getByTestId("familiar-face");
     await known.first().waitFor();
     assert.deepEqual(await names(known), ["Emma Roberts"], "the one face this user knows");
@@ -118,6 +118,9 @@ describe("now watching Holidate at a phone's size, signed in", () => {
     await box.pressSequentially("élaine", { delay: 20 });
     await page.waitForFunction(() => document.querySelectorAll("[data-testid=cast-face]:not([hidden])").length === 1);
     assert.deepEqual(await names(visibleFaces(page)), ["Frances Fisher"]);
+    // The server agrees (accents folded there too), with certainty.
+    await page.locator(".face.best").getByText("Best match · 100% sure").waitFor();
+    assert.equal(await page.locator(".face.best .face-name").innerText(), "Frances Fisher");
     await b.assertNoErrors();
   });
 
@@ -154,7 +157,7 @@ describe("now watching signed out, at a phone's size", () => {
     const { page } = b;
     await b.goto(`/?watch=${holidate}`);
     const watching = page.getByTestId("now-watching");
-    await watching.getByRole("heading", { level: 2, name: "Holidate" }).waitFor();
+    await watching.getByRole("heading", { level: 2, name: "Holidate", exact: true }).waitFor();
     assert.equal(await page.getByTestId("familiar-face").count(), 0);
     assert.deepEqual((await names(page.getByTestId("cast-face"))).sort(),
       ["Emma Roberts", "Frances Fisher", "Kristin Chenoweth", "Luke Bracey"]);
@@ -199,7 +202,7 @@ describe("now watching a series at a desktop's size", () => {
     await page.getByTestId("watch-search").pressSequentially("original series", { delay: 20 });
     await page.getByTestId("watch-pick").filter({ hasText: "Star Trek: The Original Series" }).first().click();
     await page.waitForURL((u) => u.searchParams.get("series") === tos);
-    await page.getByRole("heading", { level: 2, name: "Which episode of Star Trek: The Original Series?" }).waitFor();
+    await page.getByRole("heading", { level: 2, name: "Which episode of Star Trek: The Original Series?", exact: true }).waitFor();
     assert.equal(await page.getByTestId("whole-series").getAttribute("href"), `/?watch=${tos}`);
     const episodes = page.getByTestId("episode-pick");
     await episodes.first().waitFor();
@@ -214,7 +217,7 @@ describe("now watching a series at a desktop's size", () => {
     await episodes.filter({ hasText: "E3 · Where No Man Has Gone Before" }).click();
     await page.waitForURL((u) => u.searchParams.get("watch") === whereNoMan);
     const watching = page.getByTestId("now-watching");
-    await watching.getByRole("heading", { level: 2, name: "Star Trek: The Original Series" }).waitFor();
+    await watching.getByRole("heading", { level: 2, name: "Star Trek: The Original Series", exact: true }).waitFor();
     assert.match(await watching.locator(".episode-line").innerText(), /^S1E3 · Where No Man Has Gone Before, of Star Trek: The Original Series$/);
     // The episode's guests and the series' regulars.
     const all = await names(page.getByTestId("cast-face"));

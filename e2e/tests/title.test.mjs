@@ -42,7 +42,7 @@ describe("the title page at a phone's size, signed in", () => {
     await signIn(page, user);
     await b.goto(`/?title=${holidate}`);
     const title = page.getByTestId("title-page");
-    await title.getByRole("heading", { level: 2, name: "Holidate" }).waitFor();
+    await title.getByRole("heading", { level: 2, name: "Holidate", exact: true }).waitFor();
     const poster = title.locator(".title-hero .frame.poster");
     if (FIXTURES) {
       const img = poster.locator("img");
@@ -100,7 +100,7 @@ describe("the title page at a phone's size, signed in", () => {
 
     await page.getByRole("link", { name: "I'm watching this" }).click();
     await page.waitForURL((u) => u.searchParams.get("watch") === holidate);
-    await page.getByTestId("now-watching").getByRole("heading", { level: 2, name: "Holidate" }).waitFor();
+    await page.getByTestId("now-watching").getByRole("heading", { level: 2, name: "Holidate", exact: true }).waitFor();
     await b.assertNoErrors();
   });
 
@@ -134,7 +134,7 @@ describe("the title page at a desktop's size", () => {
     const { page } = b;
     await b.goto(`/?title=${saurusCity}`);
     const title = page.getByTestId("title-page");
-    await title.getByRole("heading", { level: 2, name: "Saurus City" }).waitFor();
+    await title.getByRole("heading", { level: 2, name: "Saurus City", exact: true }).waitFor();
     assert.equal(await title.locator(".title-hero .frame.poster img").count(), 0);
     assert.equal(await title.locator(".title-hero .frame.poster").innerText(), "SC");
     assert.ok((await title.getByTestId("cast-face").locator(".face-name").allInnerTexts()).includes("Emma Roberts"));
@@ -153,7 +153,7 @@ describe("the title page at a desktop's size", () => {
     const tos = await firstId("content", "Star Trek: The Original Series");
     await b.goto(`/?title=${tos}`);
     const title = page.getByTestId("title-page");
-    await title.getByRole("heading", { level: 2, name: "Star Trek: The Original Series" }).waitFor();
+    await title.getByRole("heading", { level: 2, name: "Star Trek: The Original Series", exact: true }).waitFor();
     assert.match(await title.locator(".facts").innerText(), /^Series · 1966–1969/);
     const seasons = title.locator("details.season");
     await seasons.first().waitFor();
@@ -169,7 +169,7 @@ describe("the title page at a desktop's size", () => {
     await third.click();
     const episode = await firstId("content", "Where No Man Has Gone Before");
     await page.waitForURL((u) => u.searchParams.get("title") === episode);
-    await title.getByRole("heading", { level: 2, name: "Where No Man Has Gone Before" }).waitFor();
+    await title.getByRole("heading", { level: 2, name: "Where No Man Has Gone Before", exact: true }).waitFor();
     const of = title.locator(".episode-of");
     assert.match(await of.innerText(), /^S1E3 of Star Trek: The Original Series \(1966\)$/);
     assert.equal(await of.getByRole("link").getAttribute("href"), `/?title=${tos}`);
