@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use iknow_common::secret::Secret;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 /// Where the gateway listens, where its downstream services are, and how long it waits for them.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,8 +29,12 @@ pub struct Config {
     pub redis_url: Secret,
     /// RabbitMQ checked by `/health`.
     pub amqp_url: Secret,
-    /// Directory of the web app's static files, served at `/`.
+    /// Directory of the web app's static files, read at start-up and served at `/` (see [`crate::web`]).
     pub web_dir: PathBuf,
+    /// Origins the web app may load images from (`img-src` of its Content-Security-Policy): the image host of
+    /// the photo and poster URLs. A list in a file; a comma-separated string in `IKNOW__GATEWAY__IMAGE_ORIGINS`.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub image_origins: Vec<String>,
     /// Whether `/api/v1` is rate limited (off for load tests).
     pub rate_limit_enabled: bool,
     /// Prefix of the rate-limit counters in Redis.
@@ -58,6 +62,22 @@ pub struct Config {
     /// Days of viewing history a free caller may read (from 00:00 UTC that many days ago); older history is
     /// premium.
     pub premium_history_window_days: u32,
+}
+
+/// A list, or a string of comma-separated items (what an environment variable can hold); items are trimmed and
+/// empty ones dropped.
+fn list_or_commas<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCommas {
+        List(Vec<String>),
+        Commas(String),
+    }
+    let items = match ListOrCommas::deserialize(d)? {
+        ListOrCommas::List(items) => items,
+        ListOrCommas::Commas(s) => s.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items.into_iter().map(|i| i.trim().to_owned()).filter(|i| !i.is_empty()).collect())
 }
 
 impl Config {
@@ -89,5 +109,23 @@ mod tests {
             assert!(!printed.contains(secret), "{secret} printed: {printed}");
         }
         assert!(printed.contains("catalog_url"), "the rest is printed: {printed}");
+    }
+
+    fn image_origins(vars: &[(&str, &str)]) -> Vec<String> {
+        let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        let settings = iknow_common::config::Settings::load_with(None, vars).unwrap();
+        settings.section::<super::Config>("gateway").unwrap().image_origins
+    }
+
+    #[test]
+    fn image_origins_are_a_list_in_the_file_or_comma_separated_in_the_environment() {
+        assert_eq!(image_origins(&[]), ["https://image.tmdb.org"], "the default");
+        let var = "IKNOW__GATEWAY__IMAGE_ORIGINS";
+        assert_eq!(
+            image_origins(&[(var, "https://image.tmdb.org, http://127.0.0.1:8123")]),
+            ["https://image.tmdb.org", "http://127.0.0.1:8123"]
+        );
+        assert_eq!(image_origins(&[(var, "http://localhost:9000")]), ["http://localhost:9000"]);
+        assert!(image_origins(&[(var, "")]).is_empty(), "none: only the gateway's own images");
     }
 }

@@ -18,20 +18,18 @@ pub mod openapi;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
-use http::StatusCode;
+use http::Method;
 use tokio::net::TcpListener;
-use tower::ServiceExt;
-use tower_http::services::{ServeDir, ServeFile};
 
 pub use config::Config;
 pub use middleware::layered;
@@ -60,26 +58,26 @@ pub fn router(state: AppState) -> Router {
     layered(routes).with_state(state)
 }
 
-/// Unknown API paths are envelope 404s; anything else is a file of the web app, or the app's `index.html`
-/// (client-side routes), or a landing page at `/` when the app is missing.
+/// Unknown API paths are envelope 404s; anything else is a file of the web app (see [`web`]), or the app's
+/// `index.html` for a client route (a path whose last segment has no dot), or a landing page at `/` without an app.
 async fn fallback(State(state): State<AppState>, req: Request) -> Response {
-    let path = req.uri().path().to_owned();
+    let path = req.uri().path();
     let method = req.method().clone();
     if path == "/api" || path.starts_with("/api/") {
-        return ApiError::route_not_found(&path).into_response();
+        return ApiError::route_not_found(path).into_response();
     }
-    let dir = state.web_dir.as_path();
-    let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
-    let response = match files.oneshot(req).await {
-        Ok(r) => r,
-        Err(never) => match never {},
-    };
-    match response.status() {
-        StatusCode::NOT_FOUND if path == "/" => Html(LANDING).into_response(),
-        StatusCode::NOT_FOUND => ApiError::route_not_found(&path).into_response(),
-        StatusCode::METHOD_NOT_ALLOWED => middleware::method_not_allowed(method).await,
-        _ => response.map(Body::new),
+    if method != Method::GET && method != Method::HEAD {
+        return middleware::method_not_allowed(method).await;
     }
+    if let Some(response) = state.web.respond(&method, path, req.headers()) {
+        return response;
+    }
+    if path == "/" && !state.web.has_index() {
+        let mut response = Html(LANDING).into_response();
+        state.web.html_headers(response.headers_mut());
+        return response;
+    }
+    ApiError::route_not_found(path).into_response()
 }
 
 /// The running gateway: [`Application::build`] binds, [`Application::run_until_stopped`] serves.

@@ -32,7 +32,8 @@ pub struct AppState {
     /// Token verification and session revocation.
     pub auth: Arc<crate::auth::Authenticator>,
     pub probes: Arc<Probes>,
-    pub web_dir: Arc<std::path::PathBuf>,
+    /// The web app's files, read at start-up.
+    pub web: Arc<crate::web::WebApp>,
     pub openapi: Arc<serde_json::Value>,
     pub rate_limiter: Arc<crate::rate_limit::RateLimiter>,
     /// Days of viewing history a free caller may read (`premium_history_window_days`).
@@ -70,7 +71,7 @@ impl AppState {
             library,
             auth: Arc::new(crate::auth::Authenticator::new(config)?),
             probes: Arc::new(probes),
-            web_dir: Arc::new(config.web_dir.clone()),
+            web: Arc::new(crate::web::WebApp::load(&config.web_dir, &config.image_origins)?),
             openapi: Arc::new(crate::openapi::document()),
             rate_limiter: Arc::new(crate::rate_limit::RateLimiter::new(config)?),
             history_window_days: config.premium_history_window_days,

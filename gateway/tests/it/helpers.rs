@@ -352,6 +352,7 @@ pub fn generous_limits() -> gateway::Config {
         redis_url: iknow_testkit::redis_url().into(),
         amqp_url: iknow_testkit::amqp_url().into(),
         web_dir: "/nonexistent".into(),
+        image_origins: vec!["https://image.tmdb.org".into()],
         rate_limit_enabled: true,
         rate_limit_redis_prefix: iknow_testkit::unique_prefix("gateway-rl"),
         rate_limit_redis_timeout_ms: 1000,

@@ -19,3 +19,4 @@ mod rate_limit;
 mod tokens;
 mod users;
 mod validation;
+mod web;
