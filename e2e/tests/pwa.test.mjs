@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { pngSize } from "../lib/png.mjs";
 import {
-  TEST_TIMEOUT_MS, apiCall, checkA11y, firstId, openBrowser, registerUser, shotsBoth, signIn, waitForServiceWorker,
+  FIXTURES, TEST_TIMEOUT_MS, apiCall, checkA11y, firstId, openBrowser, registerUser, shotsBoth, signIn, waitForServiceWorker,
 } from "../lib/harness.mjs";
 
 describe("the PWA", () => {
@@ -147,6 +147,10 @@ describe("offline: seen pages open, a view marked offline is recorded once", () 
       (await (await caches.open("iknow-pages")).keys()).map((r) => new URL(r.url).pathname));
     assert.ok(kept.some((p) => p.endsWith(`/actors/${emma}`)), `the actor's answer is cached: ${kept}`);
     assert.ok(kept.some((p) => p.endsWith(`/content/${holidate}`)), `the title's answer is cached: ${kept}`);
+    const pictures = await page.evaluate(async () => (await (await caches.open("iknow-images")).keys()).map((r) => r.url));
+    if (FIXTURES) {
+      assert.ok(pictures.some((u) => u.startsWith(`${FIXTURES}/t/p/`)), `pictures from the image host are cached: ${pictures}`);
+    }
     const banner = page.getByTestId("offline-banner");
     assert.equal(await banner.isVisible(), false, "no banner while online");
 
@@ -155,6 +159,9 @@ describe("offline: seen pages open, a view marked offline is recorded once", () 
     await b.goto(`/?actor=${emma}`);
     await page.getByRole("heading", { level: 2, name: "Emma Roberts" }).waitFor();
     await banner.waitFor({ state: "visible" });
+    // Her photo too, from the worker's cache.
+    const photo = page.getByTestId("actor-profile").locator("img").first();
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await photo.elementHandle());
     await page.getByTestId("offline-banner").getByTestId("retry-button").waitFor();
     await shotsBoth(page, "offline-actor");
     await checkA11y(page, "the actor page, offline");

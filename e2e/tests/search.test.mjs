@@ -118,6 +118,9 @@ describe("search with the keyboard at a desktop's size", () => {
     await box.focus();
     await page.keyboard.type("emma roberts", { delay: 20 });
     const cards = page.getByTestId("search-results").locator("a");
+    // Typing searches as it goes: wait for the results of the whole query before walking them.
+    await page.waitForURL((u) => u.searchParams.get("q") === "emma roberts");
+    await page.locator("#status", { hasText: /match/ }).waitFor();
     await page.getByTestId("actor-card").filter({ hasText: "Emma Roberts" }).first().waitFor();
     assert.ok((await cards.count()) >= 2, "more than one result to walk");
     const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");

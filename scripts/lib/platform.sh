@@ -18,6 +18,9 @@ AMQP_URL="${IKNOW_TEST_AMQP:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 HEALTH_DEADLINE_SECONDS="${HEALTH_DEADLINE_SECONDS:-180}"
 IMPORT_DEADLINE_SECONDS="${IMPORT_DEADLINE_SECONDS:-180}"
 FIXTURES_API_KEY="e2e-fixture-key"
+# The browser tests check behaviour, not latency: on a busy 2-core machine a sign-in (argon2) can take longer
+# than the gateway's default 800 ms deadline, which would fail a test with a 503.
+DOWNSTREAM_TIMEOUT_MS="${DOWNSTREAM_TIMEOUT_MS:-5000}"
 # The binary under test (another build of the platform when set).
 IKNOW_BIN="${IKNOW_BIN:-target/debug/iknow}"
 
@@ -92,6 +95,8 @@ for s in socks: s.close()')"
     IKNOW__GATEWAY__RATE_LIMIT_REDIS_PREFIX="${REDIS_PREFIX}ratelimit:" \
     IKNOW__GATEWAY__REVOCATION_REDIS_PREFIX="${REDIS_PREFIX}revoked:" \
     IKNOW__GATEWAY__RATE_LIMIT_ENABLED=false \
+    IKNOW__GATEWAY__DOWNSTREAM_TIMEOUT_MS="${DOWNSTREAM_TIMEOUT_MS}" \
+    IKNOW__LIBRARY__CATALOG_TIMEOUT_MS="${DOWNSTREAM_TIMEOUT_MS}" \
     IKNOW__GATEWAY__IMAGE_ORIGINS="${FIXTURES_URL}" \
     IKNOW__CATALOG__EVENTS_EXCHANGE="${BROKER_PREFIX}.catalog.events" \
     IKNOW__LIBRARY__CATALOG_EVENTS_EXCHANGE="${BROKER_PREFIX}.catalog.events" \
