@@ -242,10 +242,11 @@ export async function render({ root: section, params, view }) {
       actions(c, signedIn)),
     c.overview && h("p", { class: "overview" }, c.overview),
     signedIn && familiarSection(familiar),
+    // A series' episodes come before its (long) cast.
+    c.type === "series" && seasons(c, view),
     h("section", { "aria-labelledby": "cast-heading", class: "cast-section" },
       h("h3", { id: "cast-heading" }, c.type === "series" ? `Cast (${c.castTotal})` : "Cast"),
       c.cast.length ? [cast.grid, cast.more, cast.status] : h("p", { class: "meta" }, "No cast in the catalogue.")),
-    c.type === "series" && seasons(c, view),
   );
 }
 
