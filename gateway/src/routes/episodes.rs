@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::dto::non_blank;
 use crate::envelope::{ApiError, ErrorResponse, Meta, Pagination, RequestContext, error_response};
 use crate::extract::{FromQuery, PathId, ValidQuery, int_param, pagination};
+use crate::images::ImageSet;
 use crate::state::AppState;
 
 /// Episodes a page carries by default, and at most.
@@ -47,6 +48,9 @@ pub struct Episode {
     /// Absolute URL of the episode's image; null when none.
     #[schema(required = true)]
     pub poster_url: Option<String>,
+    /// `posterUrl` in three sizes (see `ImageSet`); null when none.
+    #[schema(required = true)]
+    pub poster: Option<ImageSet>,
 }
 
 impl From<pb::SeriesEpisode> for Episode {
@@ -58,6 +62,7 @@ impl From<pb::SeriesEpisode> for Episode {
             season_number: e.season_number,
             episode_number: e.episode_number,
             year: e.year,
+            poster: ImageSet::poster(Some(&e.poster_url)),
             poster_url: non_blank(e.poster_url),
         }
     }

@@ -92,10 +92,10 @@ async fn a_series_lists_its_episodes_by_season_then_number_in_pages() {
     let keys: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
     let mut sorted = keys.clone();
     sorted.sort();
-    assert_eq!(sorted, ["episodeNumber", "id", "imdbId", "posterUrl", "seasonNumber", "title", "year"]);
+    assert_eq!(sorted, ["episodeNumber", "id", "imdbId", "poster", "posterUrl", "seasonNumber", "title", "year"]);
     assert_eq!(
-        (&first["imdbId"], &first["title"], &first["year"], &first["posterUrl"]),
-        (&"tt65101001".into(), &"The Man Trap".into(), &1966.into(), &Value::Null)
+        (&first["imdbId"], &first["title"], &first["year"], &first["posterUrl"], &first["poster"]),
+        (&"tt65101001".into(), &"The Man Trap".into(), &1966.into(), &Value::Null, &Value::Null)
     );
     let (status, episode) = app.get_json(&format!("/api/v1/content/{}", first["id"].as_str().unwrap())).await;
     assert_eq!((status, &episode["data"]["parent"]["id"]), (200, &Value::from(id.as_str())), "the id is the episode's");
