@@ -21,6 +21,10 @@ pub struct Config {
     pub ingest_url: String,
     /// Deadline of one downstream call, in milliseconds.
     pub downstream_timeout_ms: u64,
+    /// Deadline of one call to user-identity, in milliseconds: longer, because registering, signing in,
+    /// resetting a password and deleting an account hash or verify a password with argon2id on purpose slowly
+    /// (tens of milliseconds alone, far more while the machine is busy).
+    pub identity_timeout_ms: u64,
     /// Deadline of opening a connection to a downstream service, in milliseconds.
     pub connect_timeout_ms: u64,
     /// PostgreSQL checked by `/health`.
@@ -83,6 +87,10 @@ fn list_or_commas<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Err
 impl Config {
     pub fn downstream_timeout(&self) -> Duration {
         Duration::from_millis(self.downstream_timeout_ms)
+    }
+
+    pub fn identity_timeout(&self) -> Duration {
+        Duration::from_millis(self.identity_timeout_ms)
     }
 
     pub fn connect_timeout(&self) -> Duration {

@@ -42,10 +42,15 @@ pub struct AppState {
 
 /// A channel that connects on first use, bounded by the configured connect and call deadlines.
 pub fn lazy_channel(url: &str, config: &Config) -> anyhow::Result<Channel> {
+    lazy_channel_with(url, config, config.downstream_timeout())
+}
+
+/// [`lazy_channel`] with its own call deadline.
+fn lazy_channel_with(url: &str, config: &Config, timeout: std::time::Duration) -> anyhow::Result<Channel> {
     let endpoint = Endpoint::from_shared(url.to_owned())
         .map_err(|e| anyhow::anyhow!("invalid downstream URL {url:?}: {e}"))?
         .connect_timeout(config.connect_timeout())
-        .timeout(config.downstream_timeout());
+        .timeout(timeout);
     Ok(endpoint.connect_lazy())
 }
 
@@ -54,7 +59,7 @@ impl AppState {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         let catalog_channel = lazy_channel(&config.catalog_url, config)?;
         let catalog = ActorCatalogClient::with_interceptor(catalog_channel.clone(), Propagate);
-        let identity_channel = lazy_channel(&config.identity_url, config)?;
+        let identity_channel = lazy_channel_with(&config.identity_url, config, config.identity_timeout())?;
         let identity = UserIdentityClient::with_interceptor(identity_channel.clone(), Propagate);
         let library_channel = lazy_channel(&config.library_url, config)?;
         let library = LibraryGrpcClient::with_interceptor(library_channel.clone(), Propagate);
