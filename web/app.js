@@ -117,6 +117,11 @@ document.addEventListener("click", (e) => {
   if (url.href !== location.href) navigate(url.pathname + url.search + url.hash);
 });
 window.addEventListener("popstate", () => route());
+// The offline banner's retry found I Know reachable again: draw the current page afresh (instead of a reload).
+window.addEventListener("iknow:retry", (e) => {
+  e.preventDefault();
+  route();
+});
 
 // ---- the search box (in the header, on every page) ---------------------------------------------------------
 

@@ -63,8 +63,10 @@ function group(label, items, card) {
 /** Up and down move between the results (up from the first goes back to the box). @param {KeyboardEvent} e */
 function arrows(e) {
   if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
-  const links = [.../** @type {HTMLElement} */ (e.currentTarget).querySelectorAll("a.card")];
-  const i = links.indexOf(/** @type {HTMLAnchorElement} */ (document.activeElement));
+  const links = [.../** @type {HTMLElement} */ (e.currentTarget).querySelectorAll("a.card")].map(
+    (a) => /** @type {HTMLElement} */ (a),
+  );
+  const i = links.indexOf(/** @type {HTMLElement} */ (document.activeElement));
   if (i < 0) return;
   e.preventDefault();
   const next = e.key === "ArrowDown" ? links[i + 1] : links[i - 1];
