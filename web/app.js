@@ -76,18 +76,19 @@ async function route({ moved = false, typed = false } = {}) {
   renderNav(name);
   if (name === "search" && !typed) box.value = params.get("q") || "";
   if (name !== "search" && !typed && document.activeElement !== box) box.value = "";
-  const root = h("section", { class: `view page-${name}`, "data-page": name, "aria-busy": "true" });
+  const root = h("section", { class: `view page-${name}`, "data-page": name });
   const ctx = {
     root, params, view,
     navigate: (/** @type {string} */ url, /** @type {{replace?: boolean}} */ o = {}) => navigate(url, o),
     status: (/** @type {string} */ m, /** @type {boolean} */ e = false) => view.current() && say(status, m, e),
     refresh: () => route(),
   };
+  // The page on show stays until the next one is drawn (nothing jumps while it loads); a slow page says so.
+  viewBox.setAttribute("aria-busy", "true");
+  const slow = setTimeout(() => view.current() && viewBox.classList.add("loading"), 400);
   try {
     const render = await PAGES[name]();
     if (!view.current()) return;
-    // Same page type as before: keep showing the old one until the new one is ready (no flash while typing).
-    if (shown !== name) fill(viewBox, root);
     await render(ctx);
   } catch (e) {
     if (!view.current()) return;
@@ -96,8 +97,10 @@ async function route({ moved = false, typed = false } = {}) {
       h("p", { class: "error" }, err.message || "Something went wrong."),
       h("button", { type: "button", class: "btn", "data-testid": "retry-button", onclick: () => route() }, "Try again")));
   }
+  clearTimeout(slow);
   if (!view.current()) return;
-  root.removeAttribute("aria-busy");
+  viewBox.removeAttribute("aria-busy");
+  viewBox.classList.remove("loading");
   if (viewBox.firstChild !== root) fill(viewBox, root);
   shown = name;
   if (moved && !typed) {
