@@ -29,27 +29,9 @@ impl Mail {
     /// The message with quoted-printable soft line breaks and `=XX` escapes undone (lettre encodes long or
     /// non-ASCII bodies that way), for assertions on the text.
     pub fn text(&self) -> String {
-        let joined = self.data.replace("=\r\n", "");
-        let bytes = joined.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'='
-                && i + 2 < bytes.len()
-                && let Ok(byte) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
-            {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-            out.push(bytes[i]);
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
+        decode_quoted_printable(&self.data)
     }
-}
 
-impl Mail {
     /// The message read back: its headers and MIME parts.
     pub fn parsed(&self) -> Parsed {
         Parsed::new(&self.data)
